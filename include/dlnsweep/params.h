@@ -1,0 +1,93 @@
+/* params.h — the hyperparameters of one run (one sweep cell + one seed).
+ *
+ * A dln_params is plain data (no pointers) so it can travel over MPI as
+ * bytes between ranks of the same binary.  Cell identity is a content hash
+ * of every field except the seed, so the same cell in two job files, or a
+ * `single` run, maps to the same database row. */
+#ifndef DLNSWEEP_PARAMS_H
+#define DLNSWEEP_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DLN_MAX_SPECTRUM 64      /* most singular values a target may have */
+#define DLN_HASH_HEX 17          /* 16 hex digits + NUL */
+
+typedef enum dln_init_kind {
+    DLN_INIT_IDENTITY = 0,  /* W_L = 0, W_l = alpha*I (rectangular identity) */
+    DLN_INIT_BALANCED,      /* every layer alpha*I, W_L included            */
+    DLN_INIT_ORTHOGONAL,    /* alpha * random orthogonal (seeded)            */
+    DLN_INIT_GAUSSIAN       /* N(0, alpha^2/d) entries (seeded)              */
+} dln_init_kind;
+
+typedef struct dln_params {
+    /* model */
+    double eta;              /* GD step size, > 0                           */
+    int depth;               /* L >= 1                                      */
+    int width;               /* hidden width d >= 1                         */
+    int d_in, d_out;         /* input/output dims; 0 means = width          */
+    int rank;                /* number of singular values in spectrum       */
+    double spectrum[DLN_MAX_SPECTRUM]; /* singular values of M*, >= 0       */
+    int rotate;              /* 0: M* = diag(s); 1: M* = U diag(s) V^T      */
+    dln_init_kind init;
+    double alpha;            /* init scale                                  */
+    /* training */
+    long steps;              /* GD steps                                    */
+    uint64_t seed;           /* derived seed: init noise, rotation, Lanczos */
+    /* diagnostics */
+    int record_every;        /* trajectory point every k steps; 0 = none    */
+    int sharpness_every;     /* Lanczos every k steps; 0 = final only       */
+    int lanczos_iters;       /* Krylov dimension                            */
+    int top_k;               /* Hessian eigenvalues kept                    */
+    int max_period;          /* orbit periods detected up to this           */
+    int tail;                /* late-orbit points stored (bifurcation plots)*/
+    double period_tol;       /* relative tolerance of the period test       */
+    double diverge_bound;    /* loss above this (or non-finite) = divergent */
+    int lyapunov_steps;      /* tangent-map steps for the Lyapunov exponent */
+} dln_params;
+
+/* One unit of sweep work: a cell's parameters with one seed index. */
+typedef struct dln_task {
+    dln_params params;               /* params.seed already derived        */
+    char cell_hash[DLN_HASH_HEX];    /* dln_params_cell_hash(&params)      */
+    int seed_index;                  /* 0..seeds-1                         */
+    long index;                      /* position in the expanded sweep     */
+    double cost;                     /* predicted cost (longest first)     */
+} dln_task;
+
+/* Fill p with the documented defaults (not collective, cannot fail). */
+void dln_params_defaults(dln_params *p);
+
+/* Check p; on failure write "key: reason" to err and return 2 (not collective). */
+int dln_params_validate(const dln_params *p, char *err, size_t errlen);
+
+/* Input/output dimension after applying the 0-means-width rule (pure). */
+int dln_params_d_in(const dln_params *p);
+int dln_params_d_out(const dln_params *p);
+
+/* Hex content hash of every field except seed, into out[DLN_HASH_HEX] (pure). */
+void dln_params_cell_hash(const dln_params *p, char out[DLN_HASH_HEX]);
+
+/* Seed of (cell, seed index, global seed): independent of rank count (pure). */
+uint64_t dln_params_derive_seed(const char *cell_hash, int seed_index,
+                                uint64_t global_seed);
+
+/* 64-bit FNV-1a of len bytes, chained from h (pure; h=0 starts fresh). */
+uint64_t dln_hash_bytes(uint64_t h, const void *data, size_t len);
+
+/* Name of an init kind ("identity", ...) and its parser; parse returns 2 on
+ * an unknown name (pure). */
+const char *dln_init_name(dln_init_kind k);
+int dln_init_parse(const char *name, dln_init_kind *out);
+
+/* Comma list "10,9.5,9" of the spectrum into buf (pure; truncates safely). */
+void dln_params_spectrum_text(const dln_params *p, char *buf, size_t len);
+
+/* Parse "10,9.5,9" into p->spectrum/p->rank; returns 2 with err on bad text. */
+int dln_params_parse_spectrum(dln_params *p, const char *text, char *err,
+                              size_t errlen);
+
+/* Predicted relative cost (flops) of the run, for longest-first scheduling. */
+double dln_params_cost(const dln_params *p);
+
+#endif

@@ -1,0 +1,105 @@
+/* result.c — lifetime and wire format of run results. */
+#include <stdlib.h>
+#include <string.h>
+#include "dlnsweep/result.h"
+
+void dln_result_init(dln_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->diverge_step = -1;
+}
+
+void dln_result_clear(dln_result *r)
+{
+    free(r->sv_layers);
+    free(r->traj);
+    free(r->orbit_sv1);
+    free(r->orbit_loss);
+    dln_result_init(r);
+}
+
+const char *dln_regime_name(dln_regime g)
+{
+    static const char *const names[] = {"converged", "periodic", "chaotic",
+                                        "divergent", "collapsed",
+                                        "unresolved", "error"};
+    if (g < DLN_REGIME_CONVERGED || g > DLN_REGIME_ERROR)
+        return "error";
+    return names[g];
+}
+
+/* Wire format: the struct itself (pointers meaningless), then the arrays
+ * sv_layers, traj, orbit_sv1, orbit_loss, each of the length its count says.
+ * Ranks run the same binary, so the raw layout is shared. */
+static size_t array_bytes(const dln_result *r, size_t *layers, size_t *traj,
+                          size_t *orbit)
+{
+    *layers = (size_t)r->n_sv_layers * DLN_MAX_SV * sizeof(double);
+    *traj = (size_t)r->n_traj * sizeof(dln_traj_point);
+    *orbit = (size_t)r->n_orbit * sizeof(double);
+    return sizeof *r + *layers + *traj + 2 * *orbit;
+}
+
+int dln_result_pack(const dln_result *r, void **buf, size_t *len)
+{
+    size_t layers, traj, orbit;
+    size_t total = array_bytes(r, &layers, &traj, &orbit);
+    char *b = malloc(total);
+    if (!b)
+        return 1;
+    char *w = b;
+    memcpy(w, r, sizeof *r);
+    w += sizeof *r;
+    if (layers) memcpy(w, r->sv_layers, layers);
+    w += layers;
+    if (traj) memcpy(w, r->traj, traj);
+    w += traj;
+    if (orbit) {
+        memcpy(w, r->orbit_sv1, orbit);
+        memcpy(w + orbit, r->orbit_loss, orbit);
+    }
+    *buf = b;
+    *len = total;
+    return 0;
+}
+
+/* Copy n bytes at *src into a fresh allocation (NULL when n == 0). */
+static int take(const char **src, size_t n, void **dst)
+{
+    *dst = NULL;
+    if (n == 0)
+        return 0;
+    *dst = malloc(n);
+    if (!*dst)
+        return 1;
+    memcpy(*dst, *src, n);
+    *src += n;
+    return 0;
+}
+
+int dln_result_unpack(const void *buf, size_t len, dln_result *r)
+{
+    const char *rd = buf;
+    size_t layers, traj, orbit;
+    if (len < sizeof *r)
+        return 2;
+    memcpy(r, rd, sizeof *r);
+    rd += sizeof *r;
+    r->sv_layers = NULL;
+    r->traj = NULL;
+    r->orbit_sv1 = r->orbit_loss = NULL;
+    r->error[sizeof r->error - 1] = '\0';
+    if (r->n_sv_layers < 0 || r->n_traj < 0 || r->n_orbit < 0 ||
+        array_bytes(r, &layers, &traj, &orbit) != len) {
+        dln_result_init(r);
+        return 2;
+    }
+    if (take(&rd, layers, (void **)&r->sv_layers) ||
+        take(&rd, traj, (void **)&r->traj) ||
+        take(&rd, orbit, (void **)&r->orbit_sv1) ||
+        take(&rd, orbit, (void **)&r->orbit_loss)) {
+        dln_result_clear(r);
+        return 2;
+    }
+    return 0;
+}
