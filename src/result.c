@@ -7,6 +7,7 @@ void dln_result_init(dln_result *r)
 {
     memset(r, 0, sizeof *r);
     r->diverge_step = -1;
+    r->n_hessian_above_eos = -1;
 }
 
 void dln_result_clear(dln_result *r)
@@ -15,6 +16,7 @@ void dln_result_clear(dln_result *r)
     free(r->traj);
     free(r->orbit_sv1);
     free(r->orbit_loss);
+    free(r->hessian_spectrum);
     dln_result_init(r);
 }
 
@@ -29,21 +31,22 @@ const char *dln_regime_name(dln_regime g)
 }
 
 /* Wire format: the struct itself (pointers meaningless), then the arrays
- * sv_layers, traj, orbit_sv1, orbit_loss, each of the length its count says.
+ * sv_layers, traj, orbit_sv1, orbit_loss, hessian_spectrum, each of the length its count says.
  * Ranks run the same binary, so the raw layout is shared. */
 static size_t array_bytes(const dln_result *r, size_t *layers, size_t *traj,
-                          size_t *orbit)
+                          size_t *orbit, size_t *spec)
 {
     *layers = (size_t)r->n_sv_layers * DLN_MAX_SV * sizeof(double);
     *traj = (size_t)r->n_traj * sizeof(dln_traj_point);
     *orbit = (size_t)r->n_orbit * sizeof(double);
-    return sizeof *r + *layers + *traj + 2 * *orbit;
+    *spec = (size_t)r->n_hessian_spectrum * sizeof(double);
+    return sizeof *r + *layers + *traj + 2 * *orbit + *spec;
 }
 
 int dln_result_pack(const dln_result *r, void **buf, size_t *len)
 {
-    size_t layers, traj, orbit;
-    size_t total = array_bytes(r, &layers, &traj, &orbit);
+    size_t layers, traj, orbit, spec;
+    size_t total = array_bytes(r, &layers, &traj, &orbit, &spec);
     char *b = malloc(total);
     if (!b)
         return 1;
@@ -58,6 +61,8 @@ int dln_result_pack(const dln_result *r, void **buf, size_t *len)
         memcpy(w, r->orbit_sv1, orbit);
         memcpy(w + orbit, r->orbit_loss, orbit);
     }
+    w += 2 * orbit;
+    if (spec) memcpy(w, r->hessian_spectrum, spec);
     *buf = b;
     *len = total;
     return 0;
@@ -80,7 +85,7 @@ static int take(const char **src, size_t n, void **dst)
 int dln_result_unpack(const void *buf, size_t len, dln_result *r)
 {
     const char *rd = buf;
-    size_t layers, traj, orbit;
+    size_t layers, traj, orbit, spec;
     if (len < sizeof *r)
         return 2;
     memcpy(r, rd, sizeof *r);
@@ -88,16 +93,19 @@ int dln_result_unpack(const void *buf, size_t len, dln_result *r)
     r->sv_layers = NULL;
     r->traj = NULL;
     r->orbit_sv1 = r->orbit_loss = NULL;
+    r->hessian_spectrum = NULL;
     r->error[sizeof r->error - 1] = '\0';
     if (r->n_sv_layers < 0 || r->n_traj < 0 || r->n_orbit < 0 ||
-        array_bytes(r, &layers, &traj, &orbit) != len) {
+        r->n_hessian_spectrum < 0 ||
+        array_bytes(r, &layers, &traj, &orbit, &spec) != len) {
         dln_result_init(r);
         return 2;
     }
     if (take(&rd, layers, (void **)&r->sv_layers) ||
         take(&rd, traj, (void **)&r->traj) ||
         take(&rd, orbit, (void **)&r->orbit_sv1) ||
-        take(&rd, orbit, (void **)&r->orbit_loss)) {
+        take(&rd, orbit, (void **)&r->orbit_loss) ||
+        take(&rd, spec, (void **)&r->hessian_spectrum)) {
         dln_result_clear(r);
         return 2;
     }

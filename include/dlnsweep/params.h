@@ -44,6 +44,7 @@ typedef struct dln_params {
     double period_tol;       /* relative tolerance of the period test       */
     double diverge_bound;    /* loss above this (or non-finite) = divergent */
     int lyapunov_steps;      /* tangent-map steps for the Lyapunov exponent */
+    int full_spectrum;       /* 1: full Hessian spectrum at the end (dense) */
 } dln_params;
 
 /* One unit of sweep work: a cell's parameters with one seed index. */

@@ -50,6 +50,9 @@ typedef struct dln_result {
     double *orbit_sv1;       /* last `tail` values of sv1(W_{L:1})          */
     double *orbit_loss;      /* last `tail` losses                          */
     int n_orbit;
+    double *hessian_spectrum;   /* full spectrum, ascending (full_spectrum=1) */
+    int n_hessian_spectrum;
+    int n_hessian_above_eos;    /* eigenvalues > 2/eta; -1 if not computed  */
     double wall_s;           /* filled by the caller that timed the run     */
     char error[256];         /* non-empty iff regime == DLN_REGIME_ERROR    */
 } dln_result;
