@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/refine.h"
 #include "jobspec_internal.h"
 
 int js_fail(const dln_jobspec *j, char *err, size_t errlen, int line,
@@ -189,10 +190,23 @@ static int check_size(dln_jobspec *j, char *err, size_t errlen)
                        cells, j->seeds, JS_MAX_TASKS);
     j->ncells = cells;
     j->ntasks = cells * j->seeds;
-    if (j->has_refine && j->ax[j->refine_axis].n < 2)
-        return js_fail(j, err, errlen, j->refine_line, "axis", "refine needs "
-                       "grid axis '%s' to have at least 2 values (it has 1)",
-                       js_axis_name(j->refine_axis));
+    if (j->has_refine) {
+        /* bisection works on a lattice through an evenly spaced grid */
+        const js_axis *a = &j->ax[j->refine_axis];
+        const char *name = js_axis_name(j->refine_axis);
+        if (a->n < 2)
+            return js_fail(j, err, errlen, j->refine_line, "axis", "refine "
+                           "needs grid axis '%s' to have at least 2 values "
+                           "(it has 1)", name);
+        double lo = a->v[0], hi = a->v[a->n - 1];
+        for (long k = 0; k < a->n; k++)
+            if (!(lo < hi) ||
+                a->v[k] != dln_refine_coord(lo, hi, a->n - 1, k))
+                return js_fail(j, err, errlen, j->refine_line, "axis",
+                               "refine needs '%s' to be an ascending, evenly "
+                               "spaced grid: write %s: {linspace: [lo, hi, "
+                               "n]}", name, name);
+    }
     return 0;
 }
 
@@ -650,6 +664,18 @@ const char *dln_jobspec_refine_axis(const dln_jobspec *j)
 int dln_jobspec_refine_max_points(const dln_jobspec *j)
 {
     return j->refine_max_points;
+}
+
+int dln_jobspec_refine_grid(const dln_jobspec *j, double *lo, double *hi,
+                            long *n)
+{
+    if (!j->has_refine)
+        return 2;
+    const js_axis *a = &j->ax[j->refine_axis];
+    *lo = a->v[0];
+    *hi = a->v[a->n - 1];
+    *n = a->n;
+    return 0;
 }
 
 int dln_jobspec_is_wide(const dln_jobspec *j, const dln_params *p)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include "dlnsweep/refine.h"
 #include "jobspec_internal.h"
 
 typedef struct reader {
@@ -547,8 +548,8 @@ static int generator(reader *r, int ax, yaml_node_t *map, js_axis *a)
     }
     for (long i = 0; i < n; i++) {
         double x, di = (double)i;
-        if (g == 0)
-            x = n == 1 ? lo : lo + di * (hi - lo) / (double)(n - 1);
+        if (g == 0)        /* the refine lattice's formula, bit for bit */
+            x = n == 1 ? lo : dln_refine_coord(lo, hi, n - 1, i);
         else if (g == 1)
             x = n == 1 ? lo : pow(10.0, log10(lo) + di * (log10(hi) -
                                         log10(lo)) / (double)(n - 1));

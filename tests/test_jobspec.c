@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 #include "dlnsweep/jobspec.h"
+#include "dlnsweep/refine.h"
 
 #define SRC DLN_TEST_SOURCE_DIR
 
@@ -112,6 +113,31 @@ static void paper_job_values(void **state)
     dln_jobspec_destroy(&j);
 }
 
+/* The cascade job's etas are points of the refine lattice, so bisection
+ * midpoints and the initial grid share coordinates bit for bit. */
+static void cascade_grid_lies_on_refine_lattice(void **state)
+{
+    char path[1024], err[512];
+    dln_jobspec *j = NULL;
+    double lo, hi;
+    long n;
+    snprintf(path, sizeof path, "%s/jobs/cascade-l3.yaml", SRC);
+    assert_int_equal(dln_jobspec_load(path, &j, err, sizeof err), 0);
+    assert_string_equal(dln_jobspec_refine_axis(j), "eta");
+    assert_int_equal(dln_jobspec_refine_grid(j, &lo, &hi, &n), 0);
+    assert_true(lo == 0.8 && hi == 0.9 && n == 201);
+    long lat = dln_refine_lattice(lo, hi, (int)n,
+                                  dln_jobspec_refine_tol(j));
+    assert_true(lat % (n - 1) == 0);
+    for (long i = 0; i < n; i++)
+        assert_int_equal(dln_refine_index(lo, hi, lat, param_of(j, i).eta),
+                         i * (lat / (n - 1)));
+    dln_jobspec_destroy(&j);
+    j = parse_ok("grid: {eta: 0.1}\n");
+    assert_int_equal(dln_jobspec_refine_grid(j, &lo, &hi, &n), 2);
+    dln_jobspec_destroy(&j);
+}
+
 /* Every *.yaml under jobs/ parses (new jobs are covered automatically). */
 static void every_job_file_parses(void **state)
 {
@@ -144,7 +170,7 @@ static void linspace_is_exact(void **state)
     dln_jobspec *j = parse_ok("grid: {eta: {linspace: [0.03, 0.07, 41]}}\n");
     assert_int_equal(dln_jobspec_ntasks(j), 41);
     for (long i = 0; i < 41; i++) {
-        double want = i == 40 ? 0.07 : 0.03 + (double)i * (0.07 - 0.03) / 40.0;
+        double want = i == 40 ? 0.07 : 0.03 + (0.07 - 0.03) * ((double)i / 40.0);
         assert_true(param_of(j, i).eta == want);
     }
     assert_true(param_of(j, 40).eta == 0.07);
@@ -158,7 +184,7 @@ static void linspace_is_exact(void **state)
 
     j = parse_ok("grid: {eta: {linspace: [0.5, 2.1, 17]}}\n");
     assert_true(param_of(j, 0).eta == 0.5 && param_of(j, 16).eta == 2.1);
-    assert_true(param_of(j, 5).eta == 0.5 + 5.0 * (2.1 - 0.5) / 16.0);
+    assert_true(param_of(j, 5).eta == 0.5 + (2.1 - 0.5) * (5.0 / 16.0));
     dln_jobspec_destroy(&j);
 
     j = parse_ok("grid: {eta: {linspace: [0.2, 0.9, 1]}}\n");
@@ -573,6 +599,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shipped_jobs_have_expected_sizes),
         cmocka_unit_test(paper_job_values),
+        cmocka_unit_test(cascade_grid_lies_on_refine_lattice),
         cmocka_unit_test(every_job_file_parses),
         cmocka_unit_test(linspace_is_exact),
         cmocka_unit_test(logspace_is_exact),

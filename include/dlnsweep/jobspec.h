@@ -87,5 +87,10 @@ int dln_jobspec_has_refine(const dln_jobspec *j);
 const char *dln_jobspec_refine_axis(const dln_jobspec *j);
 double dln_jobspec_refine_tol(const dln_jobspec *j);
 int dln_jobspec_refine_max_points(const dln_jobspec *j);
+/* The refine axis's grid: n >= 2 values lo < ... < hi, value k being
+ * exactly dln_refine_coord(lo, hi, n - 1, k) (checked at load, so the
+ * initial points lie on the refine lattice).  0, or 2 without refine:. */
+int dln_jobspec_refine_grid(const dln_jobspec *j, double *lo, double *hi,
+                            long *n);
 
 #endif
