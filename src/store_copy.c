@@ -75,9 +75,10 @@ int dln_store_snapshot(dln_store *s, const char *dest, char *err,
     }
     b = NULL;
     /* The copied header says WAL; make the snapshot one self-contained
-     * file. */
+     * file, written by nobody (no lease). */
     char *emsg = NULL;
-    if (sqlite3_exec(d, "PRAGMA journal_mode = DELETE", NULL, NULL, &emsg) !=
+    if (sqlite3_exec(d, "PRAGMA journal_mode = DELETE; DELETE FROM lease",
+                     NULL, NULL, &emsg) !=
         SQLITE_OK) {
         snprintf(err, errlen, "snapshot %s: %s", dest, emsg ? emsg : "?");
         sqlite3_free(emsg);

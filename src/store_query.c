@@ -8,42 +8,58 @@
 #include "store_internal.h"
 
 #define RATE_WINDOW 200   /* rows the rate is measured over */
+#define DLN_STR_(x) #x
+#define DLN_STR(x) DLN_STR_(x)
 
-/* Rows of sweep ?1: 0 = all, -1 = no sweep, else that sweep. */
-#define SWEEP_FILTER \
-    "(?1 = 0 OR (?1 = -1 AND sweep_id IS NULL) OR sweep_id = ?1)"
 /* ISO text to unix seconds. */
-#define UNIX_TIME(col) "((julianday(" col ") - 2440587.5) * 86400.0)"
+#define UNIX_TIME(x) "((julianday(" x ") - 2440587.5) * 86400.0)"
+
+/* The three row filters of a counts query: all rows, rows of no sweep,
+ * rows of sweep ?1 (each can use the runs_sweep index). */
+static const char *const filters[3] = {"1", "sweep_id IS NULL",
+                                       "sweep_id = ?1"};
+
+/* Cached statement `base + kind` of text sql_fmt with the filter of kind
+ * substituted for its one %s. */
+static sqlite3_stmt *counts_stmt(dln_store *s, int base, int kind,
+                                 const char *sql_fmt, long sweep_id)
+{
+    char sql[768];
+    snprintf(sql, sizeof sql, sql_fmt, filters[kind]);
+    sqlite3_stmt *st = dln_store_stmt(s, base + kind, sql);
+    if (st && kind == 2)
+        sqlite3_bind_int64(st, 1, sweep_id);
+    return st;
+}
 
 int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c)
 {
     sqlite3_stmt *st;
-    int rc;
+    int rc, kind = sweep_id == 0 ? 0 : sweep_id < 0 ? 1 : 2;
+    int own_read = sqlite3_get_autocommit(s->db);   /* one snapshot */
     memset(c, 0, sizeof *c);
-    st = dln_store_stmt(s, DLN_ST_COUNT_TOTAL,
-                        "SELECT (SELECT coalesce(sum(ntasks), 0) FROM sweeps"
-                        " WHERE ?1 = 0 OR id = ?1), count(*),"
-                        " coalesce(sum(wall_s), 0), min(" UNIX_TIME("created_at")
-                        "), max(" UNIX_TIME("created_at") ") FROM runs WHERE "
-                        SWEEP_FILTER);
-    if (!st)
+    if (own_read && dln_store_exec(s, "BEGIN"))
         return 1;
-    sqlite3_bind_int64(st, 1, sweep_id);
+    st = counts_stmt(s, DLN_ST_COUNT_TOTAL, kind,
+                     "SELECT count(*), coalesce(sum(wall_s), 0), "
+                     UNIX_TIME("min(created_at)") ", "
+                     UNIX_TIME("max(created_at)") " FROM runs WHERE %s",
+                     sweep_id);
+    if (!st)
+        goto fail;
     if ((rc = sqlite3_step(st)) != SQLITE_ROW)
         goto fail;
-    c->total = (long)sqlite3_column_int64(st, 0);
-    c->done = (long)sqlite3_column_int64(st, 1);
-    c->wall_s_sum = sqlite3_column_double(st, 2);
-    c->first_at = sqlite3_column_double(st, 3);
-    c->last_at = sqlite3_column_double(st, 4);
+    c->done = (long)sqlite3_column_int64(st, 0);
+    c->wall_s_sum = sqlite3_column_double(st, 1);
+    c->first_at = sqlite3_column_double(st, 2);
+    c->last_at = sqlite3_column_double(st, 3);
     sqlite3_reset(st);
 
-    st = dln_store_stmt(s, DLN_ST_COUNT_REGIME,
-                        "SELECT regime, count(*) FROM runs WHERE "
-                        SWEEP_FILTER " GROUP BY regime");
+    st = counts_stmt(s, DLN_ST_COUNT_REGIME, kind,
+                     "SELECT regime, count(*) FROM runs WHERE %s "
+                     "GROUP BY regime", sweep_id);
     if (!st)
-        return 1;
-    sqlite3_bind_int64(st, 1, sweep_id);
+        goto fail;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *g = (const char *)sqlite3_column_text(st, 0);
         for (int k = 0; k <= DLN_REGIME_ERROR; k++)
@@ -54,23 +70,40 @@ int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c)
         goto fail;
     sqlite3_reset(st);
 
-    st = dln_store_stmt(s, DLN_ST_COUNT_RECENT,
-                        "SELECT count(*), min(t) FROM (SELECT "
-                        UNIX_TIME("created_at") " AS t FROM runs WHERE "
-                        SWEEP_FILTER " ORDER BY id DESC LIMIT ?2)");
+    st = counts_stmt(s, DLN_ST_COUNT_RECENT, kind,
+                     "SELECT count(*), " UNIX_TIME("min(created_at)")
+                     " FROM (SELECT created_at FROM runs WHERE %s "
+                     "ORDER BY id DESC LIMIT " DLN_STR(RATE_WINDOW) ")",
+                     sweep_id);
     if (!st)
-        return 1;
-    sqlite3_bind_int64(st, 1, sweep_id);
-    sqlite3_bind_int(st, 2, RATE_WINDOW);
+        goto fail;
     if ((rc = sqlite3_step(st)) != SQLITE_ROW)
         goto fail;
     c->recent_n = (long)sqlite3_column_int64(st, 0);
     c->recent_first_at = sqlite3_column_double(st, 1);
     sqlite3_reset(st);
+
+    /* registered tasks: of that sweep, or of all sweeps */
+    st = dln_store_stmt(s, DLN_ST_COUNT_TASKS,
+                        "SELECT coalesce(sum(ntasks), 0) FROM sweeps "
+                        "WHERE ?1 = 0 OR id = ?1");
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, sweep_id);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        goto fail;
+    c->total = (long)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (own_read)
+        dln_store_exec(s, "COMMIT");
     return 0;
 fail:
-    dln_store_fail(s, "counts");
-    sqlite3_reset(st);
+    if (!strstr(s->msg, "prepare"))
+        dln_store_fail(s, "counts");
+    if (st)
+        sqlite3_reset(st);
+    if (own_read)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return 1;
 }
 

@@ -527,6 +527,8 @@ static void test_snapshot(void **state)
     dln_store_destroy(&w);
     /* a writer holds an open batch with rows not yet committed */
     w2 = open_rw(path);
+    assert_int_equal(dln_store_lease_acquire(w2, "w2", 60.0, err,
+                                             sizeof err), 0);
     assert_int_equal(dln_store_begin(w2), 0);
     put(w2, 0.99, 0, 1.0, 0);
     assert_int_equal(dln_store_create(path, DLN_STORE_READONLY, &ro, err,
@@ -537,6 +539,7 @@ static void test_snapshot(void **state)
     assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"), 100);
     assert_string_equal(sq_text(db, "PRAGMA journal_mode"), "delete");
     assert_string_equal(sq_text(db, "PRAGMA integrity_check"), "ok");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM lease"), 0);
     sqlite3_close(db);
     assert_int_equal(dln_store_commit(w2), 0);
     /* the writer snapshots itself over the old snapshot (replace) */
