@@ -28,6 +28,8 @@ static const char run_usage[] =
     "                    registered (default: refuse)\n"
     "  --quiet           no progress lines on stderr\n"
     "  --progress S      progress line every S seconds (default 3)\n"
+    "  --commit-every S  commit results at least every S seconds (default 2;\n"
+    "                    a crash loses at most the last S seconds of results)\n"
     "  --shard I/N       only tasks whose index % N == I (Slurm arrays: one\n"
     "                    DB per shard, then `dlnsweep merge`)\n"
     "  --max-tasks K     hand out at most K tasks in this run\n"
@@ -81,15 +83,18 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
         } else if (!strcmp(arg, "--db") && val) {
             a->opt.db_path = val;
             i++;
-        } else if (!strcmp(arg, "--progress") && val) {
+        } else if ((!strcmp(arg, "--progress") ||
+                    !strcmp(arg, "--commit-every")) && val) {
             char *end;
             double p = strtod(val, &end);
             if (end == val || *end || !(p > 0) || p > 1e6) {
-                snprintf(msg, len, "--progress '%s': expected seconds > 0",
-                         val);
+                snprintf(msg, len, "%s '%s': expected seconds > 0", arg, val);
                 return 2;
             }
-            a->opt.progress_every_s = p;
+            if (arg[2] == 'p')
+                a->opt.progress_every_s = p;
+            else
+                a->opt.batch_seconds = p;
             i++;
         } else if (!strcmp(arg, "--shard") && val) {
             long si, sn;
@@ -119,7 +124,8 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
             int needs_value = !strcmp(arg, "--db") ||
                               !strcmp(arg, "--shard") ||
                               !strcmp(arg, "--max-tasks") ||
-                              !strcmp(arg, "--progress");
+                              !strcmp(arg, "--progress") ||
+                              !strcmp(arg, "--commit-every");
             snprintf(msg, len, needs_value ? "option %s needs a value (try "
                      "--help)" : "unknown option '%s' (try --help)", arg);
             return 2;

@@ -48,11 +48,15 @@ typedef struct inflight {
     double cost, steps;
 } inflight;
 
-enum { W_WAITING, W_IDLE, W_BUSY, W_PARKED, W_STOPPED };
+/* W_WAITING: until its READY; W_PARKED: a wide group's follower (the
+ * leader speaks for it); W_RUNNING: gets WORK messages; W_STOPPED: was
+ * sent STOP (its last results may still be on the way). */
+enum { W_WAITING, W_PARKED, W_RUNNING, W_STOPPED };
 
 typedef struct worker {
-    int state;      /* W_WAITING: for its READY; W_PARKED: group follower  */
+    int state;
     int wide;       /* the group's leader, while the group runs wide cells */
+    int batches;    /* WORK messages not yet finished                      */
     inflight *fifo;
     int fifo_head, fifo_n, fifo_cap;
 } worker;
@@ -67,10 +71,12 @@ struct dln_coord {
     queue small, wide;
     worker *w;                       /* size entries; w[0] unused           */
     int active;                      /* workers not yet sent STOP           */
+    long inflight;                   /* tasks handed out, result not back   */
     long total, done_before, done_now, dispatched, errors_now;
     long per_regime[DLN_REGIME_ERROR + 1];
     dln_costfit fit_small, fit_wide;
     double done_cost[2], done_steps[2];   /* small, wide: this run        */
+    double busy_s, wait_s;           /* workers' run and wait-for-work time */
     int batch_open, batch_rows;
     double batch_opened_at;
     double t0, last_progress, last_beat;
@@ -99,8 +105,26 @@ static void lease_owner(char *buf, size_t len, const char *host)
         snprintf(buf, len, "%s:%ld", host, (long)getpid());
 }
 
+/* 1 if process pid of this host no longer runs (gone, or a zombie that
+ * nobody reaped: containers often have no init that reaps orphans). */
+static int process_gone(long pid)
+{
+    char path[64], buf[512];
+    FILE *f;
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');   /* state follows "(comm) " */
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 /* 1 if the lease holder is certainly gone: a process on this host that no
- * longer exists, or an earlier incarnation of this (requeued) Slurm job. */
+ * longer runs, or an earlier incarnation of this (requeued) Slurm job. */
 static int holder_is_dead(const dln_store_lease_info *l, const char *host)
 {
     const char *job = getenv("SLURM_JOB_ID");
@@ -108,7 +132,7 @@ static int holder_is_dead(const dln_store_lease_info *l, const char *host)
     if (!l->held)
         return 0;
     if (!strcmp(l->host, host) && l->pid > 0 && l->pid != (long)getpid() &&
-        kill((pid_t)l->pid, 0) != 0 && errno == ESRCH)
+        process_gone(l->pid))
         return 1;
     return job && *job && !strcmp(l->slurm_job_id, job) && restarts &&
            atoi(restarts) > 0;
@@ -138,7 +162,7 @@ static int precheck(dln_coord *c, uint64_t hash, int *takeover, char *msg,
         for (int i = 0; i < n; i++)
             if (!strcmp(sw[i].name, c->name) &&
                 strcmp(sw[i].spec_hash, hex) != 0) {
-                snprintf(msg, len, "database %s: sweep '%s' was registered "
+                snprintf(msg, len, "database %.900s: sweep '%.255s' was registered "
                          "from a different job file (spec hash %s, now %s); "
                          "use --force to continue it with the changed file",
                          s->db_path, c->name, sw[i].spec_hash, hex);
@@ -151,7 +175,7 @@ static int precheck(dln_coord *c, uint64_t hash, int *takeover, char *msg,
         if (holder_is_dead(&lease, c->host))
             *takeover = 1;
         else if (age < s->opt.lease_stale_s) {
-            snprintf(msg, len, "database %s is being written by %s (host %s, "
+            snprintf(msg, len, "database %.900s is being written by %.255s (host %s, "
                      "pid %ld), last heartbeat %.0fs ago; wait for it to "
                      "finish or stop it", s->db_path, lease.owner,
                      lease.host[0] ? lease.host : "?", lease.pid, age);
@@ -234,7 +258,7 @@ static int build_queues(dln_coord *c, char *msg, size_t len)
 int dln_coord_setup(dln_sweep *s, dln_coord **out)
 {
     dln_coord *c = NULL;
-    char msg[1024] = "";
+    char msg[2048] = "";
     int rc = 1, takeover = 0;
     dln_store_counts counts;
     *out = NULL;
@@ -378,6 +402,8 @@ static int record(dln_coord *c, const dln_wire_header *h, const dln_result *r,
         return 1;
     }
     c->done_now++;
+    c->busy_s += h->wall_s;
+    c->wait_s += h->wait_s;
     if (r->regime >= DLN_REGIME_CONVERGED && r->regime <= DLN_REGIME_ERROR)
         c->per_regime[r->regime]++;
     if (r->regime == DLN_REGIME_ERROR)
@@ -463,7 +489,7 @@ static int can_dispatch(const dln_coord *c)
            (c->s->opt.max_tasks <= 0 || c->dispatched < c->s->opt.max_tasks);
 }
 
-static int fifo_push(worker *w, const pending *p, int attempt)
+static int fifo_push(dln_coord *c, worker *w, const pending *p, int attempt)
 {
     if (w->fifo_n == w->fifo_cap) {
         int cap = w->fifo_cap ? 2 * w->fifo_cap : 16;
@@ -483,6 +509,7 @@ static int fifo_push(worker *w, const pending *p, int attempt)
     f->cost = p->cost;
     f->steps = p->steps;
     w->fifo_n++;
+    c->inflight++;
     return 0;
 }
 
@@ -501,8 +528,8 @@ static int small_workers(const dln_coord *c)
 {
     int n = 0;
     for (int r = 1; r < c->s->size; r++)
-        n += !c->w[r].wide && c->w[r].state != W_PARKED &&
-             c->w[r].state != W_STOPPED;
+        n += !c->w[r].wide && (c->w[r].state == W_RUNNING ||
+                               c->w[r].state == W_WAITING);
     return n > 0 ? n : 1;
 }
 
@@ -548,43 +575,70 @@ static int send_work(dln_coord *c, int r, int mode, long n)
     return 0;
 }
 
-/* Worker r is idle: give it work, switch the wide group to small tasks, or
- * stop it. 0 or 1. */
-static int assign(dln_coord *c, int r)
+/* WORK messages a small worker may hold: two while tasks are short, so
+ * it never waits for the coordinator between them; one for long tasks, so
+ * a drain does not wait for a second long batch. */
+static int prefetch_depth(const dln_coord *c)
+{
+    const queue *q = &c->small;
+    if (c->fit_small.n < 1 || q->head >= q->n)
+        return 1;
+    return dln_costfit_predict(&c->fit_small, q->v[q->head].cost,
+                               q->v[q->head].steps) < BATCH_TARGET_S ? 2 : 1;
+}
+
+/* Hand one wide task to the group's leader r (which is idle), or switch
+ * the group to small tasks, or stop it. 0 or 1. */
+static int feed_wide_leader(dln_coord *c, int r)
 {
     worker *w = &c->w[r];
     pending p;
     int attempt;
-    if (w->wide) {
-        if (can_dispatch(c) && c->wide.head < c->wide.n) {
-            if (take(c, &c->wide, &p, &attempt) || fifo_push(w, &p, attempt))
-                return 1;
-            w->state = W_BUSY;
-            c->wbuf[2] = p.index;
-            return send_work(c, r, MODE_WORK, 1);
-        }
-        int more = can_dispatch(c) && c->small.head < c->small.n;
-        for (int g = 1; g <= c->s->group_size; g++) {
-            c->w[g].wide = 0;
-            c->w[g].state = more ? W_WAITING : W_STOPPED;
-        }
-        if (!more)
-            c->active -= c->s->group_size;
-        return send_work(c, r, more ? MODE_NO_MORE_WIDE : MODE_STOP, 0);
-    }
-    long n = can_dispatch(c) ? batch_size(c) : 0;
-    if (n == 0) {
-        w->state = W_STOPPED;
-        c->active--;
-        return send_work(c, r, MODE_STOP, 0);
-    }
-    for (long k = 0; k < n; k++) {
-        if (take(c, &c->small, &p, &attempt) || fifo_push(w, &p, attempt))
+    if (can_dispatch(c) && c->wide.head < c->wide.n) {
+        if (take(c, &c->wide, &p, &attempt) || fifo_push(c, w, &p, attempt))
             return 1;
-        c->wbuf[2 + k] = p.index;
+        w->batches++;
+        c->wbuf[2] = p.index;
+        return send_work(c, r, MODE_WORK, 1);
     }
-    w->state = W_BUSY;
-    return send_work(c, r, MODE_WORK, n);
+    int more = can_dispatch(c) && c->small.head < c->small.n;
+    for (int g = 1; g <= c->s->group_size; g++) {
+        c->w[g].wide = 0;
+        c->w[g].state = more ? W_WAITING : W_STOPPED;
+    }
+    if (!more)
+        c->active -= c->s->group_size;
+    return send_work(c, r, more ? MODE_NO_MORE_WIDE : MODE_STOP, 0);
+}
+
+/* Worker r finished a WORK message or said READY: top it up to its
+ * prefetch depth, or send STOP once nothing is left to hand out (it
+ * finishes what it holds first). 0 or 1. */
+static int feed(dln_coord *c, int r)
+{
+    worker *w = &c->w[r];
+    pending p;
+    int attempt;
+    if (w->wide)
+        return w->batches == 0 ? feed_wide_leader(c, r) : 0;
+    while (w->state == W_RUNNING && w->batches < prefetch_depth(c)) {
+        long n = can_dispatch(c) ? batch_size(c) : 0;
+        if (n == 0) {
+            w->state = W_STOPPED;
+            c->active--;
+            return send_work(c, r, MODE_STOP, 0);
+        }
+        for (long k = 0; k < n; k++) {
+            if (take(c, &c->small, &p, &attempt) ||
+                fifo_push(c, w, &p, attempt))
+                return 1;
+            c->wbuf[2 + k] = p.index;
+        }
+        w->batches++;
+        if (send_work(c, r, MODE_WORK, n))
+            return 1;
+    }
+    return 0;
 }
 
 /* Receive the message st announced and act on it. 0 or 1. */
@@ -602,13 +656,14 @@ static int handle_message(dln_coord *c, const MPI_Status *st)
             c->stopping = 1;
             c->signo = msg[1];
         }
-        if (w->state != W_WAITING) {
+        if (w->state != W_WAITING || msg[0] != (w->wide ? READY_WIDE
+                                                          : READY_SMALL)) {
             fprintf(stderr, "dlnsweep run: unexpected READY from rank %d\n",
                     r);
             return 1;
         }
-        w->state = W_IDLE;
-        return assign(c, r);
+        w->state = W_RUNNING;
+        return feed(c, r);
     }
     if (st->MPI_TAG != TAG_RESULT) {
         fprintf(stderr, "dlnsweep run: unexpected message tag %d from rank "
@@ -640,16 +695,15 @@ static int handle_message(dln_coord *c, const MPI_Status *st)
     int wide = w->wide;
     w->fifo_head = (w->fifo_head + 1) % w->fifo_cap;
     w->fifo_n--;
+    c->inflight--;
     if (h.signo && !c->stopping) {
         c->stopping = 1;
         c->signo = h.signo;
     }
     /* Keep the worker busy before spending time on the database. */
     if (h.batch_done) {
-        if (w->fifo_n != 0)
-            return 1;
-        w->state = W_IDLE;
-        if (assign(c, r))
+        w->batches--;
+        if (feed(c, r))
             return 1;
     }
     dln_result_init(&res);
@@ -675,7 +729,7 @@ static void idle_wait(double *poll)
 static int run_distributed(dln_coord *c)
 {
     double poll = POLL_MIN_S;
-    while (c->active > 0) {
+    while (c->active > 0 || c->inflight > 0) {
         int flag = 0;
         MPI_Status st;
         if (housekeeping(c))
@@ -756,9 +810,16 @@ int dln_coord_run(dln_coord *c)
         fprintf(stderr, "dlnsweep: stopped after --max-tasks %ld: %ld tasks "
                 "done this run, %ld remaining; rerun to continue\n",
                 s->opt.max_tasks, c->done_now, remaining);
-    else if (!s->opt.quiet)
+    else if (!s->opt.quiet) {
+        char waited[96] = "";
+        if (s->size > 1 && c->busy_s + c->wait_s > 0)
+            snprintf(waited, sizeof waited, "; workers waited %.2f%% of "
+                     "their time for work", 100.0 * c->wait_s /
+                     (c->busy_s + c->wait_s));
         fprintf(stderr, "dlnsweep: sweep %s complete: %ld tasks (%ld this "
-                "run, %ld errors) in %s\n", c->name, c->total, c->done_now,
-                c->errors_now, s->db_path);
+                "run, %ld errors) in %s, %.1f s%s\n", c->name, c->total,
+                c->done_now, c->errors_now, s->db_path,
+                dln_sweep_now() - c->t0, waited);
+    }
     return 0;
 }

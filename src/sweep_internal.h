@@ -56,6 +56,8 @@ typedef struct dln_wire_header {
     int32_t batch_done;      /* 1: last task of its WORK message            */
     int32_t signo;           /* stop signal the worker received, else 0     */
     double wall_s;           /* wall time of the run                        */
+    double wait_s;           /* first task of a WORK message: how long the
+                                worker waited for that message, else 0     */
     char host[64];           /* worker's host name                          */
 } dln_wire_header;
 

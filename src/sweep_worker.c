@@ -78,8 +78,9 @@ static int send_ready(dln_sweep *s, int kind)
     return MPI_Send(msg, 2, MPI_INT32_T, 0, TAG_READY, s->comm) != MPI_SUCCESS;
 }
 
-/* Run the tasks of one WORK message alone, sending each result. 0 or 1. */
-static int run_batch(dln_sweep *s, const int64_t *idx, long n)
+/* Run the tasks of one WORK message alone, sending each result; wait_s:
+ * how long the worker waited for the message. 0 or 1. */
+static int run_batch(dln_sweep *s, const int64_t *idx, long n, double wait_s)
 {
     for (long k = 0; k < n; k++) {
         dln_result r;
@@ -87,6 +88,7 @@ static int run_batch(dln_sweep *s, const int64_t *idx, long n)
         dln_sweep_run_task(s, (long)idx[k], 0, &r, &hdr);
         hdr.batch_done = k == n - 1;
         hdr.signo = dln_stop_signal();
+        hdr.wait_s = k == 0 ? wait_s : 0.0;
         int rc = send_result(s, &hdr, &r);
         dln_result_clear(&r);
         if (rc)
@@ -103,10 +105,12 @@ static int work_wide(dln_sweep *s, int *stop)
     MPI_Comm_rank(s->group, &grank);
     for (;;) {
         int64_t cmd[2] = {MODE_STOP, -1};
+        double wait_s = 0;
         if (grank == 0) {
             int64_t work[3];
             MPI_Status st;
             int count = 0;
+            double t0 = dln_sweep_now();
             if (send_ready(s, READY_WIDE))
                 return 1;
             if (MPI_Recv(work, 3, MPI_INT64_T, 0, TAG_WORK, s->comm, &st)
@@ -118,6 +122,7 @@ static int work_wide(dln_sweep *s, int *stop)
                          ? work[2] : -1;
             if (work[0] == MODE_WORK && cmd[1] < 0)
                 cmd[0] = MODE_STOP;   /* malformed: cannot happen */
+            wait_s = dln_sweep_now() - t0;
         }
         if (MPI_Bcast(cmd, 2, MPI_INT64_T, 0, s->group) != MPI_SUCCESS)
             return 1;
@@ -136,6 +141,7 @@ static int work_wide(dln_sweep *s, int *stop)
         if (grank == 0) {
             hdr.batch_done = 1;
             hdr.signo = dln_stop_signal();
+            hdr.wait_s = wait_s;
             rc = send_result(s, &hdr, &r);
         }
         dln_result_clear(&r);
@@ -164,6 +170,7 @@ int dln_sweep_work(dln_sweep *s)
     for (;;) {
         MPI_Status st;
         int count = 0;
+        double t0 = dln_sweep_now();
         if (MPI_Recv(work, 2 + DLN_SWEEP_MAX_BATCH, MPI_INT64_T, 0, TAG_WORK,
                      s->comm, &st) != MPI_SUCCESS)
             goto cleanup;
@@ -172,7 +179,7 @@ int dln_sweep_work(dln_sweep *s)
             break;
         if (work[0] != MODE_WORK || work[1] < 1 || work[1] > count - 2)
             goto cleanup;
-        if (run_batch(s, work + 2, (long)work[1]))
+        if (run_batch(s, work + 2, (long)work[1], dln_sweep_now() - t0))
             goto cleanup;
     }
     rc = 0;
