@@ -243,7 +243,7 @@ static int build_queues(dln_coord *c, char *msg, size_t len)
             c->done_before++;
             continue;
         }
-        int wide = s->group != MPI_COMM_NULL &&
+        int wide = s->group_size > 0 &&
                    dln_jobspec_is_wide(s->job, &t.params);
         if (queue_push(wide ? &c->wide : &c->small, &t)) {
             snprintf(msg, len, "out of memory listing tasks");

@@ -103,7 +103,7 @@ static int work_wide(dln_sweep *s, int *stop)
 {
     int grank;
     MPI_Comm_rank(s->group, &grank);
-    for (;;) {
+    for (int first = 1;; first = 0) {
         int64_t cmd[2] = {MODE_STOP, -1};
         double wait_s = 0;
         if (grank == 0) {
@@ -111,7 +111,8 @@ static int work_wide(dln_sweep *s, int *stop)
             MPI_Status st;
             int count = 0;
             double t0 = dln_sweep_now();
-            if (send_ready(s, READY_WIDE))
+            /* After the first, each result said the leader is idle. */
+            if (first && send_ready(s, READY_WIDE))
                 return 1;
             if (MPI_Recv(work, 3, MPI_INT64_T, 0, TAG_WORK, s->comm, &st)
                 != MPI_SUCCESS)

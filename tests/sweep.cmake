@@ -5,7 +5,7 @@
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   string(REPLACE ";" " " DLN_MPI_RUN_TEXT "${DLN_MPI_RUN}")
-  foreach(case ranks drain-usr1 drain-term drain-alone crash errors shard)
+  foreach(case ranks drain-usr1 drain-term drain-alone crash errors shard wide)
     add_test(NAME sweep_${case}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/sweep_test.py
               ${case} --exe $<TARGET_FILE:dlnsweep>

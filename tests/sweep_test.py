@@ -14,6 +14,7 @@ CASE is one of:
   errors       bad job files / options / databases: exit 2, one line on
                stderr, the existing DB byte-identical; --force; --help
   shard        --shard 0/2 + 1/2 cover the job exactly once; --max-tasks
+  wide         wide cells on a ScaLAPACK group of ranks beside small cells
 Every drained or crashed sweep is resumed and compared with an
 uninterrupted run of the same job: same rows, same values.
 """
@@ -402,7 +403,9 @@ def case_errors():
             r"steps: \d+", "steps: 2999", text)),
     }
     for what, path in bad.items():
-        for n in (0, 2):
+        # All ranks agree on the error: two cases also under the launcher.
+        for n in (0, 2) if what in ("malformed YAML", "changed job file") \
+                else (0,):
             rc, out, err = run(n, path, db)
             check(rc == 2, "%s (%d ranks): exit %d, want 2\n%s"
                   % (what, n, rc, err))
@@ -413,7 +416,7 @@ def case_errors():
     # Options.
     for args in (["--shard", "2/2"], ["--shard", "x"], ["--max-tasks", "0"],
                  ["--bogus"], ["--db"]):
-        rc, out, err = run(2, smoke, db, *args)
+        rc, out, err = run(0, smoke, db, *args)
         check(rc == 2, "%s: exit %d\n%s" % (args, rc, err))
         one_line(err, " ".join(args))
         unchanged(" ".join(args))
@@ -425,23 +428,23 @@ def case_errors():
     foreign = work("foreign.db")
     with open(foreign, "w") as f:
         f.write("not a database\n" * 100)
-    rc, out, err = run(2, smoke, foreign)
+    rc, out, err = run(0, smoke, foreign)
     check(rc == 2, "foreign DB: exit %d\n%s" % (rc, err))
     one_line(err, "foreign DB")
     with open(foreign) as f:
         check(f.read() == "not a database\n" * 100, "foreign file changed")
-    rc, out, err = run(2, smoke, work("no/such/dir/x.db"))
+    rc, out, err = run(0, smoke, work("no/such/dir/x.db"))
     check(rc == 2, "DB in a missing directory: exit %d\n%s" % (rc, err))
     one_line(err, "DB in a missing directory")
     # --force continues the changed sweep.
-    rc, out, err = run(2, bad["changed job file"], db, "--force", "--quiet")
+    rc, out, err = run(0, bad["changed job file"], db, "--force", "--quiet")
     check(rc == 0, "--force: exit %d\n%s" % (rc, err))
     # --help.
     rc, out, err = run(2, smoke, db, "--help")
-    check(rc == 0 and out.startswith("usage:") and "--shard" in out,
-          "--help: exit %d\n%s%s" % (rc, out, err))
-    print("errors: %d bad inputs refused with one line, DB untouched"
-          % (len(bad) * 2 + 8))
+    check(rc == 0 and out.startswith("usage:") and "--shard" in out and
+          out.count("usage:") == 1, "--help: exit %d\n%s%s" % (rc, out, err))
+    print("errors: bad job files, options and databases refused with one "
+          "line, DB untouched; --force continues a changed sweep")
 
 
 def case_shard():
@@ -484,6 +487,46 @@ def case_shard():
     print("shard: 2 shards cover %d tasks once; --max-tasks resumes" % total)
 
 
+def case_wide():
+    job = job_path("sweep_wide.yaml")
+    total = total_tasks(job)
+    one = fresh("wide1.db")
+    rc, out, err = run(1, job, one, "--quiet")
+    check(rc == 0 and nrows(one) == total, "1 rank: exit %d\n%s" % (rc, err))
+    # 4 ranks: coordinator, the wide group {1, 2}, one small worker {3}.
+    four = fresh("wide4.db")
+    rc, out, err = run(4, job, four)
+    check(rc == 0 and nrows(four) == total, "4 ranks: exit %d, %d rows\n%s"
+          % (rc, nrows(four), err))
+    con = connect(four)
+    placed = set(con.execute("SELECT width >= 48, mpi_rank FROM runs"))
+    con.close()
+    check(placed == {(1, 1), (0, 3)}, "wide cells must run on the group "
+          "(leader rank 1), small ones on rank 3: %s" % placed)
+    # ScaLAPACK gives the serial numbers to rounding (divergent runs
+    # amplify rounding, so only their regime is compared).
+    q = ("SELECT cell_hash, seed_index, regime, period, final_loss, sharpness,"
+         " lyapunov FROM runs ORDER BY 1, 2")
+    a = connect(one).execute(q).fetchall()
+    b = connect(four).execute(q).fetchall()
+    for x, y in zip(a, b):
+        check(x[:4] == y[:4], "regime differs: %s vs %s" % (x, y))
+        if x[2] == "divergent":
+            continue
+        for u, v in zip(x[4:], y[4:]):
+            check((u is None) == (v is None) and
+                  (u is None or abs(u - v) <= 1e-6 * max(abs(u), 1e-12) +
+                   1e-12), "values differ: %s vs %s" % (x, y))
+    # Too few ranks for a group: wide cells run alone, with a note.
+    two = fresh("wide2.db")
+    rc, out, err = run(2, job, two)
+    check(rc == 0 and nrows(two) == total and "wide cells run on one rank "
+          "each" in err, "2 ranks: exit %d\n%s" % (rc, err))
+    same_content(one, two)
+    print("wide: %d tasks, wide cells on the ScaLAPACK group, small cells "
+          "beside them; matches 1 rank" % total)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -498,7 +541,7 @@ def main():
     shutil.rmtree(ARGS.work, ignore_errors=True)
     os.makedirs(ARGS.work)
     cases = {"ranks": case_ranks, "crash": case_crash,
-             "errors": case_errors, "shard": case_shard,
+             "errors": case_errors, "shard": case_shard, "wide": case_wide,
              "drain-usr1": lambda: case_drain("usr1"),
              "drain-term": lambda: case_drain("term"),
              "drain-alone": lambda: case_drain("alone")}
