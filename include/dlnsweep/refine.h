@@ -1,7 +1,8 @@
 /* refine.h — adaptive bisection of regime boundaries along one axis.
  *
  * Points live on an integer lattice: index i in 0..n maps to
- * lo + (hi - lo) * i / n, so a bisection midpoint (i + j) / 2 is an exact,
+ * lo + (hi - lo) * (i / n) (evaluated exactly so, i / n first; i = n gives
+ * hi), so a bisection midpoint (i + j) / 2 is an exact,
  * reproducible coordinate that a resumed sweep regenerates bit for bit.
  * The initial grid of g points sits at multiples of n / (g - 1). Pure logic:
  * no I/O, no MPI. */
