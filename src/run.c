@@ -328,7 +328,7 @@ static int train(run_ws *w, dln_result *r)
             r->regime = DLN_REGIME_DIVERGENT;
             r->diverge_step = r->steps_done = t;
             r->final_loss = loss;
-            r->sharpness = NAN;
+            r->sharpness = r->balance_gap = r->offdiag_mass = NAN;
             r->period = 0;
             return 0;
         }

@@ -132,7 +132,7 @@ static void test_l2_divergent(void **state)
         assert_true(r.diverge_step > 0 && r.diverge_step < 200);
         assert_int_equal(r.steps_done, r.diverge_step);
         assert_true(!(r.final_loss <= p.diverge_bound));
-        assert_true(isnan(r.sharpness));
+        assert_true(isnan(r.sharpness) && isnan(r.balance_gap));
         assert_int_equal(r.period, 0);
         dln_result_clear(&r);
     }
