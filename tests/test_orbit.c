@@ -125,6 +125,13 @@ static void test_defect_and_window(void **state)
     for (int t = 0; t < 7; t++)
         dln_orbit_push(o, &zero);
     assert_int_equal(dln_orbit_period(o, 1e-7), 1);
+    /* Only the latest pair repeats: 9 5 1 7 1 is not 2-periodic (7 != 5). */
+    dln_orbit_reset(o);
+    double part[] = {9, 5, 1, 7, 1};
+    for (int t = 0; t < 5; t++)
+        dln_orbit_push(o, &part[t]);
+    assert_int_equal(dln_orbit_period(o, 1e-7), 0);
+    assert_close(dln_orbit_defect(o, 2), 8.0 / 9.0, 1e-15);   /* 1 vs 9 */
     dln_orbit_destroy(&o);
     dln_orbit_destroy(&o);   /* NULL-safe */
 }

@@ -71,6 +71,18 @@ static void test_oscillating_modes(void **state)
         }
         dln_result_clear(&r);
     }
+    /* Close to mode 1's threshold 0.030943: 0.09% above, its 2-cycle spans
+     * ~0.45 (4.5% of s_1) and counts; 0.5% below it has died out. */
+    static const double near[] = {0.0308, 0.03097};
+    for (int k = 0; k < 2; k++) {
+        dln_params p = net(near[k], DLN_INIT_BALANCED, 0);
+        dln_result r;
+        run_ok(&p, &r);
+        assert_int_equal(dln_theory_oscillating_modes(&p), k);
+        assert_int_equal(r.n_oscillating, k);
+        assert_int_equal(r.period, k ? 2 : 1);
+        dln_result_clear(&r);
+    }
 }
 
 /* The same counts hold for a rotated target while the orbit is periodic

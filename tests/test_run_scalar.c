@@ -136,6 +136,22 @@ static void test_l2_divergent(void **state)
         assert_int_equal(r.period, 0);
         dln_result_clear(&r);
     }
+    /* The bound, not only overflow, decides: loss 1/2 at step 0 > 0.4. */
+    dln_params p = scalar(2, 1.05, DLN_INIT_IDENTITY, 1.0);
+    p.diverge_bound = 0.4;
+    dln_result r;
+    run_ok(&p, &r);
+    assert_int_equal(r.regime, DLN_REGIME_DIVERGENT);
+    assert_int_equal(r.diverge_step, 0);
+    assert_close(r.final_loss, 0.5, 0.0);
+    dln_result_clear(&r);
+    /* ... and at 2.05 a bound of 10 stops the run at a finite loss > 10. */
+    p = scalar(2, 2.05, DLN_INIT_IDENTITY, 1.0);
+    p.diverge_bound = 10.0;
+    run_ok(&p, &r);
+    assert_int_equal(r.regime, DLN_REGIME_DIVERGENT);
+    assert_true(r.final_loss > 10.0 && isfinite(r.final_loss));
+    dln_result_clear(&r);
 }
 
 /* L = 3 balanced: the period-doubling route to chaos of the scalar map. */
