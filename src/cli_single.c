@@ -186,7 +186,7 @@ static void print_json(FILE *out, const dln_task *t, const dln_result *r,
         fputs("\"db\":true,", out);
     json_num(out, "wall_s", r->wall_s);
     /* the last json_num left a trailing comma: close with a fixed key */
-    fprintf(out, "\"version\":\"%s\"}\n", DLN_GIT_HASH);
+    fprintf(out, "\"git_hash\":\"%s\"}\n", DLN_GIT_HASH);
 }
 
 static void print_text(FILE *out, const dln_task *t, const dln_result *r,
