@@ -2,6 +2,8 @@
 # sweep under 1-4 MPI ranks, drain on signals, crash and resume, input
 # errors, shards. Each case runs a few sweeps of seconds; see
 # tests/sweep_test.py for what each checks.
+dln_add_unit_test(test_sweep_parts ${CMAKE_SOURCE_DIR}/tests/test_sweep_parts.c)
+
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   string(REPLACE ";" " " DLN_MPI_RUN_TEXT "${DLN_MPI_RUN}")
