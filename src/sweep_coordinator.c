@@ -162,9 +162,10 @@ static int precheck(dln_coord *c, uint64_t hash, int *takeover, char *msg,
         for (int i = 0; i < n; i++)
             if (!strcmp(sw[i].name, c->name) &&
                 strcmp(sw[i].spec_hash, hex) != 0) {
-                snprintf(msg, len, "database %.900s: sweep '%.255s' was registered "
-                         "from a different job file (spec hash %s, now %s); "
-                         "use --force to continue it with the changed file",
+                snprintf(msg, len, "database %.900s: sweep '%.255s' was "
+                         "registered from a different job file (spec hash "
+                         "%s, now %s); use --force to continue it with the "
+                         "changed file",
                          s->db_path, c->name, sw[i].spec_hash, hex);
                 rc = 2;
                 goto cleanup;
@@ -175,9 +176,9 @@ static int precheck(dln_coord *c, uint64_t hash, int *takeover, char *msg,
         if (holder_is_dead(&lease, c->host))
             *takeover = 1;
         else if (age < s->opt.lease_stale_s) {
-            snprintf(msg, len, "database %.900s is being written by %.255s (host %s, "
-                     "pid %ld), last heartbeat %.0fs ago; wait for it to "
-                     "finish or stop it", s->db_path, lease.owner,
+            snprintf(msg, len, "database %.900s is being written by %.255s "
+                     "(host %s, pid %ld), last heartbeat %.0fs ago; wait "
+                     "for it to finish or stop it", s->db_path, lease.owner,
                      lease.host[0] ? lease.host : "?", lease.pid, age);
             rc = 2;
         }

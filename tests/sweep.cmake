@@ -7,7 +7,7 @@ dln_add_unit_test(test_sweep_parts ${CMAKE_SOURCE_DIR}/tests/test_sweep_parts.c)
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   string(REPLACE ";" " " DLN_MPI_RUN_TEXT "${DLN_MPI_RUN}")
-  foreach(case ranks drain-usr1 drain-term drain-alone crash errors shard wide)
+  foreach(case ranks drain-usr1 drain-term drain-alone crash errors-job errors-db shard wide)
     add_test(NAME sweep_${case}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/sweep_test.py
               ${case} --exe $<TARGET_FILE:dlnsweep>

@@ -11,8 +11,9 @@ CASE is one of:
   drain-alone  SIGTERM to a rank-less `dlnsweep run` (no launcher)
   crash        kill -9 of the whole job mid-sweep; resume reruns only what
                was not committed
-  errors       bad job files / options / databases: exit 2, one line on
-               stderr, the existing DB byte-identical; --force; --help
+  errors-job   bad job files, options: exit 2, one line on stderr, the
+               existing DB byte-identical; --help
+  errors-db    foreign / unreachable DB, live and stale lease, --force
   shard        --shard 0/2 + 1/2 cover the job exactly once; --max-tasks
   wide         wide cells on a ScaLAPACK group of ranks beside small cells
 Every drained or crashed sweep is resumed and compared with an
@@ -369,10 +370,12 @@ def case_crash():
           % (committed, total, len(pids), total - committed, att.get(2, 0)))
 
 
-def case_errors():
+def case_errors(part):
+    """part "job": job files, options, --help; "db": databases, lease,
+    --force."""
     smoke = job_path("smoke.yaml")
     db = fresh("errors.db")
-    rc, out, err = run(1, smoke, db, "--max-tasks", "3", "--quiet")
+    rc, out, err = run(0, smoke, db, "--max-tasks", "3", "--quiet")
     check(rc == 0 and nrows(db) == 3, "setup: exit %d, %d rows\n%s"
           % (rc, nrows(db), err))
     with open(db, "rb") as f:
@@ -402,49 +405,76 @@ def case_errors():
         "changed job file": job_file("changed.yaml", re.sub(
             r"steps: \d+", "steps: 2999", text)),
     }
-    for what, path in bad.items():
-        # All ranks agree on the error: two cases also under the launcher.
-        for n in (0, 2) if what in ("malformed YAML", "changed job file") \
-                else (0,):
-            rc, out, err = run(n, path, db)
-            check(rc == 2, "%s (%d ranks): exit %d, want 2\n%s"
-                  % (what, n, rc, err))
-            line = one_line(err, "%s (%d ranks)" % (what, n))
-            check(out == "", "%s: stdout not empty: %s" % (what, out))
-            unchanged(what)
-    check("--force" in line, "changed job file: no hint at --force: " + line)
-    # Options.
-    for args in (["--shard", "2/2"], ["--shard", "x"], ["--max-tasks", "0"],
-                 ["--bogus"], ["--db"]):
-        rc, out, err = run(0, smoke, db, *args)
-        check(rc == 2, "%s: exit %d\n%s" % (args, rc, err))
-        one_line(err, " ".join(args))
-        unchanged(" ".join(args))
-    p = subprocess.run([ARGS.exe, "run", smoke], capture_output=True,
-                       text=True)
-    check(p.returncode == 2, "no --db: exit %d" % p.returncode)
-    one_line(p.stderr, "no --db")
-    # Databases the store refuses: foreign file, unwritable place.
-    foreign = work("foreign.db")
-    with open(foreign, "w") as f:
-        f.write("not a database\n" * 100)
-    rc, out, err = run(0, smoke, foreign)
-    check(rc == 2, "foreign DB: exit %d\n%s" % (rc, err))
-    one_line(err, "foreign DB")
-    with open(foreign) as f:
-        check(f.read() == "not a database\n" * 100, "foreign file changed")
-    rc, out, err = run(0, smoke, work("no/such/dir/x.db"))
-    check(rc == 2, "DB in a missing directory: exit %d\n%s" % (rc, err))
-    one_line(err, "DB in a missing directory")
-    # --force continues the changed sweep.
-    rc, out, err = run(0, bad["changed job file"], db, "--force", "--quiet")
-    check(rc == 0, "--force: exit %d\n%s" % (rc, err))
-    # --help.
-    rc, out, err = run(2, smoke, db, "--help")
-    check(rc == 0 and out.startswith("usage:") and "--shard" in out and
-          out.count("usage:") == 1, "--help: exit %d\n%s%s" % (rc, out, err))
-    print("errors: bad job files, options and databases refused with one "
-          "line, DB untouched; --force continues a changed sweep")
+    if part == "job":
+        for what, path in bad.items():
+            # All ranks agree on the error: two cases under the launcher.
+            for n in (0, 2) if what in ("malformed YAML", "changed job file") \
+                    else (0,):
+                rc, out, err = run(n, path, db)
+                check(rc == 2, "%s (%d ranks): exit %d, want 2\n%s"
+                      % (what, n, rc, err))
+                line = one_line(err, "%s (%d ranks)" % (what, n))
+                check(out == "", "%s: stdout not empty: %s" % (what, out))
+                unchanged(what)
+        check("--force" in line, "changed job file: no --force hint: " + line)
+        # Options.
+        for args in (["--shard", "2/2"], ["--shard", "x"],
+                     ["--max-tasks", "0"], ["--bogus"], ["--db"]):
+            rc, out, err = run(0, smoke, db, *args)
+            check(rc == 2, "%s: exit %d\n%s" % (args, rc, err))
+            one_line(err, " ".join(args))
+            unchanged(" ".join(args))
+        p = subprocess.run([ARGS.exe, "run", smoke], capture_output=True,
+                           text=True)
+        check(p.returncode == 2, "no --db: exit %d" % p.returncode)
+        one_line(p.stderr, "no --db")
+        # --help.
+        rc, out, err = run(0, smoke, db, "--help")
+        check(rc == 0 and out.startswith("usage:") and "--shard" in out and
+              out.count("usage:") == 1, "--help: exit %d\n%s%s"
+              % (rc, out, err))
+    if part == "db":
+        # Databases the store refuses: foreign file, unwritable place.
+        foreign = work("foreign.db")
+        with open(foreign, "w") as f:
+            f.write("not a database\n" * 100)
+        rc, out, err = run(0, smoke, foreign)
+        check(rc == 2, "foreign DB: exit %d\n%s" % (rc, err))
+        one_line(err, "foreign DB")
+        with open(foreign) as f:
+            check(f.read() == "not a database\n" * 100,
+                  "foreign file changed")
+        rc, out, err = run(0, smoke, work("no/such/dir/x.db"))
+        check(rc == 2, "DB in a missing directory: exit %d\n%s" % (rc, err))
+        one_line(err, "DB in a missing directory")
+        # A live writer's lease (another host, fresh heartbeat) refuses the
+        # sweep without touching the DB; a stale one is taken over.
+        con = sqlite3.connect(db)
+        con.execute("INSERT INTO lease(id, owner, host, pid, slurm_job_id,"
+                    " acquired_at, heartbeat) VALUES (1, "
+                    "'slurm:99@elsewhere:1', 'elsewhere', 1, '99', ?, ?)",
+                    (time.time(), time.time()))
+        con.commit()
+        con.close()
+        with open(db, "rb") as f:
+            before = f.read()
+        rc, out, err = run(0, smoke, db)
+        check(rc == 2, "live lease: exit %d\n%s" % (rc, err))
+        check("being written by slurm:99@elsewhere:1" in
+              one_line(err, "lease"), "live lease: " + err)
+        unchanged("live lease")
+        con = sqlite3.connect(db)
+        con.execute("UPDATE lease SET heartbeat = heartbeat - 3600")
+        con.commit()
+        con.close()
+        rc, out, err = run(0, smoke, db, "--max-tasks", "1", "--quiet")
+        check(rc == 0 and nrows(db) == 4, "stale lease not taken over: "
+              "exit %d\n%s" % (rc, err))
+        # --force continues the changed sweep.
+        rc, out, err = run(0, bad["changed job file"], db, "--force",
+                           "--quiet")
+        check(rc == 0, "--force: exit %d\n%s" % (rc, err))
+    print("errors-%s: refused with one line on stderr, DB untouched" % part)
 
 
 def case_shard():
@@ -541,7 +571,9 @@ def main():
     shutil.rmtree(ARGS.work, ignore_errors=True)
     os.makedirs(ARGS.work)
     cases = {"ranks": case_ranks, "crash": case_crash,
-             "errors": case_errors, "shard": case_shard, "wide": case_wide,
+             "errors-job": lambda: case_errors("job"),
+             "errors-db": lambda: case_errors("db"),
+             "shard": case_shard, "wide": case_wide,
              "drain-usr1": lambda: case_drain("usr1"),
              "drain-term": lambda: case_drain("term"),
              "drain-alone": lambda: case_drain("alone")}
