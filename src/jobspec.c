@@ -438,6 +438,11 @@ static int build_canonical(dln_jobspec *j)
              p->max_period, p->tail, x, y, p->lyapunov_steps,
              p->full_spectrum);
     sb_add(&b, line);
+    if (p->transient_window != -1) {   /* absent when auto: old hashes hold */
+        snprintf(line, sizeof line, "transient_window=%ld\n",
+                 p->transient_window);
+        sb_add(&b, line);
+    }
     if (j->has_refine) {
         js_format_double(j->refine_tol, x, sizeof x);
         snprintf(line, sizeof line, "refine=%s,%s,%d\n",
