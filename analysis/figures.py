@@ -26,6 +26,7 @@ try:
     import numpy as np
     import matplotlib
     matplotlib.use("Agg")
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
     from matplotlib import patheffects
     from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -193,34 +194,75 @@ def eos_curves(ctx, x, y):
     return curves, sql
 
 
-def annotate_periods(ax, regime, period, xe, y0, y1, log_x):
-    """Write the period once per block of equal periodic cells of one row
-    (cell edges xe, row between y0 and y1), where the block is wide enough
-    for the text."""
-    n = len(regime)
+def annotate_periods(ax, line, ue, v0, v1, log_u, by_row, room):
+    """Mark the periodic blocks of one line of cells (rows (u, regime,
+    period) with cell edges ue along the line, spanning v0..v1 across it):
+    a white separator where the period changes, and the period written
+    once per block where the block and the line are large enough (room:
+    the line's share of the axes across it)."""
+    def xy(u, v):
+        return (u, v) if by_row else (v, u)
+    n = len(line)
     i = 0
     while i < n:
-        if regime[i] != "periodic":
+        if line[i][1] != "periodic":
             i += 1
             continue
         k = i
-        while (k + 1 < n and regime[k + 1] == "periodic"
-               and period[k + 1] == period[i]):
+        while (k + 1 < n and line[k + 1][1] == "periodic"
+               and line[k + 1][2] == line[i][2]):
             k += 1
-        if k + 1 < n and regime[k + 1] == "periodic":   # period changes
-            ax.plot([xe[k + 1]] * 2, [y0, y1], color="white", lw=0.8)
-        label = "%d" % period[i] if period[i] else "?"
-        span = ((np.log(xe[k + 1]) - np.log(xe[i])) /
-                (np.log(xe[-1]) - np.log(xe[0])) if log_x
-                else (xe[k + 1] - xe[i]) / (xe[-1] - xe[0]))
-        if span >= 0.012 * len(label) + 0.006:
-            xc = (np.sqrt(xe[i] * xe[k + 1]) if log_x
-                  else (xe[i] + xe[k + 1]) / 2)
-            yc = np.sqrt(y0 * y1) if ax.get_yscale() == "log" \
-                else (y0 + y1) / 2
-            ax.text(xc, yc, label, ha="center", va="center", fontsize=7,
-                    color="white", fontweight="bold")
+        if k + 1 < n and line[k + 1][1] == "periodic":   # period changes
+            ax.plot(*zip(xy(ue[k + 1], v0), xy(ue[k + 1], v1)),
+                    color="white", lw=0.8)
+        label = "%d" % line[i][2] if line[i][2] else "?"
+        f = np.log if log_u else (lambda t: t)
+        span = (f(ue[k + 1]) - f(ue[i])) / (f(ue[-1]) - f(ue[0]))
+        text_w, text_h = 0.012 * len(label) + 0.006, 0.035
+        if (span >= (text_w if by_row else text_h) and
+                room >= (text_h if by_row else text_w)):
+            uc = np.sqrt(ue[i] * ue[k + 1]) if log_u else \
+                (ue[i] + ue[k + 1]) / 2
+            vc = np.sqrt(v0 * v1) if v0 > 0 and (
+                ax.get_yscale() if by_row else ax.get_xscale()) == "log" \
+                else (v0 + v1) / 2
+            ax.text(*xy(uc, vc), label, ha="center", va="center",
+                    fontsize=7, color="white", fontweight="bold")
         i = k + 1
+
+
+def draw_regime_map(ax, rows, log_x, log_y):
+    """Paint the phase rows (x, y, regime, period, ...) as cells coloured by
+    regime.  Cells are laid out in lines along the axis with more distinct
+    values, each line with its own edges, so lines sampled on different
+    grids (e.g. eta ranges scaled per depth) leave no gaps.  Returns the
+    (x, y) limits covered."""
+    xs = sorted({r[0] for r in rows})
+    ys = sorted({r[1] for r in rows})
+    by_row = len(xs) >= len(ys)
+    a, b = (0, 1) if by_row else (1, 0)       # along, across
+    vs = ys if by_row else xs
+    log_u, log_v = (log_x, log_y) if by_row else (log_y, log_x)
+    ve = cell_edges(vs, log_v)
+    cmap = ListedColormap([REGIME_COLOURS[g] for g in dlndb.REGIMES])
+    norm = BoundaryNorm(np.arange(-0.5, len(dlndb.REGIMES)), cmap.N)
+    ulo, uhi = np.inf, -np.inf
+    for j, v in enumerate(vs):
+        line = sorted(((r[a], r[2], r[3]) for r in rows if r[b] == v),
+                      key=lambda t: t[0])
+        ue = cell_edges([t[0] for t in line], log_u)
+        code = np.array([[dlndb.REGIMES.index(t[1]) for t in line]])
+        if by_row:
+            ax.pcolormesh(ue, ve[j:j + 2], code, cmap=cmap, norm=norm,
+                          shading="flat", rasterized=True)
+        else:
+            ax.pcolormesh(ve[j:j + 2], ue, code.T, cmap=cmap, norm=norm,
+                          shading="flat", rasterized=True)
+        annotate_periods(ax, line, ue, ve[j], ve[j + 1], log_u, by_row,
+                         1.0 / len(vs))
+        ulo, uhi = min(ulo, ue[0]), max(uhi, ue[-1])
+    lims = ((ulo, uhi), (ve[0], ve[-1]))
+    return lims if by_row else lims[::-1]
 
 
 def fig_phase(ctx):
@@ -239,31 +281,18 @@ def fig_phase(ctx):
     xs = sorted({r[0] for r in rows})
     ys = sorted({r[1] for r in rows})
     log_x, log_y = wants_log(xs), wants_log(ys)
-    ye = cell_edges(ys, log_y)
-    cmap = ListedColormap([REGIME_COLOURS[g] for g in dlndb.REGIMES])
-    norm = BoundaryNorm(np.arange(-0.5, len(dlndb.REGIMES)), cmap.N)
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     if log_x:
         ax.set_xscale("log")
     if log_y:
         ax.set_yscale("log")
-    xlo, xhi = np.inf, -np.inf
-    # Each row has its own cell edges, so rows sampled on different x grids
-    # (e.g. eta ranges scaled per depth) leave no gaps.
-    for j, yv in enumerate(ys):
-        row = sorted((r for r in rows if r[1] == yv), key=lambda r: r[0])
-        xe = cell_edges([r[0] for r in row], log_x)
-        code = np.array([[dlndb.REGIMES.index(r[2]) for r in row]])
-        ax.pcolormesh(xe, ye[j:j + 2], code, cmap=cmap, norm=norm,
-                      shading="flat", rasterized=True)
-        annotate_periods(ax, [r[2] for r in row], [r[3] for r in row], xe,
-                         ye[j], ye[j + 1], log_x)
-        xlo, xhi = min(xlo, xe[0]), max(xhi, xe[-1])
-    if len(ys) <= 12:
-        ax.set_yticks(ys)
-        ax.set_yticklabels(["%g" % v for v in ys])
-        ax.minorticks_off() if log_y else None
+    (xlo, xhi), (ylo, yhi) = draw_regime_map(ax, rows, log_x, log_y)
+    for vals, axis in ((xs, ax.xaxis), (ys, ax.yaxis)):
+        if len(vals) <= 12:
+            axis.set_ticks(vals)
+            axis.set_ticklabels(["%g" % v for v in vals])
+            axis.set_minor_locator(matplotlib.ticker.NullLocator())
 
     curves, eos_sql = eos_curves(ctx, x, y)
     handles = [Patch(facecolor=REGIME_COLOURS[g], label=g)
@@ -284,7 +313,7 @@ def fig_phase(ctx):
                               label=EOS_LABEL + (", " + lab
                                                  if len(curves) > 1 else "")))
     ax.set_xlim(xlo, xhi)
-    ax.set_ylim(ye[0], ye[-1])
+    ax.set_ylim(ylo, yhi)
     ax.set_xlabel(LABELS[x])
     ax.set_ylabel(LABELS[y])
     pooled = max(r[5] for r in rows)
@@ -337,7 +366,8 @@ def fig_bifurcation(ctx):
         top = pts[ok, 1].max() if ok.any() else 1.0
         ax.set_ylim(0, 1.08 * top if top > 0 else 1.0)
         ax.text(0.01, 0.95, r"$L = %d$" % L, transform=ax.transAxes,
-                ha="left", va="top", fontsize=9)
+                ha="left", va="top", fontsize=9,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
         if s1s:
             ax.legend(loc="upper right", fontsize=7, framealpha=0.85,
                       edgecolor="none")
