@@ -121,7 +121,7 @@ class Context:
                              else " (id %d)" % self.sweep_id),
             "Filter (--where): %s" % (self.where or "none"),
             "Views: %s (SHA-256 %s), installed as TEMP views"
-            % (os.path.relpath(dlndb.VIEWS_SQL), self.views_sha),
+            % ("analysis/views.sql", self.views_sha),
             "Made by: analysis/figures.py, matplotlib %s, numpy %s, "
             "SQLite %s, at %s" % (matplotlib.__version__, np.__version__,
                                  sqlite3.sqlite_version,
