@@ -66,11 +66,13 @@ typedef struct dln_store_lease_info {
     double heartbeat;         /* unix time of the last heartbeat           */
 } dln_store_lease_info;
 
-/* Open (creating schema if needed) the DB at path. On failure returns 2 and
- * writes a one-line message naming path to err; never modifies an existing
- * file it cannot use (not SQLite, truncated, foreign schema, newer schema
- * version: the file stays byte-identical). READONLY opens work while another
- * process writes. Not collective; caller owns *out. */
+/* Open (creating schema if needed) the DB at path. On failure returns 2
+ * (unusable path or file) or 1 (internal, e.g. the embedded views.sql does
+ * not compile) and writes a one-line message naming path to err; never
+ * modifies an existing file it cannot use (not SQLite, truncated, foreign
+ * schema, newer schema version: the file stays byte-identical). An empty
+ * file counts as a new DB. READONLY opens work while another process
+ * writes. Not collective; caller owns *out. */
 int dln_store_create(const char *path, int flags, dln_store **out,
                      char *err, size_t errlen);
 
