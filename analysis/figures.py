@@ -24,17 +24,35 @@ import sys
 
 try:
     import numpy as np
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.ticker
-    import matplotlib.pyplot as plt
-    from matplotlib import patheffects
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 except ImportError as e:   # e.g. a python3 that is not the system one
     sys.exit("figures.py: %s (install python3-numpy python3-matplotlib, "
              "run with the system python3)" % e)
+
+# matplotlib is imported by load_matplotlib() once the input is known to be
+# good, so bad input fails fast.
+matplotlib = plt = patheffects = None
+BoundaryNorm = ListedColormap = Line2D = Patch = None
+
+
+def load_matplotlib():
+    global matplotlib, plt, patheffects, BoundaryNorm, ListedColormap
+    global Line2D, Patch
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker  # noqa: F401
+        from matplotlib import patheffects
+        from matplotlib.colors import BoundaryNorm, ListedColormap
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+    except ImportError as e:
+        sys.exit("figures.py: %s (install python3-matplotlib, run with the "
+                 "system python3)" % e)
+    plt.rcParams.update({"font.size": 10, "axes.labelsize": 10,
+                         "axes.titlesize": 10, "legend.fontsize": 8,
+                         "savefig.bbox": "tight", "pdf.fonttype": 42})
+
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dlndb  # noqa: E402
@@ -74,7 +92,11 @@ class Context:
         self.views_sha = dlndb.sha256_file(dlndb.VIEWS_SQL)
         self.sweep_id, self.sweep_name = dlndb.resolve_sweep(
             con, args.sweep, args.run)
+        self.title = ("`dlnsweep single` runs" if self.sweep_id is None
+                      else "sweep %s" % self.sweep_name)
         self.where = args.where
+        if self.where:        # fail fast on a bad condition
+            self.query("SELECT 1 FROM runs WHERE (%s) LIMIT 1" % self.where)
 
     def run_filter(self, column="sweep_id", id_column=None):
         """SQL condition for the selected sweep (and --where on runs)."""
@@ -317,8 +339,8 @@ def fig_phase(ctx):
     ax.set_xlabel(LABELS[x])
     ax.set_ylabel(LABELS[y])
     pooled = max(r[5] for r in rows)
-    ax.set_title("Regime map, sweep %s%s" % (
-        ctx.sweep_name, "" if pooled <= 1 else
+    ax.set_title("Regime map, %s%s" % (
+        ctx.title, "" if pooled <= 1 else
         " (up to %d cells per point)" % pooled), fontsize=10)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               fontsize=8, frameon=False)
@@ -372,8 +394,8 @@ def fig_bifurcation(ctx):
             ax.legend(loc="upper right", fontsize=7, framealpha=0.85,
                       edgecolor="none")
     axes[-1, 0].set_xlabel(LABELS["eta"])
-    axes[0, 0].set_title("Bifurcation diagram (late orbit), sweep %s"
-                         % ctx.sweep_name, fontsize=10)
+    axes[0, 0].set_title("Bifurcation diagram (late orbit), %s"
+                         % ctx.title, fontsize=10)
     fig.tight_layout()
     desc = ("Late-orbit values of the top singular value of the end-to-end "
             "matrix W_{L:1} (the orbits table, every seed) against the step "
@@ -384,23 +406,29 @@ def fig_bifurcation(ctx):
 # ----------------------------------------------------------------------------
 # Trajectory figures (sharpness, balancing gap)
 
-def pick_runs(ctx):
-    """(run rows, SQL): the runs of --run, or up to MAX_TRAJ_RUNS runs with
-    recorded trajectories, one per regime first, then spread over eta."""
+# A trajectory point counts for the balance figure when its gap is above
+# roundoff: a balanced start keeps the gap at ~1e-17 throughout.
+BALANCE_FLOOR = 1e-12
+
+PICK_NEEDS = {"sharpness": "t.sharpness IS NOT NULL",
+              "balance": "t.balance_gap > %g" % BALANCE_FLOOR}
+
+
+def pick_runs(ctx, figure):
+    """(run rows, SQL): the runs of --run, or up to MAX_TRAJ_RUNS runs whose
+    trajectory has data for figure, one per regime first, then spread over
+    eta."""
     cols = "r.id, r.eta, r.depth, r.s1, r.regime, r.period"
     if ctx.args.run:
         ids = ", ".join("%d" % i for i in ctx.args.run)
         sql = ("SELECT %s FROM runs r WHERE r.id IN (%s) ORDER BY r.eta, r.id"
                % (cols, ids))
-        rows = ctx.query(sql)
-        missing = set(ctx.args.run) - {r[0] for r in rows}
-        if missing:
-            raise dlndb.UserError("--run: no run with id %s" % ", ".join(
-                str(i) for i in sorted(missing)))
-        return rows, sql
+        return ctx.query(sql), sql
     sql = ("SELECT %s FROM runs r WHERE %s AND EXISTS (SELECT 1 FROM "
-           "trajectories t WHERE t.run_id = r.id) ORDER BY r.eta, r.seed_index,"
-           " r.id" % (cols, ctx.run_filter("r.sweep_id", id_column="r.id")))
+           "trajectories t WHERE t.run_id = r.id AND %s) ORDER BY r.eta, "
+           "r.seed_index, r.id"
+           % (cols, ctx.run_filter("r.sweep_id", id_column="r.id"),
+              PICK_NEEDS[figure]))
     cands = ctx.query(sql)
     chosen = []
     for g in dlndb.REGIMES:
@@ -411,6 +439,18 @@ def pick_runs(ctx):
     while len(chosen) < MAX_TRAJ_RUNS and rest:
         chosen.append(rest.pop(len(rest) // 2))
     return sorted(chosen, key=lambda c: (c[1], c[0])), sql
+
+
+def check_run_ids(ctx):
+    """Raise UserError if a --run id has no row in runs."""
+    if ctx.args.run:
+        ids = ", ".join("%d" % i for i in ctx.args.run)
+        have = {r[0] for r in ctx.query(
+            "SELECT id FROM runs WHERE id IN (%s)" % ids)}
+        missing = sorted(set(ctx.args.run) - have)
+        if missing:
+            raise dlndb.UserError("--run: no run with id %s"
+                                  % ", ".join(str(i) for i in missing))
 
 
 def run_label(r):
@@ -429,9 +469,11 @@ def trajectories(ctx, runs, column):
     return {k: np.array(v, float) for k, v in data.items()}, sql
 
 
-def fig_sharpness(ctx, runs, pick_sql):
+def fig_sharpness(ctx):
+    runs, pick_sql = pick_runs(ctx, "sharpness")
     if not runs:
-        return "no runs with a recorded trajectory"
+        return ("no run has sharpness along its trajectory (record_every > 0 "
+                "and sharpness_every > 0 record it)")
     data, sql = trajectories(ctx, runs, "sharpness")
     if not data:
         return "no sharpness recorded along the trajectories"
@@ -450,8 +492,8 @@ def fig_sharpness(ctx, runs, pick_sql):
     ax.set_ylim(0, 1.15 * top)
     ax.set_xlabel(r"iteration $t$")
     ax.set_ylabel(r"sharpness $\lambda_{\max}(\nabla^2 f)$")
-    ax.set_title("Sharpness along training (dashed: $2/\\eta$), sweep %s"
-                 % ctx.sweep_name, fontsize=10)
+    ax.set_title("Sharpness along training (dashed: $2/\\eta$), %s"
+                 % ctx.title, fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     desc = ("Top Hessian eigenvalue (sharpness) against GD iteration for a "
@@ -460,14 +502,16 @@ def fig_sharpness(ctx, runs, pick_sql):
     ctx.save(fig, "sharpness", desc, [pick_sql, sql])
 
 
-def fig_balance(ctx, runs, pick_sql):
+def fig_balance(ctx):
+    runs, pick_sql = pick_runs(ctx, "balance")
     if not runs:
-        return "no runs with a recorded trajectory"
+        return ("no run has a balancing gap above roundoff (%g) along its "
+                "trajectory (a balanced start stays balanced)" % BALANCE_FLOOR)
     data, sql = trajectories(ctx, runs, "balance_gap")
     data = {k: v[v[:, 1] > 0] for k, v in data.items()}
     data = {k: v for k, v in data.items() if len(v)}
     if not data:
-        return "balancing gap is absent or zero throughout (balanced init)"
+        return "balancing gap is zero throughout for the chosen runs"
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for n, r in enumerate(runs):
         if r[0] in data:
@@ -475,15 +519,15 @@ def fig_balance(ctx, runs, pick_sql):
             ax.semilogy(d[:, 0], d[:, 1], color="C%d" % n, lw=1.2,
                         label=run_label(r))
     ax.set_xlabel(r"iteration $t$")
-    ax.set_ylabel(r"balancing gap $\max_l \|W_{l+1}^\top W_{l+1}"
-                  r" - W_l W_l^\top\|_F$")
-    ax.set_title("Balancedness along training, sweep %s" % ctx.sweep_name,
+    ax.set_ylabel(r"balancing gap $\mathrm{max}_l \Vert W_{l+1}^\top W_{l+1}"
+                  r" - W_l W_l^\top\Vert_F$")
+    ax.set_title("Balancedness along training, %s" % ctx.title,
                  fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     desc = ("Largest balancing gap over layers against GD iteration (log "
-            "scale; exact zeros are not drawn) for the same runs as the "
-            "sharpness figure.")
+            "scale; exact zeros are not drawn) for a few runs whose gap is "
+            "above roundoff (one per regime where possible).")
     ctx.save(fig, "balance", desc, [pick_sql, sql])
 
 
@@ -540,7 +584,7 @@ def fig_oscillating(ctx):
     ax.set_xlabel(LABELS["eta"])
     ax.set_ylabel("oscillating modes")
     ax.set_title(r"Modes past their EOS threshold $2/(L\,s_i^{2-2/L})$, "
-                 "sweep %s" % ctx.sweep_name, fontsize=10)
+                 "%s" % ctx.title, fontsize=10)
     handles, _ = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], ls="none", marker="o", ms=3.5, color="grey",
                           mfc="white", label="measured: mean over seeds, "
@@ -597,9 +641,6 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    plt.rcParams.update({"font.size": 10, "axes.labelsize": 10,
-                         "axes.titlesize": 10, "legend.fontsize": 8,
-                         "savefig.bbox": "tight", "pdf.fonttype": 42})
     try:
         con = dlndb.open_db(args.db)
         ctx = Context(args, con)
@@ -607,16 +648,13 @@ def main(argv=None):
         if ctx.sweep_name is None:
             note("%s has no runs: no figures" % args.db)
             return 0
-        runs, pick_sql = ([], None)
-        if {"sharpness", "balance"} & set(args.only):
-            runs, pick_sql = pick_runs(ctx)
-        makers = {"phase": lambda: fig_phase(ctx),
-                  "bifurcation": lambda: fig_bifurcation(ctx),
-                  "sharpness": lambda: fig_sharpness(ctx, runs, pick_sql),
-                  "balance": lambda: fig_balance(ctx, runs, pick_sql),
-                  "oscillating": lambda: fig_oscillating(ctx)}
+        check_run_ids(ctx)
+        load_matplotlib()
+        makers = {"phase": fig_phase, "bifurcation": fig_bifurcation,
+                  "sharpness": fig_sharpness, "balance": fig_balance,
+                  "oscillating": fig_oscillating}
         for name in args.only:
-            why = makers[name]()
+            why = makers[name](ctx)
             if why:
                 note("skipped %s: %s" % (name, why))
     except dlndb.UserError as e:
