@@ -118,11 +118,11 @@ static int work_wide(dln_sweep *s, int *stop)
                 != MPI_SUCCESS)
                 return 1;
             MPI_Get_count(&st, MPI_INT64_T, &count);
+            /* Task indices may be negative (refined tasks' codes). */
+            if (work[0] == MODE_WORK && !(count == 3 && work[1] == 1))
+                return 1;             /* malformed: cannot happen */
             cmd[0] = work[0];
-            cmd[1] = (work[0] == MODE_WORK && count == 3 && work[1] == 1)
-                         ? work[2] : -1;
-            if (work[0] == MODE_WORK && cmd[1] < 0)
-                cmd[0] = MODE_STOP;   /* malformed: cannot happen */
+            cmd[1] = work[0] == MODE_WORK ? work[2] : 0;
             wait_s = dln_sweep_now() - t0;
         }
         if (MPI_Bcast(cmd, 2, MPI_INT64_T, 0, s->group) != MPI_SUCCESS)
