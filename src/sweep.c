@@ -16,34 +16,35 @@ void dln_sweep_options_defaults(dln_sweep_options *opt)
     opt->lease_stale_s = 600.0;
 }
 
+/* 1 if opt holds an impossible value (pure). */
+static int options_invalid(const dln_sweep_options *opt)
+{
+    return !opt->db_path || strlen(opt->db_path) >= 4096 ||
+           opt->batch_rows < 1 || !(opt->batch_seconds > 0) ||
+           opt->shard_count < 0 || opt->shard_index < 0 ||
+           (opt->shard_count > 1 && opt->shard_index >= opt->shard_count) ||
+           opt->max_tasks < 0 || !(opt->progress_every_s > 0) ||
+           !(opt->lease_stale_s >= 0);
+}
+
 int dln_sweep_create(MPI_Comm comm, const dln_jobspec *j,
                      const dln_sweep_options *opt, dln_sweep **out)
 {
     dln_sweep *s = NULL;
-    int rc = 1, bad = 0, anybad = 0;
+    int rc = 1, mine, worst = 0, rank = 0, color, g;
     *out = NULL;
-    if (!opt->db_path || strlen(opt->db_path) >= sizeof s->db_path ||
-        opt->batch_rows < 1 || !(opt->batch_seconds > 0) ||
-        opt->shard_count < 0 || opt->shard_index < 0 ||
-        (opt->shard_count > 1 && opt->shard_index >= opt->shard_count) ||
-        opt->max_tasks < 0 || !(opt->progress_every_s > 0) ||
-        !(opt->lease_stale_s >= 0))
-        bad = 1;
-    s = calloc(1, sizeof *s);
-    if (!s)
-        bad = bad ? bad : 2;
-    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, comm);
-    if (anybad) {
-        int rank = 0;
+    /* Every rank agrees: 2 for bad options, 1 if any allocation failed. */
+    mine = options_invalid(opt) ? 2 : !(s = calloc(1, sizeof *s)) ? 1 : 0;
+    if (s)
+        s->comm = s->group = MPI_COMM_NULL;
+    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm);
+    if ((rc = worst)) {
         MPI_Comm_rank(comm, &rank);
-        if (rank == 0 && anybad == 1)
+        if (rank == 0 && rc == 2)
             fputs("dlnsweep run: invalid sweep options\n", stderr);
-        rc = anybad == 1 ? 2 : 1;
-        free(s);
-        return rc;
+        goto fail;
     }
-    s->comm = MPI_COMM_NULL;
-    s->group = MPI_COMM_NULL;
+    rc = 1;
     s->job = j;
     s->opt = *opt;
     snprintf(s->db_path, sizeof s->db_path, "%s", opt->db_path);
@@ -54,11 +55,11 @@ int dln_sweep_create(MPI_Comm comm, const dln_jobspec *j,
     MPI_Comm_size(s->comm, &s->size);
     /* The wide group: ranks 1..G when the job asks for one and there are
      * enough ranks besides the coordinator. */
-    int g = dln_jobspec_group_size(j);
+    g = dln_jobspec_group_size(j);
     if (dln_jobspec_wide_width(j) > 0 && g > 1 && s->size - 1 >= g)
         s->group_size = g;
-    int color = s->group_size > 0 && s->rank >= 1 && s->rank <= s->group_size
-                    ? 0 : MPI_UNDEFINED;
+    color = s->group_size > 0 && s->rank >= 1 && s->rank <= s->group_size
+                ? 0 : MPI_UNDEFINED;
     if (MPI_Comm_split(s->comm, color, s->rank, &s->group) != MPI_SUCCESS)
         goto fail;
     *out = s;
