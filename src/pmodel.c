@@ -256,11 +256,12 @@ static int allocate(dln_pmodel *m, size_t nprefix, size_t nback,
     m->tv = calloc(nt + 1, sizeof(double));
     m->rr = calloc(nr + 1, sizeof(double));
     m->gram = calloc(ng + 1, sizeof(double));
+    m->modes = calloc((size_t)r, sizeof(double));
     m->svd_a = malloc(sizeof(double) * nsvd);
     m->svd_s = malloc(sizeof(double) * (size_t)dmax);
-    m->krylov = malloc(sizeof(double) * nl * (size_t)(m->kmax + 1));
+    m->krylov = malloc(sizeof(double) * nl * (size_t)m->kmax);
     m->lz_w = malloc(sizeof(double) * nl);
-    m->lz_coef = malloc(sizeof(double) * (size_t)(m->kmax + 1));
+    m->lz_coef = malloc(sizeof(double) * 2 * (size_t)(m->kmax + 1));
     m->lz_tri = malloc(sizeof(double) * 2 * (size_t)(m->kmax + 1));
     if (m->rank == 0) {
         size_t nfull = m->n, nt0 = (size_t)m->dims[L] * m->dims[0];
@@ -269,8 +270,9 @@ static int allocate(dln_pmodel *m, size_t nprefix, size_t nback,
             return 1;
     }
     if (!m->x || !m->grad || !m->target || !m->resid || !m->prefix ||
-        !m->dprefix || !m->u || !m->v || !m->tv || !m->rr || !m->gram ||
-        !m->svd_a || !m->svd_s || !m->krylov || !m->lz_w || !m->lz_coef || !m->lz_tri)
+        !m->dprefix || !m->u || !m->v || !m->tv || !m->rr || !m->gram || !m->modes ||
+        !m->svd_a || !m->svd_s || !m->krylov || !m->lz_w || !m->lz_coef ||
+        !m->lz_tri)
         return 1;
     if (svd_query(m))
         return 1;
@@ -382,6 +384,7 @@ void dln_pmodel_destroy(dln_pmodel **pm)
     free(m->tv);
     free(m->rr);
     free(m->gram);
+    free(m->modes);
     free(m->svd_a);
     free(m->svd_s);
     free(m->svd_work);

@@ -10,42 +10,56 @@
 
 static const int ione = 1, izero = 0;
 
-/* Singular values (descending) of the rows x cols matrix a (desc, nloc
- * local doubles) into m->svd_s; returns min(rows, cols) or -1. */
-static int singular_values(dln_pmodel *m, const double *a, size_t nloc,
-                           int rows, int cols, const int *desc)
+/* 1 if every local entry of a (desc, locr x locc) is finite on every rank.
+ * Collective. */
+static int all_finite(const dln_pmodel *m, const double *a, const int *desc,
+                      int rows, int cols)
 {
-    int info = 0;
-    memcpy(m->svd_a, a, sizeof(double) * nloc);
-    pdgesvd_("N", "N", &rows, &cols, m->svd_a, &ione, &ione, desc, m->svd_s,
-             NULL, &ione, &ione, desc, NULL, &ione, &ione, desc, m->svd_work,
-             &m->svd_lwork, &info);
-    return info == 0 ? (rows < cols ? rows : cols) : -1;
+    int lr = dln_pmodel_locr(m, rows), lc = dln_pmodel_locc(m, cols), ok = 1;
+    for (int j = 0; j < lc && ok; j++)
+        for (int i = 0; i < lr && ok; i++)
+            ok = isfinite(a[i + (size_t)j * desc[DLN_LLD_]]);
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, m->comm);
+    return ok;
 }
 
-int dln_pmodel_product_sv(dln_pmodel *m, double *sv, int nmax)
+/* Top min(DLN_MAX_SV, rows, cols) singular values of the rows x cols matrix
+ * a (desc, nloc local doubles), descending, into out (NaN when a is not
+ * finite or PDGESVD fails); returns how many. Collective. */
+static int top_sv(dln_pmodel *m, const double *a, size_t nloc, int rows,
+                  int cols, const int *desc, double *out)
+{
+    int info = 0, mn = rows < cols ? rows : cols;
+    int cnt = mn < DLN_MAX_SV ? mn : DLN_MAX_SV;
+    if (all_finite(m, a, desc, rows, cols)) {
+        memcpy(m->svd_a, a, sizeof(double) * nloc);
+        pdgesvd_("N", "N", &rows, &cols, m->svd_a, &ione, &ione, desc,
+                 m->svd_s, NULL, &ione, &ione, desc, NULL, &ione, &ione, desc,
+                 m->svd_work, &m->svd_lwork, &info);
+    } else
+        info = -1;
+    for (int i = 0; i < cnt; i++)
+        out[i] = info == 0 ? m->svd_s[i] : NAN;
+    return cnt;
+}
+
+int dln_pmodel_product_sv(dln_pmodel *m, double *sv)
 {
     int L = m->L;
     if (!m->fresh)
         dln_pmodel_forward(m);
-    int k = singular_values(m, m->prefix + m->lpoff[L],
-                            m->lpoff[L + 1] - m->lpoff[L], m->dims[L],
-                            m->dims[0], m->descp[L]);
-    if (k > nmax)
-        k = nmax;
-    for (int i = 0; i < k; i++)
-        sv[i] = m->svd_s[i];
-    return k < 0 ? 0 : k;
+    return top_sv(m, m->prefix + m->lpoff[L], m->lpoff[L + 1] - m->lpoff[L],
+                  m->dims[L], m->dims[0], m->descp[L], sv);
 }
 
 int dln_pmodel_layer_sv(dln_pmodel *m, double *sv_layers)
 {
     for (int l = 1; l <= m->L; l++) {
         double *row = sv_layers + (size_t)(l - 1) * DLN_MAX_SV;
-        int k = singular_values(m, m->x + m->loff[l], m->loff[l + 1] - m->loff[l],
-                                m->dims[l], m->dims[l - 1], m->descw[l]);
-        for (int i = 0; i < DLN_MAX_SV; i++)
-            row[i] = i < k ? m->svd_s[i] : 0.0;
+        int cnt = top_sv(m, m->x + m->loff[l], m->loff[l + 1] - m->loff[l],
+                         m->dims[l], m->dims[l - 1], m->descw[l], row);
+        for (int i = cnt; i < DLN_MAX_SV; i++)
+            row[i] = 0.0;
     }
     return 0;
 }
@@ -75,36 +89,65 @@ double dln_pmodel_balance_gap(dln_pmodel *m)
     return worst;
 }
 
-double dln_pmodel_offdiag_mass(dln_pmodel *m)
+int dln_pmodel_target_modes(dln_pmodel *m, double *modes)
 {
     static const double one = 1.0, zero = 0.0;
     int L = m->L, r = m->rank_target;
     if (!m->fresh)
         dln_pmodel_forward(m);
-    const double *prod = m->prefix + m->lpoff[L];
-    /* R = U^T W_{L:1} V (r x r), then its off-diagonal and total mass. */
-    pdgemm_("N", "N", &m->dims[L], &r, &m->dims[0], &one, prod, &ione, &ione,
-            m->descp[L], m->v, &ione, &ione, m->descv, &zero, m->tv, &ione,
-            &ione, m->desct);
+    /* R = U^T W_{L:1} V (r x r); its diagonal collected by one Allreduce. */
+    pdgemm_("N", "N", &m->dims[L], &r, &m->dims[0], &one,
+            m->prefix + m->lpoff[L], &ione, &ione, m->descp[L], m->v, &ione,
+            &ione, m->descv, &zero, m->tv, &ione, &ione, m->desct);
     pdgemm_("T", "N", &r, &r, &m->dims[L], &one, m->u, &ione, &ione, m->descu,
             m->tv, &ione, &ione, m->desct, &zero, m->rr, &ione, &ione,
             m->descrr);
+    memset(modes, 0, sizeof(double) * (size_t)r);
     int lr = dln_pmodel_locr(m, r), lc = dln_pmodel_locc(m, r);
-    double loc[2] = {0.0, 0.0}, sum[2];
     for (int j = 0; j < lc; j++) {
         int lj = j + 1;
         int gj = indxl2g_(&lj, &m->nb, &m->mycol, &izero, &m->npcol);
         for (int i = 0; i < lr; i++) {
             int li = i + 1;
-            int gi = indxl2g_(&li, &m->nb, &m->myrow, &izero, &m->nprow);
-            double a = m->rr[i + (size_t)j * m->descrr[DLN_LLD_]];
-            if (gi != gj)
-                loc[0] += a * a;
+            if (indxl2g_(&li, &m->nb, &m->myrow, &izero, &m->nprow) == gj)
+                modes[gj - 1] = m->rr[i + (size_t)j * m->descrr[DLN_LLD_]];
         }
     }
-    loc[1] = dln_pmodel_local_sumsq(prod, m->descp[L],
-                                    dln_pmodel_locr(m, m->dims[L]),
-                                    dln_pmodel_locc(m, m->dims[0]));
-    MPI_Allreduce(loc, sum, 2, MPI_DOUBLE, MPI_SUM, m->comm);
-    return sum[1] > 0.0 ? sqrt(sum[0]) / sqrt(sum[1]) : 0.0;
+    MPI_Allreduce(MPI_IN_PLACE, modes, r, MPI_DOUBLE, MPI_SUM, m->comm);
+    return r;
+}
+
+double dln_pmodel_offdiag_mass(dln_pmodel *m)
+{
+    static const double one = 1.0, mone = -1.0;
+    int L = m->L, r = m->rank_target, dl = m->dims[L], d0 = m->dims[0];
+    if (!m->fresh)
+        dln_pmodel_forward(m);
+    const double *prod = m->prefix + m->lpoff[L];
+    int lr = dln_pmodel_locr(m, dl), lc = dln_pmodel_locc(m, d0);
+    double pn = dln_pmodel_local_sumsq(prod, m->descp[L], lr, lc);
+    MPI_Allreduce(MPI_IN_PLACE, &pn, 1, MPI_DOUBLE, MPI_SUM, m->comm);
+    if (!isfinite(pn))
+        return NAN;
+    if (pn == 0.0)
+        return 0.0;
+    /* P - U diag(modes) V^T, formed explicitly as diagnostics.c does. */
+    dln_pmodel_target_modes(m, m->modes);
+    int ur = dln_pmodel_locr(m, dl), uc = dln_pmodel_locc(m, r);
+    for (int j = 0; j < uc; j++) {
+        int lj = j + 1;
+        double dj = m->modes[indxl2g_(&lj, &m->nb, &m->mycol, &izero,
+                                      &m->npcol) - 1];
+        for (int i = 0; i < ur; i++) {
+            size_t at = i + (size_t)j * m->descu[DLN_LLD_];
+            m->tv[at] = dj * m->u[at];   /* desct and descu coincide */
+        }
+    }
+    memcpy(m->svd_a, prod, sizeof(double) * (m->lpoff[L + 1] - m->lpoff[L]));
+    pdgemm_("N", "T", &dl, &d0, &r, &mone, m->tv, &ione, &ione, m->desct,
+            m->v, &ione, &ione, m->descv, &one, m->svd_a, &ione, &ione,
+            m->descp[L]);
+    double rn = dln_pmodel_local_sumsq(m->svd_a, m->descp[L], lr, lc);
+    MPI_Allreduce(MPI_IN_PLACE, &rn, 1, MPI_DOUBLE, MPI_SUM, m->comm);
+    return sqrt(rn) / sqrt(pn);
 }

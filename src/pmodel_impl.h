@@ -39,10 +39,11 @@ struct dln_pmodel {
     double *prefix, *dprefix;
     double *back[2], *dback[2];
     double *u, *v, *tv, *rr, *gram;
+    double *modes;          /* r: diagonal of U^T W_{L:1} V               */
     double *svd_a, *svd_s, *svd_work;
     int svd_lwork;
-    double *krylov, *lz_w;  /* (kmax+1) x nloc basis, scratch            */
-    double *lz_coef;        /* kmax+1 reorthogonalisation coefficients    */
+    double *krylov, *lz_w;  /* kmax x nloc Krylov basis, scratch vector    */
+    double *lz_coef;        /* 2(kmax+1): Gram-Schmidt scratch, sums      */
     double *lz_tri;         /* 2(kmax+1): tridiagonal alpha, beta         */
     int kmax;
     double *full;           /* rank 0: nparams doubles (scatter staging)  */

@@ -13,60 +13,103 @@
 
 static const int ione = 1, izero = 0;
 
-/* w <- w - Q c with c = Q^T w over the first k basis vectors (one
- * Allreduce); classical Gram-Schmidt, applied twice by the caller. */
-static void orthogonalise(dln_pmodel *m, int k, double *w)
+/* Relative size of a residual below which the Krylov space is invariant
+ * (lanczos.c's DLN_LANCZOS_BREAKDOWN). */
+#define PLANCZOS_BREAKDOWN 1e-12
+
+/* w <- w - Q Q^T w twice (CGS2) over the first j basis vectors, one
+ * Allreduce per pass; coef gets the summed coefficients (as lanczos.c). */
+static void orthogonalise(dln_pmodel *m, int j, double *w, double *coef)
 {
     int nl = (int)m->nloc;
-    double *c = m->lz_coef;
-    if (nl > 0)
-        cblas_dgemv(CblasColMajor, CblasTrans, nl, k, 1.0, m->krylov, nl, w,
-                    1, 0.0, c, 1);
-    else
-        memset(c, 0, sizeof(double) * (size_t)k);
-    MPI_Allreduce(MPI_IN_PLACE, c, k, MPI_DOUBLE, MPI_SUM, m->comm);
-    if (nl > 0)
-        cblas_dgemv(CblasColMajor, CblasNoTrans, nl, k, -1.0, m->krylov, nl, c,
-                    1, 1.0, w, 1);
+    double *tmp = m->lz_coef;
+    if (j == 0)
+        return;
+    memset(coef, 0, sizeof(double) * (size_t)j);
+    for (int pass = 0; pass < 2; pass++) {
+        if (nl > 0)
+            cblas_dgemv(CblasColMajor, CblasTrans, nl, j, 1.0, m->krylov, nl,
+                        w, 1, 0.0, tmp, 1);
+        else
+            memset(tmp, 0, sizeof(double) * (size_t)j);
+        MPI_Allreduce(MPI_IN_PLACE, tmp, j, MPI_DOUBLE, MPI_SUM, m->comm);
+        if (nl > 0)
+            cblas_dgemv(CblasColMajor, CblasNoTrans, nl, j, -1.0, m->krylov,
+                        nl, tmp, 1, 1.0, w, 1);
+        cblas_daxpy(j, 1.0, tmp, 1, coef, 1);
+    }
+}
+
+static double norm(const dln_pmodel *m, const double *a)
+{
+    return sqrt(dln_pmodel_dot(m, a, a));
+}
+
+/* Basis vector j: the serial seeded normals of this restart, scattered and
+ * orthogonalised against vectors 0..j-1. Returns 0, or 1 if nothing is
+ * left outside the basis. */
+static int fresh_direction(dln_pmodel *m, int j, uint64_t seed, int restart,
+                           double *coef)
+{
+    double *w = m->krylov + (size_t)j * m->nloc;
+    uint64_t stream = DLN_STREAM_LANCZOS + ((uint64_t)restart << 32);
+    if (m->rank == 0)
+        dln_rng_normal(seed, stream, m->full, m->n);
+    dln_pmodel_scatter(m, m->full, w);
+    double before = norm(m, w);
+    orthogonalise(m, j, w, coef);
+    double after = norm(m, w);
+    if (!(after > 1e-8 * before))
+        return 1;
+    for (size_t i = 0; i < m->nloc; i++)
+        w[i] /= after;
+    return 0;
 }
 
 int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
                            double *top)
 {
-    if (k < 1 || k > DLN_MAX_SV || iters < 1 || iters > 10000)
+    if (iters < 1 || k < 1 || k > iters || k > DLN_MAX_SV)
         return 2;
-    if (iters > m->kmax)
-        iters = m->kmax;
     size_t nl = m->nloc;
+    int steps = iters < m->kmax ? iters : m->kmax;
     double *alpha = m->lz_tri, *beta = m->lz_tri + m->kmax + 1;
-    /* The serial start vector, scattered: identical Krylov spaces. */
-    if (m->rank == 0)
-        dln_rng_normal(seed, DLN_STREAM_LANCZOS, m->full, m->n);
-    dln_pmodel_scatter(m, m->full, m->krylov);
-    double nrm = sqrt(dln_pmodel_dot(m, m->krylov, m->krylov));
-    for (size_t i = 0; i < nl; i++)
-        m->krylov[i] /= nrm;
-    int steps = 0;
-    for (int j = 0; j < iters; j++) {
-        double *q = m->krylov + (size_t)j * nl, *w = m->lz_w;
-        dln_pmodel_hvp(m, q, w);
-        alpha[j] = dln_pmodel_dot(m, q, w);
-        steps = j + 1;
-        orthogonalise(m, j + 1, w);
-        orthogonalise(m, j + 1, w);
-        beta[j] = sqrt(dln_pmodel_dot(m, w, w));
-        /* An invariant subspace: the Ritz values are exact. */
-        if (j + 1 == iters || !(beta[j] > 1e-12 * (fabs(alpha[j]) + 1e-300)))
-            break;
-        double *qn = m->krylov + (size_t)(j + 1) * nl;
-        for (size_t i = 0; i < nl; i++)
-            qn[i] = w[i] / beta[j];
-    }
-    /* Eigenvalues of the tridiagonal T_steps (ascending, replicated). */
-    if (LAPACKE_dsterf(steps, alpha, beta) != 0)
-        return 1;
+    double *coef = m->lz_coef + m->kmax + 1, *w = m->lz_w;
     for (int i = 0; i < k; i++)
-        top[i] = i < steps ? alpha[steps - 1 - i] : NAN;
+        top[i] = NAN;
+    int restart = 0, done = 0;
+    fresh_direction(m, 0, seed, restart, coef);
+    double hnorm = 0.0;   /* largest ||H q_j|| seen: the scale of H */
+    for (int j = 0; j < steps; j++) {
+        const double *qj = m->krylov + (size_t)j * nl;
+        dln_pmodel_hvp(m, qj, w);
+        double hq = norm(m, w);
+        if (!isfinite(hq))   /* NaN/Inf parameters: no spectrum */
+            return 0;
+        if (hq > hnorm)
+            hnorm = hq;
+        orthogonalise(m, j + 1, w, coef);
+        alpha[j] = coef[j];
+        done = j + 1;
+        if (j + 1 == steps)
+            break;
+        double b = norm(m, w);
+        double *next = m->krylov + (size_t)(j + 1) * nl;
+        if (b > PLANCZOS_BREAKDOWN * hnorm) {
+            beta[j] = b;
+            for (size_t i = 0; i < nl; i++)
+                next[i] = w[i] / b;
+        } else {   /* invariant subspace: restart orthogonally to the basis */
+            beta[j] = 0.0;
+            if (fresh_direction(m, j + 1, seed, ++restart, coef))
+                break;
+        }
+    }
+    /* Eigenvalues of the tridiagonal T, replicated on every rank. */
+    if (LAPACKE_dstev(LAPACK_COL_MAJOR, 'N', done, alpha, beta, NULL, 1) != 0)
+        return 1;
+    for (int i = 0; i < k && i < done; i++)
+        top[i] = alpha[done - 1 - i];
     return 0;
 }
 

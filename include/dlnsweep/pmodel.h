@@ -87,11 +87,12 @@ double dln_pmodel_step(dln_pmodel *m);
  * dln_model_hvp). Collective; returns 0. */
 int dln_pmodel_hvp(dln_pmodel *m, const double *vloc, double *hvloc);
 
-/* Top k (<= 16) Hessian eigenvalues, descending, by Lanczos with full
- * reorthogonalisation on distributed HVPs: at most iters (<= the
- * lanczos_iters given at create) steps, start vector the serial one of
- * dln_lanczos_top (normal deviates of seed's Lanczos stream). The result is
- * the same on every rank. Collective; returns 0, 2 on bad k/iters. */
+/* Top k (<= 16) Hessian eigenvalues, descending, by dln_lanczos_top's
+ * algorithm on distributed vectors: the same seeded start and restart
+ * vectors, CGS2 reorthogonalisation, breakdown test and restarts, at most
+ * min(iters, lanczos_iters given at create, nparams) steps. NaN where
+ * unfilled or at non-finite parameters. The same on every rank.
+ * Collective; returns 0, 1 on LAPACK failure, 2 on bad k/iters. */
 int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
                            double *top);
 
@@ -101,19 +102,26 @@ int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
  * Collective; allocates O(nparams^2 / ranks); returns 0 or 1. */
 int dln_pmodel_hessian_spectrum(dln_pmodel *m, double *eig);
 
-/* Top min(nmax, min(d_out, d_in)) singular values of W_{L:1} as of the last
- * loss/step call, descending, by PDGESVD; returns how many (every rank). */
-int dln_pmodel_product_sv(dln_pmodel *m, double *sv, int nmax);
+/* Top min(DLN_MAX_SV, d_out, d_in) singular values of W_{L:1} at the
+ * current parameters, descending, by PDGESVD (all NaN if the product is not
+ * finite); returns how many, the same on every rank. Collective. */
+int dln_pmodel_product_sv(dln_pmodel *m, double *sv);
 
 /* Top singular values of every layer into sv_layers[depth][DLN_MAX_SV]
- * (zero padded), by PDGESVD. Collective; returns 0. */
+ * (row l-1 = layer l, zero padded, NaN for a non-finite layer), by PDGESVD.
+ * Collective; returns 0. */
 int dln_pmodel_layer_sv(dln_pmodel *m, double *sv_layers);
 
 /* max over l of ||W_{l+1}^T W_{l+1} - W_l W_l^T||_F (every rank). Collective. */
 double dln_pmodel_balance_gap(dln_pmodel *m);
 
-/* ||offdiag(U^T W_{L:1} V)||_F / ||W_{L:1}||_F with U, V the target's
- * singular bases, 0 when the product is 0 (every rank). Collective. */
+/* The target's modes u_i^T W_{L:1} v_i, i = 1..rank, into modes (every
+ * rank); returns rank. Collective. */
+int dln_pmodel_target_modes(dln_pmodel *m, double *modes);
+
+/* ||P - sum_i (u_i^T P v_i) u_i v_i^T||_F / ||P||_F for P = W_{L:1}, as
+ * dln_diag_offdiag_mass: 0 when P = 0, NaN when P is not finite (every
+ * rank). Collective. */
 double dln_pmodel_offdiag_mass(dln_pmodel *m);
 
 #endif
