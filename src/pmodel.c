@@ -138,10 +138,36 @@ int dln_pmodel_gather(dln_pmodel *m, const double *xloc, double *x)
     return 0;
 }
 
+void dln_pmodel_sum(const dln_pmodel *m, double *buf, int count)
+{
+    if (m->rank == 0)
+        MPI_Reduce(MPI_IN_PLACE, buf, count, MPI_DOUBLE, MPI_SUM, 0, m->comm);
+    else
+        MPI_Reduce(buf, NULL, count, MPI_DOUBLE, MPI_SUM, 0, m->comm);
+    MPI_Bcast(buf, count, MPI_DOUBLE, 0, m->comm);
+}
+
+long dln_pmodel_local_index(const dln_pmodel *m, size_t g)
+{
+    int l = 1;
+    while (g >= m->off[l + 1])
+        l++;
+    size_t within = g - m->off[l];
+    int gi = (int)(within % (size_t)m->dims[l]) + 1;
+    int gj = (int)(within / (size_t)m->dims[l]) + 1;
+    if (indxg2p_(&gi, &m->nb, &izero, &izero, &m->nprow) != m->myrow ||
+        indxg2p_(&gj, &m->nb, &izero, &izero, &m->npcol) != m->mycol)
+        return -1;
+    int li = indxg2l_(&gi, &m->nb, &izero, &izero, &m->nprow);
+    int lj = indxg2l_(&gj, &m->nb, &izero, &izero, &m->npcol);
+    return (long)(m->loff[l] + (size_t)(li - 1) +
+                  (size_t)(lj - 1) * (size_t)m->descw[l][DLN_LLD_]);
+}
+
 double dln_pmodel_dot(const dln_pmodel *m, const double *a, const double *b)
 {
-    double loc = m->nloc ? cblas_ddot((int)m->nloc, a, 1, b, 1) : 0.0, s = 0.0;
-    MPI_Allreduce(&loc, &s, 1, MPI_DOUBLE, MPI_SUM, m->comm);
+    double s = m->nloc ? cblas_ddot((int)m->nloc, a, 1, b, 1) : 0.0;
+    dln_pmodel_sum(m, &s, 1);
     return s;
 }
 
@@ -432,11 +458,10 @@ void dln_pmodel_forward(dln_pmodel *m)
     const double *prod = m->prefix + m->lpoff[L];
     for (size_t i = 0; i < nt; i++)
         m->resid[i] = prod[i] - m->target[i];
-    double loc = dln_pmodel_local_sumsq(m->resid, m->descp[L],
-                                        dln_pmodel_locr(m, m->dims[L]),
-                                        dln_pmodel_locc(m, d0));
-    double s = 0.0;
-    MPI_Allreduce(&loc, &s, 1, MPI_DOUBLE, MPI_SUM, m->comm);
+    double s = dln_pmodel_local_sumsq(m->resid, m->descp[L],
+                                      dln_pmodel_locr(m, m->dims[L]),
+                                      dln_pmodel_locc(m, d0));
+    dln_pmodel_sum(m, &s, 1);
     m->loss = 0.5 * s;
     m->fresh = 1;
 }

@@ -78,10 +78,10 @@ double dln_pmodel_balance_gap(dln_pmodel *m)
         pdgemm_("N", "T", &dw, &dw, &m->dims[l - 1], &mone, wl, &ione, &ione,
                 m->descw[l], wl, &ione, &ione, m->descw[l], &one, m->gram,
                 &ione, &ione, m->descg);
-        double loc = dln_pmodel_local_sumsq(m->gram, m->descg,
-                                            dln_pmodel_locr(m, dw),
-                                            dln_pmodel_locc(m, dw)), s = 0.0;
-        MPI_Allreduce(&loc, &s, 1, MPI_DOUBLE, MPI_SUM, m->comm);
+        double s = dln_pmodel_local_sumsq(m->gram, m->descg,
+                                          dln_pmodel_locr(m, dw),
+                                          dln_pmodel_locc(m, dw));
+        dln_pmodel_sum(m, &s, 1);
         double gap = sqrt(s);
         if (gap > worst || isnan(gap))
             worst = gap;
@@ -113,7 +113,7 @@ int dln_pmodel_target_modes(dln_pmodel *m, double *modes)
                 modes[gj - 1] = m->rr[i + (size_t)j * m->descrr[DLN_LLD_]];
         }
     }
-    MPI_Allreduce(MPI_IN_PLACE, modes, r, MPI_DOUBLE, MPI_SUM, m->comm);
+    dln_pmodel_sum(m, modes, r);
     return r;
 }
 
@@ -126,7 +126,7 @@ double dln_pmodel_offdiag_mass(dln_pmodel *m)
     const double *prod = m->prefix + m->lpoff[L];
     int lr = dln_pmodel_locr(m, dl), lc = dln_pmodel_locc(m, d0);
     double pn = dln_pmodel_local_sumsq(prod, m->descp[L], lr, lc);
-    MPI_Allreduce(MPI_IN_PLACE, &pn, 1, MPI_DOUBLE, MPI_SUM, m->comm);
+    dln_pmodel_sum(m, &pn, 1);
     if (!isfinite(pn))
         return NAN;
     if (pn == 0.0)
@@ -148,6 +148,6 @@ double dln_pmodel_offdiag_mass(dln_pmodel *m)
             m->v, &ione, &ione, m->descv, &one, m->svd_a, &ione, &ione,
             m->descp[L]);
     double rn = dln_pmodel_local_sumsq(m->svd_a, m->descp[L], lr, lc);
-    MPI_Allreduce(MPI_IN_PLACE, &rn, 1, MPI_DOUBLE, MPI_SUM, m->comm);
+    dln_pmodel_sum(m, &rn, 1);
     return sqrt(rn) / sqrt(pn);
 }

@@ -64,6 +64,15 @@ size_t dln_pmodel_describe(const struct dln_pmodel *m, int rows, int cols,
 double dln_pmodel_local_sumsq(const double *a, const int *desc, int locr,
                               int locc);
 
+/* Sum count doubles over the ranks into buf on every rank, bit-identical
+ * everywhere (reduce to rank 0, then broadcast), so control flow that
+ * depends on it agrees across ranks. Collective. */
+void dln_pmodel_sum(const struct dln_pmodel *m, double *buf, int count);
+
+/* Local index of global parameter g (flat serial layout) in a distributed
+ * vector, or -1 if another rank holds it (pure). */
+long dln_pmodel_local_index(const struct dln_pmodel *m, size_t g);
+
 /* Refresh prefix products and residual if stale. Collective. */
 void dln_pmodel_forward(struct dln_pmodel *m);
 

@@ -32,7 +32,7 @@ static void orthogonalise(dln_pmodel *m, int j, double *w, double *coef)
                         w, 1, 0.0, tmp, 1);
         else
             memset(tmp, 0, sizeof(double) * (size_t)j);
-        MPI_Allreduce(MPI_IN_PLACE, tmp, j, MPI_DOUBLE, MPI_SUM, m->comm);
+        dln_pmodel_sum(m, tmp, j);
         if (nl > 0)
             cblas_dgemv(CblasColMajor, CblasNoTrans, nl, j, -1.0, m->krylov,
                         nl, tmp, 1, 1.0, w, 1);
@@ -174,23 +174,12 @@ int dln_pmodel_hessian_spectrum(dln_pmodel *m, double *eig)
         int kb = n - j0 < nbh ? n - j0 : nbh, q = t % m->size;
         int cq = m->rank == q ? ctxq[q] : -1;
         for (int b = 0; b < kb; b++) {
-            int j = j0 + b, l = 1;
-            while ((size_t)j >= m->off[l + 1])
-                l++;
-            int rows = m->dims[l], jj = j - (int)m->off[l];
-            int gi = jj % rows + 1, gj = jj / rows + 1;
-            int pr = indxg2p_(&gi, &m->nb, &izero, &izero, &m->nprow);
-            int pc = indxg2p_(&gj, &m->nb, &izero, &izero, &m->npcol);
-            size_t at = 0;
-            if (pr == m->myrow && pc == m->mycol) {
-                int li = indxg2l_(&gi, &m->nb, &izero, &izero, &m->nprow);
-                int lj = indxg2l_(&gj, &m->nb, &izero, &izero, &m->npcol);
-                at = m->loff[l] + (size_t)(li - 1) +
-                     (size_t)(lj - 1) * (size_t)m->descw[l][DLN_LLD_];
-                e[at] = 1.0;
-            }
+            long at = dln_pmodel_local_index(m, (size_t)(j0 + b));
+            if (at >= 0)
+                e[at] = 1.0;   /* unit vector e_{j0+b} */
             dln_pmodel_hvp(m, e, hv);
-            e[at] = 0.0;
+            if (at >= 0)
+                e[at] = 0.0;
             for (int k = 1; k <= L; k++) {
                 dln_desc ds;
                 int r = m->dims[k], c = m->dims[k - 1];
