@@ -25,10 +25,15 @@
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
 
+/* Most parameters for which dln_prun assembles the dense Hessian when
+ * full_spectrum = 1 (the serial run stops at DLN_RUN_FULL_SPECTRUM_MAX). */
+#define DLN_PRUN_FULL_SPECTRUM_MAX 12000
+
 /* Same contract and same numbers (to rounding) as dln_run, computed by all
  * ranks of comm together. Collective over comm (duplicated internally);
- * the full result is valid on rank 0 of comm, others get regime/period only.
- * Returns 0, 2 for invalid p, 1 on failure (same value on every rank). */
+ * the full result is valid on rank 0 of comm, others get regime/period only
+ * (and r->error on failure). Returns 0, 2 for invalid p, 1 on failure (same
+ * value on every rank). */
 int dln_prun(const dln_params *p, MPI_Comm comm, dln_result *r);
 
 typedef struct dln_pmodel dln_pmodel;
