@@ -9,3 +9,11 @@ foreach(np 1 2 4)
   set_tests_properties(test_pmodel_np${np} PROPERTIES
     ENVIRONMENT "OPENBLAS_NUM_THREADS=1" LABELS "mpi;pmodel" TIMEOUT 120)
 endforeach()
+
+# dln_prun against dln_run, field by field, on a 2x2 grid.
+add_executable(test_prun ${CMAKE_SOURCE_DIR}/tests/test_prun.c)
+target_link_libraries(test_prun PRIVATE dlncore ${CMOCKA_LIBRARIES})
+add_test(NAME test_prun_np4
+         COMMAND ${DLN_MPI_RUN} ${MPIEXEC_NUMPROC_FLAG} 4 $<TARGET_FILE:test_prun>)
+set_tests_properties(test_prun_np4 PROPERTIES
+  ENVIRONMENT "OPENBLAS_NUM_THREADS=1" LABELS "mpi;pmodel" TIMEOUT 180)
