@@ -296,8 +296,8 @@ static int allocate(dln_pmodel *m, size_t nprefix, size_t nback,
             return 1;
     }
     if (!m->x || !m->grad || !m->target || !m->resid || !m->prefix ||
-        !m->dprefix || !m->u || !m->v || !m->tv || !m->rr || !m->gram || !m->modes ||
-        !m->svd_a || !m->svd_s || !m->krylov || !m->lz_w || !m->lz_coef ||
+        !m->dprefix || !m->u || !m->v || !m->tv || !m->rr || !m->gram ||
+        !m->modes || !m->svd_a || !m->svd_s || !m->krylov || !m->lz_w || !m->lz_coef ||
         !m->lz_tri)
         return 1;
     if (svd_query(m))
