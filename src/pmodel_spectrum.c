@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cblas.h>
 #include <lapacke.h>
+#include "dlnsweep/model.h"
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/rng.h"
 #include "pmodel_impl.h"
@@ -113,34 +114,20 @@ int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
     return 0;
 }
 
-/* 1x1 BLACS context on comm rank q (-1 on every other rank). */
-static int context_on(dln_pmodel *m, int q)
-{
-    int c = m->sys;
-    Cblacs_gridmap(&c, &q, 1, 1, 1);
-    return m->rank == q ? c : -1;
-}
-
-static void whole_desc(int *desc, int ctxt, int rows, int cols, int nb,
-                       int lld)
-{
-    desc[DLN_DTYPE_] = 1;
-    desc[DLN_CTXT_] = ctxt;
-    desc[DLN_M_] = rows;
-    desc[DLN_N_] = cols;
-    desc[DLN_MB_] = nb;
-    desc[DLN_NB_] = nb;
-    desc[DLN_RSRC_] = 0;
-    desc[DLN_CSRC_] = 0;
-    desc[DLN_LLD_] = lld;
-}
-
+/* The dense Hessian has n = sum_l d_l d_{l-1} <= DLN_PRUN_FULL_SPECTRUM_MAX
+ * rows, so every layer is at most ~100 wide and a distributed HVP would be
+ * nothing but latency (some 5L PDGEMMs of tiny blocks per column).  Each
+ * rank therefore computes the columns of its own block-cyclic share with
+ * the serial model at the gathered parameters (dln_model_hvp of unit
+ * vectors, no communication) and keeps its rows; PDSYEVD does the O(n^3)
+ * part and holds the O(n^2) memory distributed. */
 int dln_pmodel_hessian_spectrum(dln_pmodel *m, double *eig)
 {
-    int rc = 1, n = (int)m->n, L = m->L, info = 0;
-    int *ctxq = NULL, *iwork = NULL;
-    double *h = NULL, *z = NULL, *work = NULL, *stage = NULL;
-    double *e = NULL, *hv = NULL;
+    int rc = 1, n = (int)m->n, info = 0, bad;
+    int *grow = NULL, *iwork = NULL;
+    double *h = NULL, *z = NULL, *work = NULL, *x = NULL, *e = NULL;
+    double *col = NULL;
+    dln_model *sm = NULL;
     /* Hessian blocks: like the model's default, at least two per process. */
     int g = m->nprow > m->npcol ? m->nprow : m->npcol, nbh = 64;
     while (nbh > 8 && 2 * nbh * g > n)
@@ -152,50 +139,37 @@ int dln_pmodel_hessian_spectrum(dln_pmodel *m, double *eig)
     descinit_(desch, &n, &n, &nbh, &nbh, &izero, &izero, &m->ctxt, &lld,
               &info);
     size_t nh = (size_t)lld * (size_t)(lc > 0 ? lc : 1);
-    ctxq = malloc(sizeof(int) * (size_t)m->size);
     h = malloc(sizeof(double) * nh);
     z = malloc(sizeof(double) * nh);
-    stage = malloc(sizeof(double) * (size_t)n * (size_t)nbh);
-    e = calloc(m->nloc + 1, sizeof(double));
-    hv = malloc(sizeof(double) * (m->nloc + 1));
-    int bad = !ctxq || !h || !z || !stage || !e || !hv;
+    x = malloc(sizeof(double) * (size_t)n);
+    e = calloc((size_t)n, sizeof(double));
+    col = malloc(sizeof(double) * (size_t)n);
+    grow = malloc(sizeof(int) * (size_t)(lr > 0 ? lr : 1));
+    bad = !h || !z || !x || !e || !col || !grow ||
+          dln_model_create(&m->p, &sm) != 0;
     MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, m->comm);
     if (bad)
         goto cleanup;
-    for (int q = 0; q < m->size; q++)
-        ctxq[q] = context_on(m, q);
-    if (!m->fresh)
-        dln_pmodel_forward(m);
-    /* Column block t of H (kb columns) is staged whole on rank t mod size:
-     * each HVP result is copied layer by layer into its staging column
-     * (vec of a d_l x d_{l-1} matrix = that matrix with leading dim d_l),
-     * then the block moves to its block-cyclic place in one PDGEMR2D. */
-    for (int j0 = 0, t = 0; j0 < n; j0 += nbh, t++) {
-        int kb = n - j0 < nbh ? n - j0 : nbh, q = t % m->size;
-        int cq = m->rank == q ? ctxq[q] : -1;
-        for (int b = 0; b < kb; b++) {
-            long at = dln_pmodel_local_index(m, (size_t)(j0 + b));
-            if (at >= 0)
-                e[at] = 1.0;   /* unit vector e_{j0+b} */
-            dln_pmodel_hvp(m, e, hv);
-            if (at >= 0)
-                e[at] = 0.0;
-            for (int k = 1; k <= L; k++) {
-                dln_desc ds;
-                int r = m->dims[k], c = m->dims[k - 1];
-                whole_desc(ds, cq, r, c, m->nb, r);
-                pdgemr2d_(&r, &c, hv + m->loff[k], &ione, &ione, m->descw[k],
-                          stage + m->off[k] + (size_t)b * n, &ione, &ione, ds,
-                          &m->ctxt);
-            }
-        }
-        dln_desc ds;
-        int jc = j0 + 1;
-        whole_desc(ds, cq, n, kb, nbh, n);
-        pdgemr2d_(&n, &kb, stage, &ione, &ione, ds, h, &ione, &jc, desch,
-                  &m->ctxt);
+    /* The serial model at the current parameters, on every rank. */
+    dln_pmodel_gather(m, m->x, x);
+    MPI_Bcast(x, n, MPI_DOUBLE, 0, m->comm);
+    dln_model_set_params(sm, x);
+    dln_model_loss(sm);
+    for (int i = 0; i < lr; i++) {
+        int li = i + 1;
+        grow[i] = indxl2g_(&li, &nbh, &m->myrow, &izero, &m->nprow) - 1;
     }
-    /* Workspace query, then the divide-and-conquer eigensolver. */
+    for (int j = 0; j < lc; j++) {
+        int lj = j + 1;
+        int gj = indxl2g_(&lj, &nbh, &m->mycol, &izero, &m->npcol) - 1;
+        e[gj] = 1.0;
+        dln_model_hvp(sm, e, col);   /* column gj of H */
+        e[gj] = 0.0;
+        for (int i = 0; i < lr; i++)
+            h[i + (size_t)j * lld] = col[grow[i]];
+    }
+    /* Workspace query, then the divide-and-conquer eigensolver (it reads
+     * the lower triangle, i.e. the HVP of the column index). */
     double wq = 0.0;
     int lwork = -1, liwork = -1, iwq = 0;
     pdsyevd_("V", "L", &n, h, &ione, &ione, desch, eig, z, &ione, &ione,
@@ -214,17 +188,14 @@ int dln_pmodel_hessian_spectrum(dln_pmodel *m, double *eig)
     MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, m->comm);
     rc = bad ? 1 : 0;
 cleanup:
-    if (ctxq)
-        for (int q = 0; q < m->size; q++)
-            if (ctxq[q] >= 0)
-                Cblacs_gridexit(ctxq[q]);
-    free(ctxq);
+    dln_model_destroy(&sm);
     free(h);
     free(z);
     free(work);
     free(iwork);
-    free(stage);
+    free(x);
     free(e);
-    free(hv);
+    free(col);
+    free(grow);
     return rc;
 }

@@ -102,9 +102,11 @@ int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
                            double *top);
 
 /* Full Hessian spectrum at the current parameters, ascending, into eig
- * (nparams doubles, on every rank): the dense Hessian is assembled
- * block-cyclically from HVPs of unit vectors and diagonalised by PDSYEVD.
- * Collective; allocates O(nparams^2 / ranks); returns 0 or 1. */
+ * (nparams doubles, on every rank): each rank fills its block-cyclic share
+ * of the dense Hessian with HVPs of unit vectors (dln_model_hvp on a serial
+ * copy of the small model: no communication per column), then PDSYEVD.
+ * Meant for nparams <= DLN_PRUN_FULL_SPECTRUM_MAX. Collective; allocates
+ * O(nparams^2 / ranks); returns 0, or 1 (every rank). */
 int dln_pmodel_hessian_spectrum(dln_pmodel *m, double *eig);
 
 /* Top min(DLN_MAX_SV, d_out, d_in) singular values of W_{L:1} at the
