@@ -3,6 +3,7 @@
  *
  *   mpirun -n P bench_pmodel [d ...]        (default d = 256 512 1024 2048)
  *   mpirun -n P bench_pmodel --spectrum d ...
+ *   DLN_BENCH_NB=128 mpirun ...             (block size; default: the model's)
  *
  * One line per width on rank 0: ranks, grid, block, width, steps timed,
  * ms per step and GFLOP/s, counting the 6 (L-1) d^3 flops of a step
@@ -73,8 +74,10 @@ static int bench_width(int d, int depth, double budget_s, int rank)
 {
     dln_params p;
     dln_pmodel *m = NULL;
+    const char *nb_env = getenv("DLN_BENCH_NB");
     cell(&p, d, depth);
-    int rc = dln_pmodel_create(&p, MPI_COMM_WORLD, 0, &m);
+    int rc = dln_pmodel_create(&p, MPI_COMM_WORLD, nb_env ? atoi(nb_env) : 0,
+                               &m);
     if (rc)
         return rc;
     MPI_Comm comm = dln_pmodel_comm(m);

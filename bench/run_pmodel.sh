@@ -10,9 +10,11 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 export OPENBLAS_NUM_THREADS=1
 echo "cores: $(nproc)  (ranks beyond that are oversubscribed)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)  (other jobs share the cores)"
 for np in 1 2 4; do
   "$mpiexec" --allow-run-as-root --oversubscribe -n "$np" "$exe" "$@" | tee -a "$out"
 done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # speed-up t(1 rank) / t(P ranks) per width, from the lines above
 awk '$1 == "ranks" { t[$2 "," $8] = $12; if (!($8 in seen)) { seen[$8] = 1; ds[++nd] = $8 } }
      END { printf "%-6s %10s %10s %10s\n", "d", "1 rank", "2 ranks", "4 ranks";
