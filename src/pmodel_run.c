@@ -20,6 +20,7 @@
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/rng.h"
 #include "dlnsweep/run.h"
+#include "dlnsweep/stability.h"
 #include "pmodel_impl.h"
 
 #define PROJ_TERMS 32   /* parameters read by one projection (run.c) */
@@ -28,6 +29,8 @@ typedef struct prun_ws {
     const dln_params *p;
     dln_pmodel *m;
     dln_orbit *orbit;         /* rank 0 only                             */
+    dln_transient *transient; /* rank 0 only; NULL: off                  */
+    long twin;                /* slow-transient window in steps          */
     size_t n;
     int root, rank, nsv, dim;
     double *fp;               /* fingerprint                             */
@@ -41,6 +44,7 @@ typedef struct prun_ws {
 
 static void ws_free(prun_ws *w)
 {
+    dln_transient_destroy(&w->transient);
     dln_orbit_destroy(&w->orbit);
     dln_pmodel_destroy(&w->m);
     free(w->fp);
@@ -89,6 +93,14 @@ static int ws_create(prun_ws *w, const dln_params *p, MPI_Comm comm)
     w->nsv = p->rank < DLN_MAX_SV ? p->rank : DLN_MAX_SV;
     w->dim = 1 + w->nsv + w->rank + DLN_RUN_NPROJ;
     if (w->root && dln_orbit_create(w->dim, p->max_period, &w->orbit))
+        bad = 1;
+    w->twin = p->transient_window;
+    if (w->twin < 0)
+        w->twin = p->steps / 4 < 4096 ? p->steps / 4 : 4096;
+    if (w->twin > p->steps - 2L * p->max_period)   /* ring must be full */
+        w->twin = 0;
+    if (w->root && w->twin > 0 &&
+        dln_transient_create(p->max_period, w->twin, &w->transient))
         bad = 1;
     w->fp = malloc(sizeof(double) * (size_t)w->dim);
     w->mode_prev = malloc(sizeof(double) * (size_t)w->rank);
@@ -215,6 +227,10 @@ static void classify(const prun_ws *w, dln_result *r)
     for (int lag = 0; (f = dln_orbit_get(w->orbit, lag)) != NULL; lag++)
         sv_max = fmax(sv_max, f[1]);
     int period = dln_orbit_period(w->orbit, p->period_tol);
+    if (w->transient)   /* settle slow transients near period doublings */
+        period = dln_transient_period(w->transient, period,
+                                      !(r->lyapunov > DLN_RUN_CHAOS_LYAPUNOV),
+                                      DLN_RUN_TRANSIENT_FLOOR);
     r->period = 0;
     if (p->spectrum[0] > 0.0 && dln_orbit_count(w->orbit) > 0 &&
         sv_max <= DLN_RUN_COLLAPSE_TOL * p->spectrum[0] &&
@@ -223,6 +239,7 @@ static void classify(const prun_ws *w, dln_result *r)
     else if (period == 1) {
         r->regime = DLN_REGIME_CONVERGED;
         r->period = 1;
+        r->n_oscillating = 0;   /* what still swings is dying out */
     } else if (period > 1) {
         r->regime = DLN_REGIME_PERIODIC;
         r->period = period;
@@ -354,6 +371,9 @@ static int train(prun_ws *w, dln_result *r)
                                                  : p->tail;
     long fp_from = steps - fwin + 1, tail_from = steps - p->tail + 1;
     long lyap_from = steps - p->lyapunov_steps;
+    long tr_from = steps - w->twin + 1;   /* first step of the fit window */
+    if (w->twin > 0 && tr_from - 2L * p->max_period < fp_from)
+        fp_from = tr_from - 2L * p->max_period;
     size_t nl = dln_pmodel_nlocal(w->m);
     double lyap_sum = 0.0;
     long lyap_n = 0;
@@ -399,6 +419,8 @@ static int train(prun_ws *w, dln_result *r)
             fingerprint(w, loss, w->fp);
             if (w->root) {
                 dln_orbit_push(w->orbit, w->fp);
+                if (w->transient && t >= tr_from)
+                    dln_transient_push(w->transient, w->orbit, t - tr_from);
                 if (t >= tail_from) {
                     r->orbit_sv1[r->n_orbit] = w->fp[1];
                     r->orbit_loss[r->n_orbit] = loss;
