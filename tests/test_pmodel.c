@@ -140,6 +140,52 @@ static void trajectory_matches_serial(void **state)
     assert_true(herr < 1e-10);
 }
 
+/* Depths 1, 2 and 5 (rectangular ends): 30 steps and an HVP agree with
+ * the serial model. */
+static void other_depths_match_serial(void **state)
+{
+    (void)state;
+    static const int depth[] = {1, 2, 5};
+    double worst = 0.0;
+    for (int c = 0; c < 3; c++) {
+        dln_params p = cell(depth[c], 13, 11, 9, "2,1.5,1", 1,
+                            DLN_INIT_GAUSSIAN, 1.0, 0.02);
+        dln_pmodel *pm = NULL;
+        dln_model *sm = NULL;
+        assert_int_equal(dln_pmodel_create(&p, MPI_COMM_WORLD, 4, &pm), 0);
+        size_t n = dln_pmodel_nparams(pm), nl = dln_pmodel_nlocal(pm);
+        double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+        double *hs = malloc(n * sizeof *hs);
+        double *vloc = malloc((nl + 1) * sizeof *vloc);
+        double *wloc = malloc((nl + 1) * sizeof *wloc);
+        for (int t = 0; t < 30; t++)
+            dln_pmodel_step(pm);
+        dln_pmodel_gather(pm, dln_pmodel_params(pm), x);
+        if (world_rank == 0) {
+            assert_int_equal(dln_model_create(&p, &sm), 0);
+            for (int t = 0; t < 30; t++)
+                dln_model_step(sm, NULL);
+            worst = fmax(worst, rel_diff(x, dln_model_params(sm), n));
+            dln_rng_normal(5, 5, y, n);
+            dln_model_hvp(sm, y, hs);
+        }
+        dln_pmodel_scatter(pm, y, vloc);
+        dln_pmodel_hvp(pm, vloc, wloc);
+        dln_pmodel_gather(pm, wloc, x);
+        if (world_rank == 0)
+            worst = fmax(worst, rel_diff(x, hs, n));
+        dln_model_destroy(&sm);
+        dln_pmodel_destroy(&pm);
+        free(x);
+        free(y);
+        free(hs);
+        free(vloc);
+        free(wloc);
+    }
+    worst = shared(worst);
+    assert_true(worst < 1e-12);
+}
+
 /* Dense serial Hessian spectrum (ascending) of sm's current point. */
 static double *serial_spectrum(dln_model *sm)
 {
@@ -333,6 +379,7 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trajectory_matches_serial),
+        cmocka_unit_test(other_depths_match_serial),
         cmocka_unit_test(full_spectrum_matches_serial),
         cmocka_unit_test(balanced_minimum_spectrum),
         cmocka_unit_test(diagnostics_match_serial),
