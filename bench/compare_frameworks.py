@@ -43,7 +43,8 @@ def rounds_for(d):
 
 def tridiag_top(alphas, betas):
     k = len(alphas)
-    t = np.diag(alphas) + np.diag(betas[:k - 1], 1) + np.diag(betas[:k - 1], -1)
+    off = betas[:k - 1]
+    t = np.diag(alphas) + np.diag(off, 1) + np.diag(off, -1)
     return float(np.linalg.eigvalsh(t)[-1])
 
 

@@ -1,9 +1,6 @@
 # Per-step efficiency vs single-thread DGEMM peak, and the framework race
 # (dlnsweep vs the same loop in NumPy and PyTorch: with the sharpness
-# cadence of the issue, then steps only).  Debian's numpy/torch belong to
-# /usr/bin/python3, not to whatever python3 is first on PATH.
-set(DLN_BENCH_PYTHON /usr/bin/python3 CACHE FILEPATH
-    "Python with numpy (and optionally torch) for the framework benchmark")
+# cadence of the issue, then steps only).
 dln_add_bench_exe(bench_step bench/bench_step.c)
 dln_add_bench_target(bench_step_table
   COMMAND ${CMAKE_COMMAND} -E env OPENBLAS_NUM_THREADS=1 $<TARGET_FILE:bench_step>)
