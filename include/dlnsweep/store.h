@@ -109,6 +109,13 @@ int dln_store_label(dln_store *s, const char *cell_hash, int seed_index,
 int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
                       const dln_provenance *prov, int replace);
 
+/* Count one more start of task (cell_hash, seed_index) and return its
+ * number in *attempt: 1 for the first start (table attempts, written by
+ * the sweep coordinator when it hands a task out; inside the current batch
+ * if one is open, else in its own transaction). Returns 0 or 1. */
+int dln_store_attempt_start(dln_store *s, const char *cell_hash,
+                            int seed_index, int *attempt);
+
 /* Fill counts for sweep_id (0 = all rows, -1 = rows of no sweep, i.e.
  * `single`). The rate window is the last 200 rows. Returns 0 or 1. */
 int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c);
