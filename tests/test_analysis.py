@@ -275,7 +275,7 @@ class SweepViews(unittest.TestCase):
         sid = self.con.execute("SELECT id FROM sweeps WHERE name = 'antest'"
                                ).fetchone()[0]
         got, n = known_cells(self, self.con, "sweep_id = %d" % sid)
-        self.assertEqual(n, 6)       # the KNOWN cells on the job's eta grid
+        self.assertEqual(n, 7)       # the KNOWN cells on the job's eta grid
         self.assertEqual(len(got), 10)
         self.assertEqual({g[2] for g in got.values()}, {2})   # n_seeds
 
