@@ -240,58 +240,68 @@ static int lyapunov_start(prun_ws *w)
     return bad;
 }
 
-/* GD from x_0 to x_steps (or divergence) with every per-step diagnostic,
- * as run.c's train (step protocol in run_internal.h). Every quantity the
- * protocol branches on is rank-identical. Collective; returns 0, or 1
- * (every rank). */
+/* The distributed numerics of dln_track_train (run_internal.h's
+ * dln_run_ops; ctx is the prun_ws). Each is collective. */
+static double op_loss(void *ctx)
+{
+    return dln_pmodel_loss(((prun_ws *)ctx)->m);
+}
+
+static void op_point(void *ctx, long t, double loss, dln_traj_point *pt)
+{
+    diag_point(ctx, loss, t, pt);
+}
+
+static int op_hessian_top(void *ctx, uint64_t seed, double *top)
+{
+    return hessian_top(ctx, seed, top);
+}
+
+static void op_modes(void *ctx, double *modes, int fresh)
+{
+    (void)fresh;   /* dln_pmodel_target_modes forms W_{L:1} itself */
+    dln_pmodel_target_modes(((prun_ws *)ctx)->m, modes);
+}
+
+static void op_fingerprint(void *ctx, double loss)
+{
+    fingerprint(ctx, loss);
+}
+
+static double op_tangent(void *ctx)
+{
+    prun_ws *w = ctx;
+    size_t nl = dln_pmodel_nlocal(w->m);
+    dln_pmodel_hvp(w->m, w->tan, w->htan);
+    for (size_t i = 0; i < nl; i++)
+        w->tan[i] -= w->p->eta * w->htan[i];
+    return sqrt(dln_pmodel_dot(w->m, w->tan, w->tan));
+}
+
+static void op_rescale(void *ctx, double nrm)
+{
+    prun_ws *w = ctx;
+    size_t nl = dln_pmodel_nlocal(w->m);
+    for (size_t i = 0; i < nl; i++)
+        w->tan[i] /= nrm;
+}
+
+static void op_step(void *ctx)
+{
+    dln_pmodel_step(((prun_ws *)ctx)->m);
+}
+
+/* GD from x_0 to x_steps (or divergence) with every per-step diagnostic
+ * (dln_track_train; every quantity it branches on is rank-identical), then
+ * the final diagnostics. Collective; returns 0, or 1 (every rank). */
 static int train(prun_ws *w, dln_result *r)
 {
-    const dln_params *p = w->p;
-    long steps = p->steps;
-    size_t nl = dln_pmodel_nlocal(w->m);
-    double top[DLN_MAX_SV];
-    dln_traj_point pt;
-
+    const dln_run_ops ops = {w, op_loss, op_point, op_hessian_top, op_modes,
+                             op_fingerprint, op_tangent, op_rescale, op_step};
     if (result_arrays(w, r) || (w->tan && lyapunov_start(w)))
         return 1;
-    r->lyapunov = NAN;
-    for (long t = 0;; t++) {
-        double loss = dln_pmodel_loss(w->m);
-        if (dln_track_diverged(&w->k, t, loss, r))
-            return 0;
-        double *modes = dln_track_modes_slot(&w->k, t);
-        if (dln_run_is_record(p, t)) {
-            diag_point(w, loss, t, &pt);
-            if (p->sharpness_every > 0 && t % p->sharpness_every == 0 &&
-                t != steps && hessian_top(w, p->seed + (uint64_t)t, top) > 0)
-                pt.sharpness = top[0];
-            dln_pmodel_target_modes(w->m, modes);
-            pt.n_oscillating = dln_track_modes_done(&w->k, t);
-            if (w->root)
-                r->traj[r->n_traj++] = pt;
-        } else if (modes) {
-            dln_pmodel_target_modes(w->m, modes);
-            dln_track_modes_done(&w->k, t);
-        }
-        if (dln_track_wants_fp(&w->k, t)) {
-            fingerprint(w, loss);
-            dln_track_push(&w->k, t, loss, r);
-        }
-        if (t == steps)
-            break;
-        if (w->tan && dln_track_lyap_due(&w->k, t)) {
-            /* v <- (I - eta H(x_t)) v, renormalised. */
-            dln_pmodel_hvp(w->m, w->tan, w->htan);
-            for (size_t i = 0; i < nl; i++)
-                w->tan[i] -= p->eta * w->htan[i];
-            double nrm = sqrt(dln_pmodel_dot(w->m, w->tan, w->tan));
-            if (dln_track_lyap_growth(&w->k, &nrm))
-                for (size_t i = 0; i < nl; i++)
-                    w->tan[i] /= nrm;
-        }
-        dln_pmodel_step(w->m);
-    }
-    dln_track_end(&w->k, r);
+    if (!dln_track_train(&w->k, &ops, w->tan != NULL, r))
+        return 0;   /* diverged */
     return finish(w, r);
 }
 

@@ -178,60 +178,73 @@ static int finish(run_ws *w, dln_result *r)
     return 0;
 }
 
+/* The serial numerics of dln_track_train (run_internal.h's dln_run_ops;
+ * ctx is the run_ws). */
+static double op_loss(void *ctx)
+{
+    return dln_model_loss(((run_ws *)ctx)->m);
+}
+
+static void op_point(void *ctx, long t, double loss, dln_traj_point *pt)
+{
+    run_ws *w = ctx;
+    (void)loss;   /* dln_diag_point evaluates it (and refreshes W_{L:1}) */
+    dln_diag_point(w->diag, w->m, t, pt);
+}
+
+static int op_hessian_top(void *ctx, uint64_t seed, double *top)
+{
+    return hessian_top(ctx, seed, top);
+}
+
+static void op_modes(void *ctx, double *modes, int fresh)
+{
+    run_ws *w = ctx;
+    if (fresh)
+        dln_model_loss(w->m);   /* product of x_t for the modes */
+    diag_modes(w, modes);
+}
+
+static void op_fingerprint(void *ctx, double loss)
+{
+    fingerprint(ctx, loss);
+}
+
+static double op_tangent(void *ctx)
+{
+    run_ws *w = ctx;
+    dln_model_hvp(w->m, w->tan, w->htan);
+    cblas_daxpy((int)w->n, -w->p->eta, w->htan, 1, w->tan, 1);
+    return cblas_dnrm2((int)w->n, w->tan, 1);
+}
+
+static void op_rescale(void *ctx, double nrm)
+{
+    run_ws *w = ctx;
+    cblas_dscal((int)w->n, 1.0 / nrm, w->tan, 1);
+}
+
+static void op_step(void *ctx)
+{
+    dln_model_step(((run_ws *)ctx)->m, NULL);
+}
+
 /* GD from x_0 to x_steps (or divergence) with every per-step diagnostic
- * (step protocol in run_internal.h). Returns 0, or 1 on allocation
- * failure. */
+ * (dln_track_train), then the final diagnostics. Returns 0, or 1 on
+ * allocation failure. */
 static int train(run_ws *w, dln_result *r)
 {
-    const dln_params *p = w->p;
-    long steps = p->steps;
-    double top[DLN_MAX_SV];
-
-    if (dln_track_result_arrays(p, r))
+    const dln_run_ops ops = {w, op_loss, op_point, op_hessian_top, op_modes,
+                             op_fingerprint, op_tangent, op_rescale, op_step};
+    if (dln_track_result_arrays(w->p, r))
         return 1;
     if (w->tan) {
-        dln_rng_normal(p->seed, DLN_STREAM_LYAPUNOV, w->tan, w->n);
+        dln_rng_normal(w->p->seed, DLN_STREAM_LYAPUNOV, w->tan, w->n);
         double nrm = cblas_dnrm2((int)w->n, w->tan, 1);
         cblas_dscal((int)w->n, nrm > 0.0 ? 1.0 / nrm : 1.0, w->tan, 1);
     }
-    r->lyapunov = NAN;
-    for (long t = 0;; t++) {
-        double loss = dln_model_loss(w->m);
-        if (dln_track_diverged(&w->k, t, loss, r))
-            return 0;
-        double *modes = dln_track_modes_slot(&w->k, t);
-        if (dln_run_is_record(p, t)) {
-            dln_traj_point *pt = &r->traj[r->n_traj++];
-            dln_diag_point(w->diag, w->m, t, pt);
-            pt->step = t;
-            pt->sharpness = NAN;
-            if (p->sharpness_every > 0 && t % p->sharpness_every == 0 &&
-                t != steps && hessian_top(w, p->seed + (uint64_t)t, top) > 0)
-                pt->sharpness = top[0];
-            dln_model_loss(w->m);   /* product of x_t for the modes */
-            diag_modes(w, modes);
-            pt->n_oscillating = dln_track_modes_done(&w->k, t);
-        } else if (modes) {
-            diag_modes(w, modes);
-            dln_track_modes_done(&w->k, t);
-        }
-        if (dln_track_wants_fp(&w->k, t)) {
-            fingerprint(w, loss);
-            dln_track_push(&w->k, t, loss, r);
-        }
-        if (t == steps)
-            break;
-        if (w->tan && dln_track_lyap_due(&w->k, t)) {
-            /* v <- (I - eta H(x_t)) v, renormalised. */
-            dln_model_hvp(w->m, w->tan, w->htan);
-            cblas_daxpy((int)w->n, -p->eta, w->htan, 1, w->tan, 1);
-            double nrm = cblas_dnrm2((int)w->n, w->tan, 1);
-            if (dln_track_lyap_growth(&w->k, &nrm))
-                cblas_dscal((int)w->n, 1.0 / nrm, w->tan, 1);
-        }
-        dln_model_step(w->m, NULL);
-    }
-    dln_track_end(&w->k, r);
+    if (!dln_track_train(&w->k, &ops, w->tan != NULL, r))
+        return 0;   /* diverged */
     return finish(w, r);
 }
 

@@ -30,6 +30,7 @@ int dln_track_create(dln_run_track *k, const dln_params *p, int keep_ring)
     if (k->twin > 0 && k->tr_from - 2L * p->max_period < k->fp_from)
         k->fp_from = k->tr_from - 2L * p->max_period;
     k->lyap_from = steps - p->lyapunov_steps;
+    k->keep = keep_ring;
     if (keep_ring && dln_orbit_create(k->dim, p->max_period, &k->orbit))
         return 1;
     if (keep_ring && k->twin > 0 &&
@@ -70,13 +71,16 @@ int dln_track_result_arrays(const dln_params *p, dln_result *r)
     return 0;
 }
 
-int dln_run_is_record(const dln_params *p, long t)
+/* 1 if state t gets a trajectory point. Pure. */
+static int is_record(const dln_params *p, long t)
 {
     return p->record_every > 0 && t <= p->steps &&
            (t % p->record_every == 0 || t == p->steps);
 }
 
-int dln_track_diverged(const dln_run_track *k, long t, double loss,
+/* If loss (state t) is NaN, Inf or above diverge_bound, fill r as a
+ * divergent run and return 1; else return 0. */
+static int diverged(const dln_run_track *k, long t, double loss,
                        dln_result *r)
 {
     if (loss <= k->p->diverge_bound)   /* false for NaN too */
@@ -89,11 +93,13 @@ int dln_track_diverged(const dln_run_track *k, long t, double loss,
     return 1;
 }
 
-double *dln_track_modes_slot(const dln_run_track *k, long t)
+/* Buffer for the target modes of state t, or NULL when state t needs none
+ * (neither t nor t+1 is recorded). Pure. */
+static double *modes_slot(const dln_run_track *k, long t)
 {
-    if (dln_run_is_record(k->p, t))
+    if (is_record(k->p, t))
         return k->mode_now;
-    if (dln_run_is_record(k->p, t + 1))
+    if (is_record(k->p, t + 1))
         return k->mode_prev;
     return NULL;
 }
@@ -113,24 +119,27 @@ static int count_moved(const dln_run_track *k, const double *a,
     return cnt;
 }
 
-int dln_track_modes_done(dln_run_track *k, long t)
+/* After the slot of state t was filled: the n_oscillating of state t's
+ * trajectory point (0 when t is not recorded or has no predecessor). */
+static int modes_done(dln_run_track *k, long t)
 {
     int moved = 0;
-    if (dln_run_is_record(k->p, t)) {
+    if (is_record(k->p, t)) {
         moved = k->prev_ok ? count_moved(k, k->mode_prev, k->mode_now) : 0;
         k->prev_ok = 0;
-        if (dln_run_is_record(k->p, t + 1)) {
+        if (is_record(k->p, t + 1)) {
             double *tmp = k->mode_prev;
             k->mode_prev = k->mode_now;
             k->mode_now = tmp;
             k->prev_ok = 1;
         }
-    } else if (dln_run_is_record(k->p, t + 1))
+    } else if (is_record(k->p, t + 1))
         k->prev_ok = 1;
     return moved;
 }
 
-int dln_track_wants_fp(const dln_run_track *k, long t)
+/* 1 if state t is fingerprinted. Pure. */
+static int wants_fp(const dln_run_track *k, long t)
 {
     return t >= k->fp_from;
 }
@@ -153,7 +162,9 @@ double *dln_track_fp_proj(const dln_run_track *k)
     return k->fp + 1 + k->nsv + k->rank;
 }
 
-void dln_track_push(dln_run_track *k, long t, double loss, dln_result *r)
+/* Push k->fp (state t, loss) into the ring, the transient sampler and the
+ * tail arrays of r; does nothing where no ring is kept. */
+static void push(dln_run_track *k, long t, double loss, dln_result *r)
 {
     if (!k->orbit)
         return;
@@ -167,12 +178,16 @@ void dln_track_push(dln_run_track *k, long t, double loss, dln_result *r)
     }
 }
 
-int dln_track_lyap_due(const dln_run_track *k, long t)
+/* 1 if the tangent is propagated over step t -> t+1. Pure. */
+static int lyap_due(const dln_run_track *k, long t)
 {
     return k->p->lyapunov_steps > 0 && t >= k->lyap_from && !k->lyap_bad;
 }
 
-int dln_track_lyap_growth(dln_run_track *k, double *nrm)
+/* Account the tangent norm after one propagation: returns 1 with *nrm
+ * floored (rescale by it), or 0 when it went non-finite (the exponent is
+ * then NaN and no more steps are due). */
+static int lyap_growth(dln_run_track *k, double *nrm)
 {
     if (!isfinite(*nrm)) {
         k->lyap_bad = 1;
@@ -184,11 +199,59 @@ int dln_track_lyap_growth(dln_run_track *k, double *nrm)
     return 1;
 }
 
-void dln_track_end(const dln_run_track *k, dln_result *r)
+/* The run reached x_steps: steps_done and the Lyapunov exponent of r. */
+static void end_run(const dln_run_track *k, dln_result *r)
 {
     r->steps_done = k->p->steps;
     if (k->lyap_n > 0 && !k->lyap_bad)
         r->lyapunov = k->lyap_sum / (double)k->lyap_n;
+}
+
+int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
+                    dln_result *r)
+{
+    const dln_params *p = k->p;
+    long steps = p->steps;
+    double top[DLN_MAX_SV];
+    dln_traj_point pt;
+    r->lyapunov = NAN;
+    for (long t = 0;; t++) {
+        double loss = ops->loss(ops->ctx);
+        if (diverged(k, t, loss, r))
+            return 0;
+        double *modes = modes_slot(k, t);
+        if (is_record(p, t)) {
+            memset(&pt, 0, sizeof pt);
+            ops->point(ops->ctx, t, loss, &pt);
+            pt.step = t;
+            pt.sharpness = NAN;
+            if (p->sharpness_every > 0 && t % p->sharpness_every == 0 &&
+                t != steps &&
+                ops->hessian_top(ops->ctx, p->seed + (uint64_t)t, top) > 0)
+                pt.sharpness = top[0];
+            ops->modes(ops->ctx, modes, 1);
+            pt.n_oscillating = modes_done(k, t);
+            if (k->keep)
+                r->traj[r->n_traj++] = pt;
+        } else if (modes) {
+            ops->modes(ops->ctx, modes, 0);
+            modes_done(k, t);
+        }
+        if (wants_fp(k, t)) {
+            ops->fingerprint(ops->ctx, loss);
+            push(k, t, loss, r);
+        }
+        if (t == steps)
+            break;
+        if (tangent && lyap_due(k, t)) {
+            double nrm = ops->tangent(ops->ctx);
+            if (lyap_growth(k, &nrm))
+                ops->rescale(ops->ctx, nrm);
+        }
+        ops->step(ops->ctx);
+    }
+    end_run(k, r);
+    return 1;
 }
 
 /* Modes whose entry spans more than the oscillation tolerance over the

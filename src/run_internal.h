@@ -5,25 +5,23 @@
  * when each is needed, keeps the orbit ring and the slow-transient sampler,
  * fills the result arrays and classifies the run (definitions in run.h).
  *
- * A driver's step t, in order:
- *   dln_track_diverged(k, t, loss, r)            stop when it returns 1
- *   record point if dln_run_is_record(p, t); fill dln_track_modes_slot(k, t)
- *     when non-NULL, then dln_track_modes_done(k, t) = the point's
- *     n_oscillating
- *   if dln_track_wants_fp(k, t): fill k->fp (dln_track_fp_head + modes at
- *     dln_track_fp_modes + projections at dln_track_fp_proj), then
- *     dln_track_push(k, t, loss, r)
- *   stop at t == steps; else if dln_track_lyap_due(k, t): propagate the
- *     tangent, dln_track_lyap_growth(k, &nrm), rescale by nrm when it
- *     returns 1; then the GD step.
- * At the end dln_track_end(k, r), the final diagnostics, then
- * dln_track_conclude(k, r) on the rank that holds the ring.
- * Not collective, no I/O, no MPI; allocates only in dln_track_create and
+ * dln_track_train runs the GD loop: divergence test, trajectory points on
+ * the record schedule (dln_traj_point fields, sharpness every
+ * sharpness_every steps, n_oscillating from the target modes of states t-1
+ * and t), fingerprints of the late states into the ring, the slow-transient
+ * sampler and the tail arrays, the Lyapunov tangent over the last
+ * lyapunov_steps steps; the driver supplies the numerics (dln_run_ops) and
+ * fills the fingerprint (dln_track_fp_head, dln_track_fp_modes,
+ * dln_track_fp_proj).  After it, the driver takes the final diagnostics
+ * and the rank that keeps the ring calls dln_track_conclude.
+ * No I/O, no MPI of its own (dln_track_train is as collective as the
+ * driver's ops); allocates only in dln_track_create and
  * dln_track_result_arrays. */
 #ifndef DLNSWEEP_RUN_INTERNAL_H
 #define DLNSWEEP_RUN_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "dlnsweep/orbit.h"
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
@@ -46,7 +44,25 @@ typedef struct dln_run_track {
     double lyap_sum;           /* sum of log tangent growths              */
     long lyap_n;
     int lyap_bad;              /* tangent norm went non-finite            */
+    int keep;                  /* this rank keeps the ring and the result */
 } dln_run_track;
+
+/* The numerics a driver plugs into dln_track_train, on its own model
+ * (ctx). Each may be collective; none allocates. */
+typedef struct dln_run_ops {
+    void *ctx;
+    double (*loss)(void *ctx);   /* f(x_t); caches W_{L:1} of x_t        */
+    /* dln_diag_point's loss, sv1, sv2, balance_gap, offdiag_mass of x_t */
+    void (*point)(void *ctx, long t, double loss, dln_traj_point *pt);
+    /* top Hessian eigenvalues into top; returns how many, 0 on failure */
+    int (*hessian_top)(void *ctx, uint64_t seed, double *top);
+    /* target modes of x_t; fresh: recompute W_{L:1} first (after point) */
+    void (*modes)(void *ctx, double *modes, int fresh);
+    void (*fingerprint)(void *ctx, double loss);  /* into the track's fp */
+    double (*tangent)(void *ctx);   /* v <- (I - eta H) v; returns |v|   */
+    void (*rescale)(void *ctx, double nrm);       /* v <- v / nrm        */
+    void (*step)(void *ctx);        /* one GD step                       */
+} dln_run_ops;
 
 /* Zero k, then set windows and allocate scratch for p (validated); the ring
  * and transient sampler only when keep_ring. Returns 0, or 1 on allocation
@@ -59,23 +75,6 @@ void dln_track_free(dln_run_track *k);
  * failure (r keeps what was made; dln_result_clear frees it). */
 int dln_track_result_arrays(const dln_params *p, dln_result *r);
 
-/* 1 if state t gets a trajectory point. Pure. */
-int dln_run_is_record(const dln_params *p, long t);
-
-/* If loss (state t) is NaN, Inf or above diverge_bound, fill r as a
- * divergent run and return 1; else return 0. */
-int dln_track_diverged(const dln_run_track *k, long t, double loss,
-                       dln_result *r);
-
-/* Buffer for the target modes of state t, or NULL when state t needs none
- * (neither t nor t+1 is recorded). Pure. */
-double *dln_track_modes_slot(const dln_run_track *k, long t);
-/* After the slot of state t was filled: the n_oscillating of state t's
- * trajectory point (0 when t is not recorded or has no predecessor). */
-int dln_track_modes_done(dln_run_track *k, long t);
-
-/* 1 if state t is fingerprinted. Pure. */
-int dln_track_wants_fp(const dln_run_track *k, long t);
 /* Fill k->fp's loss and singular-value entries from sv[0..nsv_got-1]. */
 void dln_track_fp_head(dln_run_track *k, double loss, const double *sv,
                        int nsv_got);
@@ -83,22 +82,17 @@ void dln_track_fp_head(dln_run_track *k, double loss, const double *sv,
  * projections of k->fp. Pure. */
 double *dln_track_fp_modes(const dln_run_track *k);
 double *dln_track_fp_proj(const dln_run_track *k);
-/* Push k->fp (state t, loss) into the ring, the transient sampler and the
- * tail arrays of r; does nothing where no ring is kept. */
-void dln_track_push(dln_run_track *k, long t, double loss, dln_result *r);
-
-/* 1 if the tangent vector is propagated over step t -> t+1. Pure. */
-int dln_track_lyap_due(const dln_run_track *k, long t);
-/* Account the tangent norm after one propagation: returns 1 with *nrm
- * floored (rescale the tangent by it), or 0 when it went non-finite (the
- * exponent is then NaN and no more steps are due). */
-int dln_track_lyap_growth(dln_run_track *k, double *nrm);
-/* The run reached x_steps: steps_done and the Lyapunov exponent of r. */
-void dln_track_end(const dln_run_track *k, dln_result *r);
-
 /* Ring-held n_oscillating, the last point's sharpness and the regime of
  * r (final_loss, sharpness, lyapunov filled). Needs the ring. */
 void dln_track_conclude(const dln_run_track *k, dln_result *r);
+
+/* GD from x_0 to x_steps (or divergence) with every per-step diagnostic,
+ * into r (arrays from dln_track_result_arrays where k->keep). Returns 1
+ * when x_steps was reached (steps_done and lyapunov set: the driver then
+ * takes the final diagnostics), 0 when the run diverged (r filled).
+ * Collective when the ops are. */
+int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
+                    dln_result *r);
 
 /* The seeded sparse projections of an n-parameter model: returns terms
  * per projection; term k of projection j reads coordinate idx[j*terms+k]
