@@ -143,6 +143,8 @@ void dln_params_cell_hash(const dln_params *p, char out[DLN_HASH_HEX])
              p->alpha, p->steps, p->record_every, p->sharpness_every,
              p->lanczos_iters, p->top_k, p->max_period, p->tail,
              p->period_tol, p->diverge_bound, p->lyapunov_steps);
+    if (p->full_spectrum)   /* appended only when set: older hashes stay valid */
+        strncat(text, ";fs=1", sizeof text - strlen(text) - 1);
     uint64_t h = mix64(dln_hash_bytes(0, text, strlen(text)));
     snprintf(out, DLN_HASH_HEX, "%016llx", (unsigned long long)h);
 }

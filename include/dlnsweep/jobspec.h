@@ -1,7 +1,15 @@
 /* jobspec.h — sweep job files (YAML, parsed with libyaml) and their
  * expansion into tasks (Cartesian product of the axes x seeds).
  *
- * Errors are one line: "FILE:LINE: key 'K': reason". */
+ * Errors are one line: "FILE:LINE: key 'K': reason" (K is "(yaml)" for a
+ * YAML syntax error, "(document)" for a file that is not one mapping).
+ * The format is documented in README.md "Job files" and the files in jobs/.
+ *
+ * Expansion order (stable, documented): axes from slowest to fastest are
+ * depth, width, d_in, d_out, spectrum, rotate, init, alpha, steps, eta; the
+ * seed index varies fastest of all.  Task i is cell i / nseeds with seed
+ * index i % nseeds.  Nothing here does MPI; a loaded spec is read-only and
+ * may be shared between threads. */
 #ifndef DLNSWEEP_JOBSPEC_H
 #define DLNSWEEP_JOBSPEC_H
 
@@ -27,7 +35,11 @@ void dln_jobspec_destroy(dln_jobspec **j);
 const char *dln_jobspec_name(const dln_jobspec *j);
 
 /* Canonical text of the expanded spec and its hash: equal iff the set of
- * tasks is equal (used to refuse resuming with a changed file). Borrowed. */
+ * tasks is equal (used to refuse resuming with a changed file). Borrowed.
+ * Key order, formatting, comments, name:, parallel: and the order of values
+ * inside an axis do not count; refine: does.  Two specs with equal hashes
+ * may number their tasks differently: identify a task by (cell_hash,
+ * seed_index), not by its index. */
 const char *dln_jobspec_canonical(const dln_jobspec *j);
 uint64_t dln_jobspec_hash(const dln_jobspec *j);
 
@@ -36,5 +48,49 @@ long dln_jobspec_ntasks(const dln_jobspec *j);
 
 /* Task i (0 <= i < ntasks) with derived seed, cell hash and cost. 0 or 2. */
 int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out);
+
+/* Number of cells (product of the axis lengths) and seeds per cell. */
+long dln_jobspec_ncells(const dln_jobspec *j);
+int dln_jobspec_nseeds(const dln_jobspec *j);
+
+/* The global `seed:` every task seed is derived from. */
+uint64_t dln_jobspec_global_seed(const dln_jobspec *j);
+
+/* Path the spec was loaded from (the name given to _parse). Borrowed. */
+const char *dln_jobspec_path(const dln_jobspec *j);
+
+/* Parameters of cell c (0 <= c < ncells) with seed = 0; 0 or 2 (pure). */
+int dln_jobspec_cell(const dln_jobspec *j, long c, dln_params *out);
+
+/* Grid axes in expansion order, slowest first (pure): their count, names
+ * ("depth", ..., "eta") and the number of values of axis k in j. */
+int dln_jobspec_axis_count(void);
+const char *dln_jobspec_axis_name(int k);
+long dln_jobspec_axis_len(const dln_jobspec *j, int k);
+
+/* Sum of dln_params_cost over all tasks (loops over cells; pure). */
+double dln_jobspec_total_cost(const dln_jobspec *j);
+
+/* parallel: section.  wide_width: cells whose largest dimension (width,
+ * d_in or d_out) is >= it run on a group of group_size ranks; 0 when the
+ * job has no parallel: section (then group_size is 1).  Defaults inside
+ * the section: wide_width 512, group_size 4. */
+int dln_jobspec_wide_width(const dln_jobspec *j);
+int dln_jobspec_group_size(const dln_jobspec *j);
+/* 1 if p (a task's params) is wide under j's parallel: section, else 0. */
+int dln_jobspec_is_wide(const dln_jobspec *j, const dln_params *p);
+
+/* refine: section (adaptive bisection of regime boundaries along one real
+ * axis).  has_refine is 0 or 1; axis is "eta" or "alpha" (NULL if none);
+ * defaults tol 1e-6, max_points 200. */
+int dln_jobspec_has_refine(const dln_jobspec *j);
+const char *dln_jobspec_refine_axis(const dln_jobspec *j);
+double dln_jobspec_refine_tol(const dln_jobspec *j);
+int dln_jobspec_refine_max_points(const dln_jobspec *j);
+/* The refine axis's grid: n >= 2 values lo < ... < hi, value k being
+ * exactly dln_refine_coord(lo, hi, n - 1, k) (checked at load, so the
+ * initial points lie on the refine lattice).  0, or 2 without refine:. */
+int dln_jobspec_refine_grid(const dln_jobspec *j, double *lo, double *hi,
+                            long *n);
 
 #endif

@@ -1,0 +1,723 @@
+/* jobspec.c — job spec lifecycle: load, cross-key checks (duplicates, size,
+ * every cell through dln_params_validate), expansion of task i, and the
+ * canonical text whose hash identifies the task set.  The YAML itself is
+ * read by jobspec_yaml.c. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dlnsweep/refine.h"
+#include "jobspec_internal.h"
+
+int js_fail(const dln_jobspec *j, char *err, size_t errlen, int line,
+            const char *key, const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    if (errlen)
+        snprintf(err, errlen, "%s:%d: key '%.60s': %s", j->path, line, key,
+                 reason);
+    return 2;
+}
+
+char *js_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *c = malloc(n);
+    return c ? memcpy(c, s, n) : NULL;
+}
+
+void js_format_double(double v, char *buf, size_t len)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* splitmix64 finaliser over FNV-1a (as dln_params_cell_hash does). */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ---- expansion ------------------------------------------------------ */
+
+static void apply_value(const dln_jobspec *j, int ax, long k, dln_params *p)
+{
+    const js_axis *a = &j->ax[ax];
+    switch (ax) {
+    case JS_AX_DEPTH: p->depth = (int)a->v[k]; break;
+    case JS_AX_WIDTH: p->width = (int)a->v[k]; break;
+    case JS_AX_D_IN: p->d_in = (int)a->v[k]; break;
+    case JS_AX_D_OUT: p->d_out = (int)a->v[k]; break;
+    case JS_AX_SPECTRUM:
+        memset(p->spectrum, 0, sizeof p->spectrum);
+        memcpy(p->spectrum, a->s[k].s, (size_t)a->s[k].rank * sizeof(double));
+        p->rank = a->s[k].rank;
+        break;
+    case JS_AX_ROTATE: p->rotate = (int)a->v[k]; break;
+    case JS_AX_INIT: p->init = (dln_init_kind)(int)a->v[k]; break;
+    case JS_AX_ALPHA: p->alpha = a->v[k]; break;
+    case JS_AX_STEPS: p->steps = (long)a->v[k]; break;
+    default: p->eta = a->v[k]; break;
+    }
+}
+
+/* Parameters of cell c: the last axis (eta) varies fastest. */
+static void fill_cell(const dln_jobspec *j, long c, dln_params *p)
+{
+    *p = j->base;
+    for (int ax = JS_AX_COUNT - 1; ax >= 0; ax--) {
+        long n = j->ax[ax].n;
+        apply_value(j, ax, c % n, p);
+        c /= n;
+    }
+}
+
+/* ---- checks --------------------------------------------------------- */
+
+static void spectrum_text(const js_spectrum *s, char *buf, size_t len);
+
+typedef struct keyed {
+    const void *s;      /* js_spectrum, spectrum axis only */
+    double v;
+    long idx;
+} keyed;
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    if (a->s) {
+        const js_spectrum *x = a->s, *y = b->s;
+        if (x->rank != y->rank)
+            return x->rank < y->rank ? -1 : 1;
+        for (int i = 0; i < x->rank; i++)
+            if (x->s[i] != y->s[i])
+                return x->s[i] < y->s[i] ? -1 : 1;
+    } else if (a->v != b->v)
+        return a->v < b->v ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int axis_has(const js_axis *a, double v)
+{
+    for (long k = 0; k < a->n; k++)
+        if (a->v[k] == v)
+            return 1;
+    return 0;
+}
+
+/* No axis may repeat a value: the cells would collide in the database. */
+static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
+{
+    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+        const js_axis *a = &j->ax[ax];
+        if (a->n < 2)
+            continue;
+        keyed *k = malloc((size_t)a->n * sizeof *k);
+        if (!k)
+            return 1;
+        for (long i = 0; i < a->n; i++) {
+            k[i].s = a->s ? (const void *)&a->s[i] : NULL;
+            k[i].v = a->v ? a->v[i] : 0.0;
+            k[i].idx = i;
+        }
+        qsort(k, (size_t)a->n, sizeof *k, cmp_keyed);
+        for (long i = 1; i < a->n; i++) {
+            keyed x = k[i - 1], y = k[i];
+            y.idx = x.idx;
+            if (cmp_keyed(&x, &y) == 0) {
+                long later = k[i].idx > k[i - 1].idx ? k[i].idx
+                                                        : k[i - 1].idx;
+                long first = k[i].idx + k[i - 1].idx - later;
+                char val[64 * 32 + 64];
+                if (a->s)
+                    spectrum_text(&a->s[later], val, sizeof val);
+                else
+                    js_format_double(a->v[later], val, sizeof val);
+                char where[64] = "";
+                if (a->line[first] != a->line[later])
+                    snprintf(where, sizeof where, ", lines %d and %d",
+                             a->line[first], a->line[later]);
+                int rc = js_fail(j, err, errlen, a->line[later],
+                                 js_axis_name(ax), "value %.200s appears "
+                                 "twice (values %ld and %ld%s): cells must "
+                                 "be distinct", val, first + 1, later + 1,
+                                 where);
+                free(k);
+                return rc;
+            }
+        }
+        free(k);
+    }
+    /* d_in/d_out 0 means "= width": 0 next to a width value is a repeat. */
+    for (int ax = JS_AX_D_IN; ax <= JS_AX_D_OUT; ax++) {
+        const js_axis *a = &j->ax[ax];
+        if (a->n < 2 || !axis_has(a, 0.0))
+            continue;
+        for (long k = 0; k < a->n; k++)
+            if (a->v[k] != 0.0 && axis_has(&j->ax[JS_AX_WIDTH], a->v[k]))
+                return js_fail(j, err, errlen, a->line[k], js_axis_name(ax),
+                               "value %.0f repeats %s: 0 (0 means = width) "
+                               "in the cells with width %.0f", a->v[k],
+                               js_axis_name(ax), a->v[k]);
+    }
+    return 0;
+}
+
+static int check_size(dln_jobspec *j, char *err, size_t errlen)
+{
+    long cells = 1;
+    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+        if (j->ax[ax].n > JS_MAX_TASKS / cells)
+            return js_fail(j, err, errlen, j->grid_line ? j->grid_line : 1,
+                           "grid", "expands to more than %ld cells",
+                           JS_MAX_TASKS);
+        cells *= j->ax[ax].n;
+    }
+    if (j->seeds > JS_MAX_TASKS / cells)
+        return js_fail(j, err, errlen, j->seeds_line ? j->seeds_line : 1,
+                       "seeds", "%ld cells x %d seeds is more than %ld tasks",
+                       cells, j->seeds, JS_MAX_TASKS);
+    j->ncells = cells;
+    j->ntasks = cells * j->seeds;
+    if (j->has_refine) {
+        /* bisection works on a lattice through an evenly spaced grid */
+        const js_axis *a = &j->ax[j->refine_axis];
+        const char *name = js_axis_name(j->refine_axis);
+        if (a->n < 2)
+            return js_fail(j, err, errlen, j->refine_line, "axis", "refine "
+                           "needs grid axis '%s' to have at least 2 values "
+                           "(it has 1)", name);
+        double lo = a->v[0], hi = a->v[a->n - 1];
+        for (long k = 0; k < a->n; k++)
+            if (!(lo < hi) ||
+                a->v[k] != dln_refine_coord(lo, hi, a->n - 1, k))
+                return js_fail(j, err, errlen, j->refine_line, "axis",
+                               "refine needs '%s' to be an ascending, evenly "
+                               "spaced grid: write %s: {linspace: [lo, hi, "
+                               "n]}", name, name);
+    }
+    return 0;
+}
+
+/* Line of a key named in a dln_params_validate message, 0 if not in file. */
+static int key_line(const dln_jobspec *j, const char *key)
+{
+    for (int ax = 0; ax < JS_AX_COUNT; ax++)
+        if (!strcmp(key, js_axis_name(ax)) && j->ax[ax].key_line)
+            return j->ax[ax].line[0];
+    for (int d = 0; d < JS_DG_COUNT; d++)
+        if (!strcmp(key, js_diag_name(d)))
+            return j->diag_line[d];
+    return 0;
+}
+
+/* dln_params_validate p; on failure name the line of the value varied
+ * (axis ax, value k) or, for the base cell (ax < 0), of the key named in
+ * the message ("key: reason", key possibly "a/b"). */
+static int validate_at(const dln_jobspec *j, const dln_params *p, int ax,
+                       long k, char *err, size_t errlen)
+{
+    char msg[256], key[64] = "";
+    if (!dln_params_validate(p, msg, sizeof msg))
+        return 0;
+    const char *colon = strchr(msg, ':');
+    const char *reason = colon ? colon + 1 + (colon[1] == ' ') : msg;
+    if (colon && (size_t)(colon - msg) < sizeof key)
+        memcpy(key, msg, (size_t)(colon - msg)), key[colon - msg] = '\0';
+    if (ax >= 0) {
+        return js_fail(j, err, errlen, j->ax[ax].line[k], js_axis_name(ax),
+                       "%s", strcmp(key, js_axis_name(ax)) ? msg : reason);
+    }
+    /* "d_in/d_out": the first named part the file sets. */
+    char *part = key, *slash;
+    int line = 0;
+    do {
+        slash = strchr(part, '/');
+        if (slash)
+            *slash = '\0';
+        if ((line = key_line(j, part)))
+            break;
+        part = slash ? slash + 1 : part;
+    } while (slash);
+    if (line)
+        return js_fail(j, err, errlen, line, part, "%s", reason);
+    /* The key keeps its default: blame the key it clashes with. */
+    static const struct { const char *key, *with[3]; } partners[] = {
+        {"spectrum", {"width", "d_in", "d_out"}},
+        {"top_k", {"lanczos_iters", NULL, NULL}},
+    };
+    for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++)
+        for (int w = 0; w < 3 && !strcmp(key, partners[i].key); w++)
+            if (partners[i].with[w] &&
+                (line = key_line(j, partners[i].with[w])))
+                return js_fail(j, err, errlen, line, partners[i].with[w],
+                               "%s (%s is not set: default value)", msg, key);
+    return js_fail(j, err, errlen, j->grid_line ? j->grid_line : 1,
+                   key[0] ? key : "grid", "%s (default value: set it in the "
+                   "job file)", reason);
+}
+
+/* Every cell is valid iff the first cell is, each axis value is with the
+ * others at their first value, and the largest target rank fits the
+ * smallest min(d_in, d_out) of any cell (the only coupling across axes). */
+static int check_cells(const dln_jobspec *j, char *err, size_t errlen)
+{
+    dln_params base, p;
+    int rc;
+    fill_cell(j, 0, &base);
+    if ((rc = validate_at(j, &base, -1, 0, err, errlen)))
+        return rc;
+    for (int ax = 0; ax < JS_AX_COUNT; ax++)
+        for (long k = 1; k < j->ax[ax].n; k++) {
+            p = base;
+            apply_value(j, ax, k, &p);
+            if ((rc = validate_at(j, &p, ax, k, err, errlen)))
+                return rc;
+        }
+    const js_axis *w = &j->ax[JS_AX_WIDTH], *sp = &j->ax[JS_AX_SPECTRUM];
+    double wmin = w->v[0], dmin = INFINITY;
+    int dax = JS_AX_WIDTH;
+    for (long k = 1; k < w->n; k++)
+        wmin = fmin(wmin, w->v[k]);
+    for (int ax = JS_AX_D_IN; ax <= JS_AX_D_OUT; ax++)
+        for (long k = 0; k < j->ax[ax].n; k++) {
+            double v = j->ax[ax].v[k], d = v > 0.0 ? v : wmin;
+            if (d < dmin)
+                dmin = d, dax = v > 0.0 ? ax : JS_AX_WIDTH;
+        }
+    for (long k = 0; k < sp->n; k++)
+        if (sp->s[k].rank > dmin)
+            return js_fail(j, err, errlen, sp->key_line ? sp->line[k]
+                           : j->ax[dax].key_line ? j->ax[dax].line[0]
+                           : j->grid_line ? j->grid_line : 1,
+                           "spectrum", "%d singular values exceed min(d_in, "
+                           "d_out) = %.0f of the cells with %s %.0f",
+                           sp->s[k].rank, dmin, js_axis_name(dax), dmin);
+    return 0;
+}
+
+/* ---- canonical text ------------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *t)
+{
+    size_t len = strlen(t);
+    if (b->oom)
+        return;
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->n + len + 1)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, t, len + 1);
+    b->n += len;
+}
+
+static void spectrum_text(const js_spectrum *s, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < s->rank && used + 32 < len; i++) {
+        char num[32];
+        js_format_double(s->s[i], num, sizeof num);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+                                 num);
+    }
+}
+
+static int cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_str(const void *pa, const void *pb)
+{
+    return strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+/* One "key=v1,v2,..." line: values sorted (a set), d_in/d_out equal to the
+ * only width written as 0 (the same cells). */
+static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
+{
+    const js_axis *a = &j->ax[ax];
+    char num[64 * 32 + 64];
+    sb_add(b, js_axis_name(ax));
+    sb_add(b, "=");
+    if (ax == JS_AX_SPECTRUM) {
+        char **t = calloc((size_t)a->n, sizeof *t);
+        if (!t)
+            return 1;
+        int rc = 0;
+        for (long k = 0; k < a->n && !rc; k++) {
+            spectrum_text(&a->s[k], num, sizeof num);
+            if (!(t[k] = js_strdup(num)))
+                rc = 1;
+        }
+        if (!rc) {
+            qsort(t, (size_t)a->n, sizeof *t, cmp_str);
+            for (long k = 0; k < a->n; k++) {
+                if (k)
+                    sb_add(b, ";");
+                sb_add(b, t[k]);
+            }
+        }
+        for (long k = 0; k < a->n; k++)
+            free(t[k]);
+        free(t);
+        sb_add(b, "\n");
+        return rc;
+    }
+    double *v = malloc((size_t)a->n * sizeof *v);
+    if (!v)
+        return 1;
+    memcpy(v, a->v, (size_t)a->n * sizeof *v);
+    if ((ax == JS_AX_D_IN || ax == JS_AX_D_OUT) && j->ax[JS_AX_WIDTH].n == 1)
+        for (long k = 0; k < a->n; k++)
+            if (v[k] == j->ax[JS_AX_WIDTH].v[0])
+                v[k] = 0.0;
+    qsort(v, (size_t)a->n, sizeof *v, cmp_double);
+    for (long k = 0; k < a->n; k++) {
+        if (ax == JS_AX_INIT)
+            snprintf(num, sizeof num, "%s", dln_init_name((dln_init_kind)(int)v[k]));
+        else
+            js_format_double(v[k], num, sizeof num);
+        if (k)
+            sb_add(b, ",");
+        sb_add(b, num);
+    }
+    free(v);
+    sb_add(b, "\n");
+    return 0;
+}
+
+static int build_canonical(dln_jobspec *j)
+{
+    sbuf b = {0};
+    char line[256], x[32], y[32];
+    const dln_params *p = &j->base;
+    sb_add(&b, "dlnsweep-job 1\n");
+    snprintf(line, sizeof line, "seed=%llu\nseeds=%d\n",
+             (unsigned long long)j->seed, j->seeds);
+    sb_add(&b, line);
+    for (int ax = 0; ax < JS_AX_COUNT; ax++)
+        if (canonical_axis(j, ax, &b)) {
+            free(b.s);
+            return 1;
+        }
+    js_format_double(p->period_tol, x, sizeof x);
+    js_format_double(p->diverge_bound, y, sizeof y);
+    snprintf(line, sizeof line,
+             "record_every=%d\nsharpness_every=%d\nlanczos_iters=%d\n"
+             "top_k=%d\nmax_period=%d\ntail=%d\nperiod_tol=%s\n"
+             "diverge_bound=%s\nlyapunov_steps=%d\nfull_spectrum=%d\n",
+             p->record_every, p->sharpness_every, p->lanczos_iters, p->top_k,
+             p->max_period, p->tail, x, y, p->lyapunov_steps,
+             p->full_spectrum);
+    sb_add(&b, line);
+    if (j->has_refine) {
+        js_format_double(j->refine_tol, x, sizeof x);
+        snprintf(line, sizeof line, "refine=%s,%s,%d\n",
+                 js_axis_name(j->refine_axis), x, j->refine_max_points);
+        sb_add(&b, line);
+    }
+    if (b.oom) {
+        free(b.s);
+        return 1;
+    }
+    j->canonical = b.s;
+    j->hash = mix64(dln_hash_bytes(0, b.s, b.n));
+    return 0;
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+/* Default name: the file's basename without .yaml/.yml, made name-safe. */
+static char *default_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 5 && !strcmp(base + n - 5, ".yaml"))
+        n -= 5;
+    else if (n > 4 && !strcmp(base + n - 4, ".yml"))
+        n -= 4;
+    if (n > 64)
+        n = 64;
+    if (n == 0)
+        return js_strdup("job");
+    char *s = malloc(n + 1);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = base[i];
+        s[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+                   ? c : '-';
+    }
+    s[n] = '\0';
+    return s;
+}
+
+/* Axes the file did not set get the default value (line 0). */
+static int fill_defaults(dln_jobspec *j)
+{
+    const dln_params *d = &j->base;
+    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+        js_axis *a = &j->ax[ax];
+        if (a->n)
+            continue;
+        a->line = calloc(1, sizeof *a->line);
+        if (!a->line)
+            return 1;
+        if (ax == JS_AX_SPECTRUM) {
+            if (!(a->s = calloc(1, sizeof *a->s)))
+                return 1;
+            a->s[0].rank = d->rank;
+            memcpy(a->s[0].s, d->spectrum, (size_t)d->rank * sizeof(double));
+        } else {
+            if (!(a->v = malloc(sizeof *a->v)))
+                return 1;
+            dln_params p = *d;
+            double v = 0.0;
+            switch (ax) {
+            case JS_AX_DEPTH: v = p.depth; break;
+            case JS_AX_WIDTH: v = p.width; break;
+            case JS_AX_D_IN: v = p.d_in; break;
+            case JS_AX_D_OUT: v = p.d_out; break;
+            case JS_AX_ROTATE: v = p.rotate; break;
+            case JS_AX_INIT: v = (double)p.init; break;
+            case JS_AX_ALPHA: v = p.alpha; break;
+            case JS_AX_STEPS: v = (double)p.steps; break;
+            default: v = p.eta; break;
+            }
+            a->v[0] = v;
+        }
+        a->n = 1;
+    }
+    return 0;
+}
+
+int dln_jobspec_parse(const char *name, const char *text, size_t len,
+                      dln_jobspec **out, char *err, size_t errlen)
+{
+    int rc = 1;
+    dln_jobspec *j = calloc(1, sizeof *j);
+    *out = NULL;
+    if (errlen)
+        err[0] = '\0';
+    if (!j || !(j->path = js_strdup(name)))
+        goto fail;
+    dln_params_defaults(&j->base);
+    j->seeds = 1;
+    j->refine_tol = 1e-6;
+    j->refine_max_points = 200;
+    if ((rc = js_read_yaml(j, text, len, err, errlen)))
+        goto fail;
+    if (j->has_parallel) {              /* 0: not set inside parallel: */
+        if (!j->wide_width)
+            j->wide_width = 512;
+        if (!j->group_size)
+            j->group_size = 4;
+    } else
+        j->group_size = 1;
+    rc = 1;
+    if (!j->name && !(j->name = default_name(name)))
+        goto fail;
+    if (fill_defaults(j))
+        goto fail;
+    if ((rc = check_duplicates(j, err, errlen)) ||
+        (rc = check_size(j, err, errlen)) ||
+        (rc = check_cells(j, err, errlen)))
+        goto fail;
+    if ((rc = build_canonical(j)))
+        goto fail;
+    *out = j;
+    return 0;
+fail:
+    if (rc == 1 && errlen)
+        snprintf(err, errlen, "%s: out of memory", name);
+    dln_jobspec_destroy(&j);
+    return rc;
+}
+
+int dln_jobspec_load(const char *path, dln_jobspec **out, char *err,
+                     size_t errlen)
+{
+    int rc = 1;
+    size_t len = 0, cap = 1 << 16;
+    char *text = malloc(cap);
+    FILE *f = NULL;
+    *out = NULL;
+    if (!text)
+        goto done;
+    if (!(f = fopen(path, "rb"))) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        rc = 2;
+        goto done;
+    }
+    for (;;) {
+        if (len == cap) {
+            if (cap > (size_t)JS_MAX_FILE) {
+                snprintf(err, errlen, "%s: larger than %ld bytes: not a job "
+                         "file", path, JS_MAX_FILE);
+                rc = 2;
+                goto done;
+            }
+            char *t = realloc(text, cap * 2);
+            if (!t)
+                goto done;
+            text = t;
+            cap *= 2;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        rc = 2;
+        goto done;
+    }
+    rc = dln_jobspec_parse(path, text, len, out, err, errlen);
+done:
+    if (rc == 1 && errlen && !err[0])
+        snprintf(err, errlen, "%s: out of memory", path);
+    if (f)
+        fclose(f);
+    free(text);
+    return rc;
+}
+
+void dln_jobspec_destroy(dln_jobspec **pj)
+{
+    if (!pj || !*pj)
+        return;
+    dln_jobspec *j = *pj;
+    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+        free(j->ax[ax].v);
+        free(j->ax[ax].s);
+        free(j->ax[ax].line);
+    }
+    free(j->canonical);
+    free(j->name);
+    free(j->path);
+    free(j);
+    *pj = NULL;
+}
+
+/* ---- accessors ------------------------------------------------------ */
+
+const char *dln_jobspec_name(const dln_jobspec *j) { return j->name; }
+const char *dln_jobspec_path(const dln_jobspec *j) { return j->path; }
+const char *dln_jobspec_canonical(const dln_jobspec *j) { return j->canonical; }
+uint64_t dln_jobspec_hash(const dln_jobspec *j) { return j->hash; }
+long dln_jobspec_ntasks(const dln_jobspec *j) { return j->ntasks; }
+long dln_jobspec_ncells(const dln_jobspec *j) { return j->ncells; }
+int dln_jobspec_nseeds(const dln_jobspec *j) { return j->seeds; }
+uint64_t dln_jobspec_global_seed(const dln_jobspec *j) { return j->seed; }
+int dln_jobspec_axis_count(void) { return JS_AX_COUNT; }
+int dln_jobspec_wide_width(const dln_jobspec *j) { return j->wide_width; }
+int dln_jobspec_group_size(const dln_jobspec *j) { return j->group_size; }
+int dln_jobspec_has_refine(const dln_jobspec *j) { return j->has_refine; }
+double dln_jobspec_refine_tol(const dln_jobspec *j) { return j->refine_tol; }
+
+const char *dln_jobspec_axis_name(int k)
+{
+    return k >= 0 && k < JS_AX_COUNT ? js_axis_name(k) : NULL;
+}
+
+long dln_jobspec_axis_len(const dln_jobspec *j, int k)
+{
+    return k >= 0 && k < JS_AX_COUNT ? j->ax[k].n : 0;
+}
+
+const char *dln_jobspec_refine_axis(const dln_jobspec *j)
+{
+    return j->has_refine ? js_axis_name(j->refine_axis) : NULL;
+}
+
+int dln_jobspec_refine_max_points(const dln_jobspec *j)
+{
+    return j->refine_max_points;
+}
+
+int dln_jobspec_refine_grid(const dln_jobspec *j, double *lo, double *hi,
+                            long *n)
+{
+    if (!j->has_refine)
+        return 2;
+    const js_axis *a = &j->ax[j->refine_axis];
+    *lo = a->v[0];
+    *hi = a->v[a->n - 1];
+    *n = a->n;
+    return 0;
+}
+
+int dln_jobspec_is_wide(const dln_jobspec *j, const dln_params *p)
+{
+    int d = p->width;
+    if (dln_params_d_in(p) > d)
+        d = dln_params_d_in(p);
+    if (dln_params_d_out(p) > d)
+        d = dln_params_d_out(p);
+    return j->wide_width > 0 && d >= j->wide_width;
+}
+
+int dln_jobspec_cell(const dln_jobspec *j, long c, dln_params *out)
+{
+    if (c < 0 || c >= j->ncells)
+        return 2;
+    fill_cell(j, c, out);
+    return 0;
+}
+
+int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out)
+{
+    if (i < 0 || i >= j->ntasks)
+        return 2;
+    memset(out, 0, sizeof *out);
+    fill_cell(j, i / j->seeds, &out->params);
+    dln_params_cell_hash(&out->params, out->cell_hash);
+    out->seed_index = (int)(i % j->seeds);
+    out->params.seed = dln_params_derive_seed(out->cell_hash, out->seed_index,
+                                              j->seed);
+    out->index = i;
+    out->cost = dln_params_cost(&out->params);
+    return 0;
+}
+
+double dln_jobspec_total_cost(const dln_jobspec *j)
+{
+    dln_params p;
+    double sum = 0.0;
+    for (long c = 0; c < j->ncells; c++) {
+        fill_cell(j, c, &p);
+        sum += dln_params_cost(&p);
+    }
+    return sum * j->seeds;
+}

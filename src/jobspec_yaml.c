@@ -1,0 +1,1049 @@
+/* jobspec_yaml.c — read a job file's YAML (libyaml document API) into a
+ * dln_jobspec: sections, keys, typed scalars, axis values and generators.
+ * Every error names the file, the 1-based line of the offending node and
+ * the key.  Cross-key checks and expansion live in jobspec.c. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "dlnsweep/refine.h"
+#include "jobspec_internal.h"
+
+typedef struct reader {
+    dln_jobspec *j;
+    yaml_document_t *doc;
+    char *err;
+    size_t errlen;
+} reader;
+
+#define FAIL(r, line, key, ...) js_fail((r)->j, (r)->err, (r)->errlen, line, key, __VA_ARGS__)
+
+/* ---- sections and their keys ---------------------------------------- */
+
+enum { SEC_TOP, SEC_GRID, SEC_DIAG, SEC_PARALLEL, SEC_REFINE, SEC_COUNT };
+
+static const char *const top_keys[] = {"name", "seed", "seeds", "grid",
+                                       "diagnostics", "parallel", "refine"};
+enum { TOP_NAME, TOP_SEED, TOP_SEEDS, TOP_GRID, TOP_DIAG, TOP_PARALLEL,
+       TOP_REFINE };
+static const char *const grid_keys[JS_AX_COUNT] = {
+    "depth", "width", "d_in", "d_out", "spectrum", "rotate", "init", "alpha",
+    "steps", "eta"};
+static const char *const diag_keys[JS_DG_COUNT] = {
+    "record_every", "sharpness_every", "lanczos_iters", "top_k", "max_period",
+    "tail", "period_tol", "diverge_bound", "lyapunov_steps", "full_spectrum"};
+static const char *const parallel_keys[] = {"wide_width", "group_size"};
+static const char *const refine_keys[] = {"axis", "tol", "max_points"};
+
+static const struct section {
+    const char *name;               /* as written in hints ("grid")        */
+    const char *const *keys;
+    int nkeys;
+} sections[SEC_COUNT] = {
+    {"the top level", top_keys, 7},
+    {"grid", grid_keys, JS_AX_COUNT},
+    {"diagnostics", diag_keys, JS_DG_COUNT},
+    {"parallel", parallel_keys, 2},
+    {"refine", refine_keys, 3},
+};
+
+const char *js_axis_name(int axis) { return grid_keys[axis]; }
+const char *js_diag_name(int key) { return diag_keys[key]; }
+
+/* ---- small helpers -------------------------------------------------- */
+
+static int line_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
+
+static const char *text_of(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+static int is_plain(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE &&
+           n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+static int is_null(const yaml_node_t *n)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+    if (!is_plain(n))
+        return 0;
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        if (!strcmp(text_of(n), nulls[i]))
+            return 1;
+    return 0;
+}
+
+/* What a node is, for messages: "a list", "the string 'abc'", ... */
+static const char *describe(const yaml_node_t *n, char *buf, size_t len)
+{
+    if (n->type == YAML_SEQUENCE_NODE)
+        return "a list";
+    if (n->type == YAML_MAPPING_NODE)
+        return "a mapping";
+    if (is_null(n))
+        return "nothing";
+    snprintf(buf, len, "%s'%.40s%s'", is_plain(n) ? "" : "the quoted string ",
+             text_of(n), strlen(text_of(n)) > 40 ? "..." : "");
+    return buf;
+}
+
+/* Levenshtein distance, capped: enough to suggest a near miss. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    int row[64];
+    if (la > 60 || lb > 60)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (tolower((unsigned char)a[i - 1]) !=
+                               tolower((unsigned char)b[j - 1]));
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest of names[0..n) to key within distance 2, or NULL. */
+static const char *closest(const char *key, const char *const *names, int n)
+{
+    const char *best = NULL;
+    int bestd = 3;
+    for (int i = 0; i < n; i++) {
+        int d = edit_distance(key, names[i]);
+        if (d < bestd) {
+            bestd = d;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
+/* "unknown grid key; did you mean 'width'?" and friends. */
+static int fail_unknown(reader *r, const yaml_node_t *keynode, int sec,
+                        const char *const *names, int nnames,
+                        const char *what)
+{
+    const char *key = text_of(keynode);
+    const char *near = closest(key, names, nnames);
+    if (near)
+        return FAIL(r, line_of(keynode), key, "unknown %s; did you mean '%s'?",
+                    what, near);
+    if (sec >= 0)
+        for (int s = 0; s < SEC_COUNT; s++)
+            for (int k = 0; s != sec && k < sections[s].nkeys; k++)
+                if (!strcmp(key, sections[s].keys[k]))
+                    return FAIL(r, line_of(keynode), key,
+                                "unknown %s; it belongs under %s%s", what,
+                                sections[s].name, s == SEC_TOP ? "" : ":");
+    char list[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < nnames && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                 i ? ", " : "", names[i]);
+    return FAIL(r, line_of(keynode), key, "unknown %s (known: %s)", what,
+                list);
+}
+
+/* Walk a mapping's pairs: keys must be scalars, known, and not repeated.
+ * For each pair calls fn(r, index-of-key-in-names, keynode, valnode, arg). */
+typedef int (*pair_fn)(reader *r, int idx, yaml_node_t *key, yaml_node_t *val,
+                       void *arg);
+
+static int walk_mapping(reader *r, yaml_node_t *map, int sec,
+                        const char *const *names, int nnames,
+                        const char *what, pair_fn fn, void *arg)
+{
+    yaml_node_pair_t *p0 = map->data.mapping.pairs.start;
+    yaml_node_pair_t *top = map->data.mapping.pairs.top;
+    for (yaml_node_pair_t *p = p0; p < top; p++) {
+        yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
+        char buf[64];
+        if (k->type != YAML_SCALAR_NODE)
+            return FAIL(r, line_of(k), "(key)",
+                        "keys must be names, got %s", describe(k, buf,
+                                                              sizeof buf));
+        for (yaml_node_pair_t *q = p0; q < p; q++) {
+            yaml_node_t *kq = yaml_document_get_node(r->doc, q->key);
+            if (kq->type == YAML_SCALAR_NODE &&
+                !strcmp(text_of(kq), text_of(k)))
+                return FAIL(r, line_of(k), text_of(k),
+                            "duplicate key (first given at line %d)",
+                            line_of(kq));
+        }
+        int idx = -1;
+        for (int i = 0; i < nnames; i++)
+            if (!strcmp(text_of(k), names[i]))
+                idx = i;
+        if (idx < 0)
+            return fail_unknown(r, k, sec, names, nnames, what);
+        int rc = fn(r, idx, k, v, arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- typed scalars -------------------------------------------------- */
+
+/* Decimal literal (no hex, inf or nan); 0 ok, 2 not a number. */
+static int real_text(const char *s, double *out)
+{
+    int digits = 0;
+    for (const char *c = s; *c; c++) {
+        if (isdigit((unsigned char)*c))
+            digits = 1;
+        else if (!strchr("+-.eE", *c))
+            return 2;
+    }
+    if (!digits)
+        return 2;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end)
+        return 2;
+    *out = v == 0.0 ? 0.0 : v;              /* no -0: it would hash apart */
+    return 0;
+}
+
+static int int_text(const char *s, long *out)
+{
+    const char *c = s + (*s == '+' || *s == '-');
+    if (!*c)
+        return 2;
+    for (; *c; c++)
+        if (!isdigit((unsigned char)*c))
+            return 2;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end)
+        return 2;
+    if (errno == ERANGE)
+        return 3;                             /* an integer, but too large */
+    *out = v;
+    return 0;
+}
+
+static int get_real(reader *r, yaml_node_t *n, const char *key, double *out)
+{
+    char buf[80];
+    if (!is_plain(n) || is_null(n))
+        return FAIL(r, line_of(n), key, "expected a number, got %s",
+                    describe(n, buf, sizeof buf));
+    if (real_text(text_of(n), out))
+        return FAIL(r, line_of(n), key, "expected a number, got %s",
+                    describe(n, buf, sizeof buf));
+    if (!isfinite(*out))
+        return FAIL(r, line_of(n), key, "number out of range (got %s)",
+                    text_of(n));
+    return 0;
+}
+
+static int get_int(reader *r, yaml_node_t *n, const char *key, long lo,
+                   long hi, long *out)
+{
+    char buf[80];
+    double dummy;
+    if (!is_plain(n) || is_null(n))
+        return FAIL(r, line_of(n), key, "expected an integer, got %s",
+                    describe(n, buf, sizeof buf));
+    int bad = int_text(text_of(n), out);
+    if (bad == 3)
+        return FAIL(r, line_of(n), key, "integer out of range (got %s)",
+                    text_of(n));
+    if (bad) {
+        if (!real_text(text_of(n), &dummy))
+            return FAIL(r, line_of(n), key,
+                        "expected an integer, got %s (write it without a "
+                        "decimal point or exponent)", text_of(n));
+        return FAIL(r, line_of(n), key, "expected an integer, got %s",
+                    describe(n, buf, sizeof buf));
+    }
+    if (*out < lo || *out > hi)
+        return FAIL(r, line_of(n), key, "must be an integer in %ld..%ld "
+                    "(got %ld)", lo, hi, *out);
+    return 0;
+}
+
+static int get_int32(reader *r, yaml_node_t *n, const char *key, long lo,
+                     long hi, int *out)
+{
+    long v;
+    int rc = get_int(r, n, key, lo, hi, &v);
+    if (!rc)
+        *out = (int)v;
+    return rc;
+}
+
+static int get_bool(reader *r, yaml_node_t *n, const char *key, int *out)
+{
+    static const char *const t[] = {"true", "True", "TRUE"};
+    static const char *const f[] = {"false", "False", "FALSE"};
+    char buf[80];
+    if (is_plain(n))
+        for (int i = 0; i < 3; i++) {
+            if (!strcmp(text_of(n), t[i])) {
+                *out = 1;
+                return 0;
+            }
+            if (!strcmp(text_of(n), f[i])) {
+                *out = 0;
+                return 0;
+            }
+        }
+    return FAIL(r, line_of(n), key, "expected true or false, got %s",
+                describe(n, buf, sizeof buf));
+}
+
+static int get_string(reader *r, yaml_node_t *n, const char *key,
+                      const char **out)
+{
+    char buf[80];
+    if (n->type != YAML_SCALAR_NODE || is_null(n))
+        return FAIL(r, line_of(n), key, "expected a name, got %s",
+                    describe(n, buf, sizeof buf));
+    *out = text_of(n);
+    return 0;
+}
+
+static int need_mapping(reader *r, yaml_node_t *n, const char *key,
+                        const char *what)
+{
+    char buf[80];
+    if (n->type == YAML_MAPPING_NODE)
+        return 0;
+    return FAIL(r, line_of(n), key, "expected a mapping of %s, got %s", what,
+                describe(n, buf, sizeof buf));
+}
+
+/* ---- axes ----------------------------------------------------------- */
+
+enum { AK_REAL, AK_INT, AK_BOOL, AK_INIT, AK_SPECTRUM };
+
+static const struct axis_rule {
+    int kind;
+    double lo, hi;      /* allowed range (integers: inclusive)              */
+    int lo_open;        /* reals: lo excluded                               */
+} rules[JS_AX_COUNT] = {
+    [JS_AX_DEPTH] = {AK_INT, 1, 1000, 0},
+    [JS_AX_WIDTH] = {AK_INT, 1, 1000000, 0},
+    [JS_AX_D_IN] = {AK_INT, 0, 1000000, 0},
+    [JS_AX_D_OUT] = {AK_INT, 0, 1000000, 0},
+    [JS_AX_SPECTRUM] = {AK_SPECTRUM, 0, 0, 0},
+    [JS_AX_ROTATE] = {AK_BOOL, 0, 1, 0},
+    [JS_AX_INIT] = {AK_INIT, 0, 3, 0},
+    [JS_AX_ALPHA] = {AK_REAL, 0, INFINITY, 0},
+    [JS_AX_STEPS] = {AK_INT, 1, 1e12, 0},
+    [JS_AX_ETA] = {AK_REAL, 0, INFINITY, 1},
+};
+
+static int axis_grow(js_axis *a, int spectrum)
+{
+    long cap;
+    if (a->n == 0)
+        cap = 4;
+    else if (a->n >= 4 && (a->n & (a->n - 1)) == 0)
+        cap = 2 * a->n;                     /* full: capacity is a power of 2 */
+    else
+        return 0;
+    int *line = realloc(a->line, (size_t)cap * sizeof *line);
+    if (!line)
+        return 1;
+    a->line = line;
+    if (spectrum) {
+        js_spectrum *s = realloc(a->s, (size_t)cap * sizeof *s);
+        if (!s)
+            return 1;
+        a->s = s;
+    } else {
+        double *v = realloc(a->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return 1;
+        a->v = v;
+    }
+    return 0;
+}
+
+static int axis_push(js_axis *a, double v, int line)
+{
+    if (axis_grow(a, 0))
+        return 1;
+    a->v[a->n] = v;
+    a->line[a->n++] = line;
+    return 0;
+}
+
+/* Range check of one axis value, with the rule's wording. */
+static int check_value(reader *r, int ax, double v, int line)
+{
+    const struct axis_rule *ru = &rules[ax];
+    char got[32];
+    js_format_double(v, got, sizeof got);
+    if (ru->kind == AK_INT && (v < ru->lo || v > ru->hi))
+        return FAIL(r, line, grid_keys[ax], "values must be integers in "
+                    "%.0f..%.0f (got %s)", ru->lo, ru->hi, got);
+    if (ru->kind == AK_REAL && ru->lo_open && !(v > ru->lo))
+        return FAIL(r, line, grid_keys[ax], "values must be > %g (got %s)",
+                    ru->lo, got);
+    if (ru->kind == AK_REAL && !(v >= ru->lo))
+        return FAIL(r, line, grid_keys[ax], "values must be >= %g (got %s)",
+                    ru->lo, got);
+    return 0;
+}
+
+static const char *const init_names[] = {"identity", "balanced",
+                                         "orthogonal", "gaussian"};
+
+/* One scalar axis value of any non-spectrum kind. */
+static int scalar_value(reader *r, int ax, yaml_node_t *n, double *out)
+{
+    const char *key = grid_keys[ax];
+    int rc;
+    switch (rules[ax].kind) {
+    case AK_REAL:
+        rc = get_real(r, n, key, out);
+        break;
+    case AK_INT: {
+        long v;
+        char buf[80];
+        double dummy;
+        int bad = !is_plain(n) || is_null(n) ? 2 : int_text(text_of(n), &v);
+        if (bad == 3)
+            return FAIL(r, line_of(n), key, "integer out of range (got %s)",
+                        text_of(n));
+        if (bad) {
+            if (is_plain(n) && !real_text(text_of(n), &dummy))
+                return FAIL(r, line_of(n), key, "expected an integer, got "
+                            "%s (write it without a decimal point or "
+                            "exponent)", text_of(n));
+            return FAIL(r, line_of(n), key, "expected an integer, got %s",
+                        describe(n, buf, sizeof buf));
+        }
+        *out = (double)v;
+        rc = 0;
+        break;
+    }
+    case AK_BOOL: {
+        int b;
+        rc = get_bool(r, n, key, &b);
+        *out = b;
+        break;
+    }
+    default: {  /* AK_INIT */
+        const char *name;
+        dln_init_kind kind;
+        rc = get_string(r, n, key, &name);
+        if (rc)
+            return rc;
+        if (dln_init_parse(name, &kind)) {
+            const char *near = closest(name, init_names, 4);
+            char hint[64] = "";
+            if (near)
+                snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+            return FAIL(r, line_of(n), key, "unknown init '%.40s' (expected "
+                        "identity, balanced, orthogonal or gaussian)%s",
+                        name, hint);
+        }
+        *out = (double)kind;
+        break;
+    }
+    }
+    return rc ? rc : check_value(r, ax, *out, line_of(n));
+}
+
+/* {linspace: [lo, hi, n]}, {logspace: [lo, hi, n]}, {arange: [lo, hi, step]}. */
+static int generator(reader *r, int ax, yaml_node_t *map, js_axis *a)
+{
+    static const char *const gens[] = {"linspace", "logspace", "arange"};
+    const char *key = grid_keys[ax];
+    char buf[80];
+    if (rules[ax].kind != AK_REAL && rules[ax].kind != AK_INT)
+        return FAIL(r, line_of(map), key, "expected a value or a list of "
+                    "values, got a mapping");
+    yaml_node_pair_t *p = map->data.mapping.pairs.start;
+    if (map->data.mapping.pairs.top - p != 1)
+        return FAIL(r, line_of(map), key, "a range is a mapping with one key: "
+                    "linspace, logspace or arange");
+    yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
+    int g = -1;
+    for (int i = 0; i < 3; i++)
+        if (k->type == YAML_SCALAR_NODE && !strcmp(text_of(k), gens[i]))
+            g = i;
+    if (g < 0) {
+        const char *near = k->type == YAML_SCALAR_NODE
+                               ? closest(text_of(k), gens, 3) : NULL;
+        char hint[64] = "";
+        if (near)
+            snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+        return FAIL(r, line_of(k), key, "unknown range %s (expected "
+                    "linspace, logspace or arange)%s",
+                    describe(k, buf, sizeof buf), hint);
+    }
+    const char *form = g == 2 ? "[lo, hi, step]" : "[lo, hi, n]";
+    if (v->type != YAML_SEQUENCE_NODE ||
+        v->data.sequence.items.top - v->data.sequence.items.start != 3)
+        return FAIL(r, line_of(v), key, "%s expects %s, got %s", gens[g],
+                    form, describe(v, buf, sizeof buf));
+    yaml_node_item_t *it = v->data.sequence.items.start;
+    yaml_node_t *nlo = yaml_document_get_node(r->doc, it[0]);
+    yaml_node_t *nhi = yaml_document_get_node(r->doc, it[1]);
+    yaml_node_t *n3 = yaml_document_get_node(r->doc, it[2]);
+    double lo, hi, step = 0.0;
+    long n = 0;
+    int rc = get_real(r, nlo, key, &lo);
+    if (!rc)
+        rc = get_real(r, nhi, key, &hi);
+    if (rc)
+        return rc;
+    int line = line_of(v);
+    if (g == 2) {
+        if ((rc = get_real(r, n3, key, &step)))
+            return rc;
+        if (!(step > 0.0))
+            return FAIL(r, line, key, "arange step must be > 0 (got %s)",
+                        text_of(n3));
+        if (hi < lo)
+            return FAIL(r, line, key, "arange needs lo <= hi (got %s > %s)",
+                        text_of(nlo), text_of(nhi));
+        double count = floor((hi - lo) / step + 1e-9) + 1.0;
+        if (count > (double)JS_MAX_AXIS)
+            return FAIL(r, line, key, "arange makes %.0f values (at most "
+                        "%ld)", count, JS_MAX_AXIS);
+        n = (long)count;
+    } else {
+        char nbuf[80];
+        if (!is_plain(n3) || int_text(text_of(n3), &n))
+            return FAIL(r, line_of(n3), key, "%s needs an integer n, got %s",
+                        gens[g], describe(n3, nbuf, sizeof nbuf));
+        if (n < 1 || n > JS_MAX_AXIS)
+            return FAIL(r, line_of(n3), key, "%s needs n in 1..%ld (got %ld)",
+                        gens[g], JS_MAX_AXIS, n);
+        if (g == 1 && !(lo > 0.0 && hi > 0.0))
+            return FAIL(r, line, key, "logspace needs lo > 0 and hi > 0 "
+                        "(values, not exponents)");
+    }
+    for (long i = 0; i < n; i++) {
+        double x, di = (double)i;
+        if (g == 0)        /* the refine lattice's formula, bit for bit */
+            x = n == 1 ? lo : dln_refine_coord(lo, hi, n - 1, i);
+        else if (g == 1)
+            x = n == 1 ? lo : pow(10.0, log10(lo) + di * (log10(hi) -
+                                        log10(lo)) / (double)(n - 1));
+        else
+            x = lo + di * step;
+        if (i == 0)
+            x = lo;
+        else if (g != 2 && i == n - 1)
+            x = hi;                                  /* snap the end exactly */
+        else if (g == 2 && fabs(x - hi) <= 1e-9 * step)
+            x = hi;
+        if (rules[ax].kind == AK_INT) {
+            double rx = nearbyint(x);
+            if (fabs(x - rx) > 1e-9 * fmax(1.0, fabs(rx))) {
+                char got[32];
+                js_format_double(x, got, sizeof got);
+                return FAIL(r, line, key, "%s makes the non-integer value %s",
+                            gens[g], got);
+            }
+            x = rx;
+        }
+        if (x == 0.0)
+            x = 0.0;
+        if ((rc = check_value(r, ax, x, line)))
+            return rc;
+        if (axis_push(a, x, line))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- spectra -------------------------------------------------------- */
+
+/* A list of numbers: one target's singular values, descending, >= 0. */
+static int spectrum_list(reader *r, yaml_node_t *seq, js_spectrum *s,
+                         int whole_axis)
+{
+    yaml_node_item_t *it = seq->data.sequence.items.start;
+    long n = seq->data.sequence.items.top - it;
+    if (n == 0)
+        return FAIL(r, line_of(seq), "spectrum", "empty list: a target needs "
+                    "at least one singular value");
+    if (n > DLN_MAX_SPECTRUM)
+        return FAIL(r, line_of(seq), "spectrum", "%ld singular values (at "
+                    "most %d)", n, DLN_MAX_SPECTRUM);
+    memset(s, 0, sizeof *s);
+    for (long i = 0; i < n; i++) {
+        yaml_node_t *x = yaml_document_get_node(r->doc, it[i]);
+        int rc = get_real(r, x, "spectrum", &s->s[i]);
+        if (rc)
+            return rc;
+        if (!(s->s[i] >= 0.0))
+            return FAIL(r, line_of(x), "spectrum", "singular values must be "
+                        ">= 0 (got %s)", text_of(x));
+        if (i && s->s[i] > s->s[i - 1])
+            return FAIL(r, line_of(x), "spectrum", "singular values must be "
+                        "in descending order (got %s after %s)%s", text_of(x),
+                        text_of(yaml_document_get_node(r->doc, it[i - 1])),
+                        whole_axis ? "; an axis of rank-1 targets is written "
+                                     "[[a], [b], ...]" : "");
+    }
+    s->rank = (int)n;
+    return 0;
+}
+
+struct family_args {
+    int family;             /* 0 geometric, 1 linear, 2 flat               */
+    double x[3];            /* s1|from|s, ratio|to, -                       */
+    int rank;
+    int seen[3];
+    int line[3];
+};
+
+static const char *const family_names[] = {"geometric", "linear", "flat"};
+static const char *const family_keys[3][3] = {{"s1", "ratio", "rank"},
+                                              {"from", "to", "rank"},
+                                              {"s", "rank", NULL}};
+
+static int family_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    struct family_args *f = arg;
+    const char *key = text_of(k);
+    int nk = f->family == 2 ? 2 : 3;
+    int rc;
+    f->seen[idx] = 1;
+    f->line[idx] = line_of(v);
+    if (idx == nk - 1)
+        return get_int32(r, v, key, 1, DLN_MAX_SPECTRUM, &f->rank);
+    if ((rc = get_real(r, v, key, &f->x[idx])))
+        return rc;
+    if (f->family == 0 && idx == 1 && !(f->x[1] > 0.0 && f->x[1] <= 1.0))
+        return FAIL(r, line_of(v), key, "must be in (0, 1] (got %s)",
+                    text_of(v));
+    if (!(f->family == 0 && idx == 1) && !(f->x[idx] >= 0.0))
+        return FAIL(r, line_of(v), key, "must be >= 0 (got %s)", text_of(v));
+    return 0;
+}
+
+/* {geometric: {s1, ratio, rank}}, {linear: {from, to, rank}}, {flat: {s, rank}}. */
+static int spectrum_family(reader *r, yaml_node_t *map, js_spectrum *s)
+{
+    char buf[80];
+    yaml_node_pair_t *p = map->data.mapping.pairs.start;
+    if (map->data.mapping.pairs.top - p != 1)
+        return FAIL(r, line_of(map), "spectrum", "a spectrum family is a "
+                    "mapping with one key: geometric, linear or flat");
+    yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
+    struct family_args f = {.family = -1};
+    for (int i = 0; i < 3; i++)
+        if (k->type == YAML_SCALAR_NODE && !strcmp(text_of(k),
+                                                   family_names[i]))
+            f.family = i;
+    if (f.family < 0) {
+        const char *near = k->type == YAML_SCALAR_NODE
+                               ? closest(text_of(k), family_names, 3) : NULL;
+        char hint[64] = "";
+        if (near)
+            snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+        return FAIL(r, line_of(k), "spectrum", "unknown family %s (expected "
+                    "geometric, linear or flat)%s",
+                    describe(k, buf, sizeof buf), hint);
+    }
+    const char *fname = family_names[f.family];
+    int nk = f.family == 2 ? 2 : 3;
+    int rc = need_mapping(r, v, fname, "parameters");
+    if (rc)
+        return rc;
+    char what[48];
+    snprintf(what, sizeof what, "key of %s", fname);
+    if ((rc = walk_mapping(r, v, -1, family_keys[f.family], nk, what,
+                           family_pair, &f)))
+        return rc;
+    for (int i = 0; i < nk; i++)
+        if (!f.seen[i])
+            return FAIL(r, line_of(v), family_keys[f.family][i],
+                        "missing in %s (needs %s, %s%s%s)", fname,
+                        family_keys[f.family][0], family_keys[f.family][1],
+                        nk == 3 ? ", " : "", nk == 3 ? "rank" : "");
+    memset(s, 0, sizeof *s);
+    s->rank = f.rank;
+    for (int i = 0; i < f.rank; i++) {
+        double di = (double)i;
+        if (f.family == 0)
+            s->s[i] = i ? f.x[0] * pow(f.x[1], di) : f.x[0];
+        else if (f.family == 1)
+            s->s[i] = f.rank == 1 ? f.x[0]
+                      : i == f.rank - 1 ? f.x[1]
+                      : f.x[0] + di * (f.x[1] - f.x[0]) / (double)(f.rank - 1);
+        else
+            s->s[i] = f.x[0];
+    }
+    if (f.family == 1 && f.x[1] > f.x[0])
+        return FAIL(r, f.line[1], "to", "linear spectrum must descend "
+                    "(from >= to)");
+    return 0;
+}
+
+static int spectrum_push(reader *r, js_axis *a, yaml_node_t *n,
+                         int whole_axis)
+{
+    js_spectrum s;
+    int rc;
+    if (n->type == YAML_SEQUENCE_NODE)
+        rc = spectrum_list(r, n, &s, whole_axis);
+    else if (n->type == YAML_MAPPING_NODE)
+        rc = spectrum_family(r, n, &s);
+    else {
+        memset(&s, 0, sizeof s);
+        s.rank = 1;
+        rc = get_real(r, n, "spectrum", &s.s[0]);
+        if (!rc && !(s.s[0] >= 0.0))
+            rc = FAIL(r, line_of(n), "spectrum", "singular values must be >= "
+                      "0 (got %s)", text_of(n));
+    }
+    if (rc)
+        return rc;
+    if (axis_grow(a, 1))
+        return 1;
+    a->s[a->n] = s;
+    a->line[a->n++] = line_of(n);
+    return 0;
+}
+
+/* spectrum: 1 | [10, 9] | {family} -> one target; [[10, 9], [10, 6], {family}]
+ * -> an axis of targets. */
+static int spectrum_axis(reader *r, yaml_node_t *v, js_axis *a)
+{
+    if (v->type != YAML_SEQUENCE_NODE)
+        return spectrum_push(r, a, v, 0);
+    yaml_node_item_t *it = v->data.sequence.items.start;
+    long n = v->data.sequence.items.top - it;
+    if (n == 0)
+        return FAIL(r, line_of(v), "spectrum", "empty list: an axis needs at "
+                    "least one value");
+    int nested = yaml_document_get_node(r->doc, it[0])->type !=
+                 YAML_SCALAR_NODE;
+    for (long i = 1; i < n; i++) {
+        yaml_node_t *x = yaml_document_get_node(r->doc, it[i]);
+        if ((x->type != YAML_SCALAR_NODE) != nested)
+            return FAIL(r, line_of(x), "spectrum", "mixes numbers and lists: "
+                        "write one target [10, 9] or a list of targets "
+                        "[[10, 9], [10, 6]]");
+    }
+    if (!nested)
+        return spectrum_push(r, a, v, 1);
+    for (long i = 0; i < n; i++) {
+        int rc = spectrum_push(r, a, yaml_document_get_node(r->doc, it[i]), 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- sections ------------------------------------------------------- */
+
+static int grid_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
+                     void *arg)
+{
+    js_axis *a = &r->j->ax[ax];
+    const char *key = grid_keys[ax];
+    a->key_line = line_of(k);
+    if (rules[ax].kind == AK_SPECTRUM)
+        return spectrum_axis(r, v, a);
+    if (v->type == YAML_MAPPING_NODE)
+        return generator(r, ax, v, a);
+    if (v->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *it = v->data.sequence.items.start;
+        long n = v->data.sequence.items.top - it;
+        if (n == 0)
+            return FAIL(r, line_of(v), key, "empty list: an axis needs at "
+                        "least one value");
+        for (long i = 0; i < n; i++) {
+            yaml_node_t *x = yaml_document_get_node(r->doc, it[i]);
+            double val;
+            int rc;
+            if (x->type != YAML_SCALAR_NODE) {
+                char buf[80];
+                return FAIL(r, line_of(x), key, "list items must be single "
+                            "values, got %s", describe(x, buf, sizeof buf));
+            }
+            if ((rc = scalar_value(r, ax, x, &val)))
+                return rc;
+            if (axis_push(a, val, line_of(x)))
+                return 1;
+        }
+        return 0;
+    }
+    double val;
+    int rc = scalar_value(r, ax, v, &val);
+    if (rc)
+        return rc;
+    return axis_push(a, val, line_of(v));
+}
+
+static int diag_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
+                     void *arg)
+{
+    dln_params *p = &r->j->base;
+    const char *key = diag_keys[idx];
+    char buf[80];
+    r->j->diag_line[idx] = line_of(v);
+    if (v->type != YAML_SCALAR_NODE)
+        return FAIL(r, line_of(v), key, "diagnostics are single values, not "
+                    "axes (got %s)", describe(v, buf, sizeof buf));
+    switch (idx) {
+    case JS_DG_RECORD_EVERY:
+        return get_int32(r, v, key, 0, 1000000000, &p->record_every);
+    case JS_DG_SHARPNESS_EVERY:
+        return get_int32(r, v, key, 0, 1000000000, &p->sharpness_every);
+    case JS_DG_LANCZOS_ITERS:
+        return get_int32(r, v, key, 1, 10000, &p->lanczos_iters);
+    case JS_DG_TOP_K:
+        return get_int32(r, v, key, 1, 16, &p->top_k);
+    case JS_DG_MAX_PERIOD:
+        return get_int32(r, v, key, 1, 4096, &p->max_period);
+    case JS_DG_TAIL:
+        return get_int32(r, v, key, 0, 100000, &p->tail);
+    case JS_DG_LYAPUNOV_STEPS:
+        return get_int32(r, v, key, 0, 1000000000, &p->lyapunov_steps);
+    case JS_DG_FULL_SPECTRUM:
+        return get_bool(r, v, key, &p->full_spectrum);
+    case JS_DG_PERIOD_TOL: {
+        int rc = get_real(r, v, key, &p->period_tol);
+        if (!rc && !(p->period_tol > 0.0 && p->period_tol < 1.0))
+            rc = FAIL(r, line_of(v), key, "must be in (0, 1) (got %s)",
+                      text_of(v));
+        return rc;
+    }
+    default: {  /* JS_DG_DIVERGE_BOUND */
+        int rc = get_real(r, v, key, &p->diverge_bound);
+        if (!rc && !(p->diverge_bound > 0.0))
+            rc = FAIL(r, line_of(v), key, "must be > 0 (got %s)", text_of(v));
+        return rc;
+    }
+    }
+}
+
+static int parallel_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
+                         void *arg)
+{
+    if (idx == 0)
+        return get_int32(r, v, "wide_width", 1, 1000000, &r->j->wide_width);
+    return get_int32(r, v, "group_size", 1, 4096, &r->j->group_size);
+}
+
+static int refine_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
+                       void *arg)
+{
+    dln_jobspec *j = r->j;
+    int *seen = arg;
+    seen[idx] = 1;
+    if (idx == 0) {
+        static const char *const refinable[] = {"eta", "alpha"};
+        const char *name;
+        int rc = get_string(r, v, "axis", &name);
+        if (rc)
+            return rc;
+        if (!strcmp(name, "eta"))
+            j->refine_axis = JS_AX_ETA;
+        else if (!strcmp(name, "alpha"))
+            j->refine_axis = JS_AX_ALPHA;
+        else {
+            const char *near = closest(name, refinable, 2);
+            char hint[64] = "";
+            if (near)
+                snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+            return FAIL(r, line_of(v), "axis", "cannot refine '%.40s' "
+                        "(refinable axes: eta, alpha)%s", name, hint);
+        }
+        j->refine_line = line_of(v);
+        return 0;
+    }
+    if (idx == 1) {
+        int rc = get_real(r, v, "tol", &j->refine_tol);
+        if (!rc && !(j->refine_tol > 0.0))
+            rc = FAIL(r, line_of(v), "tol", "must be > 0 (got %s)",
+                      text_of(v));
+        return rc;
+    }
+    return get_int32(r, v, "max_points", 1, (int)JS_MAX_AXIS,
+                     &j->refine_max_points);
+}
+
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+            return 0;
+    return 1;
+}
+
+static int top_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
+                    void *arg)
+{
+    dln_jobspec *j = r->j;
+    const char *key = top_keys[idx];
+    int rc;
+    switch (idx) {
+    case TOP_NAME: {
+        const char *name;
+        if ((rc = get_string(r, v, key, &name)))
+            return rc;
+        if (!name_ok(name))
+            return FAIL(r, line_of(v), key, "must be 1..64 characters from "
+                        "A-Z a-z 0-9 . _ - (got '%.40s')", name);
+        char *copy = js_strdup(name);
+        if (!copy)
+            return 1;
+        free(j->name);
+        j->name = copy;
+        j->name_line = line_of(v);
+        return 0;
+    }
+    case TOP_SEED: {
+        long s;
+        if ((rc = get_int(r, v, key, 0, LONG_MAX, &s)))
+            return rc;
+        j->seed = (uint64_t)s;
+        return 0;
+    }
+    case TOP_SEEDS:
+        j->seeds_line = line_of(v);
+        return get_int32(r, v, key, 1, 1000000, &j->seeds);
+    case TOP_GRID:
+        j->grid_line = line_of(k);
+        if ((rc = need_mapping(r, v, key, "axes (eta, depth, ...)")))
+            return rc;
+        return walk_mapping(r, v, SEC_GRID, grid_keys, JS_AX_COUNT,
+                            "grid key", grid_pair, NULL);
+    case TOP_DIAG:
+        if ((rc = need_mapping(r, v, key, "settings (record_every, ...)")))
+            return rc;
+        return walk_mapping(r, v, SEC_DIAG, diag_keys, JS_DG_COUNT,
+                            "diagnostics key", diag_pair, NULL);
+    case TOP_PARALLEL:
+        j->has_parallel = 1;
+        if ((rc = need_mapping(r, v, key, "wide_width, group_size")))
+            return rc;
+        return walk_mapping(r, v, SEC_PARALLEL, parallel_keys, 2,
+                            "parallel key", parallel_pair, NULL);
+    default: {  /* TOP_REFINE */
+        int seen[3] = {0, 0, 0};
+        j->has_refine = 1;
+        j->refine_line = line_of(k);
+        if ((rc = need_mapping(r, v, key, "axis, tol, max_points")))
+            return rc;
+        if ((rc = walk_mapping(r, v, SEC_REFINE, refine_keys, 3,
+                               "refine key", refine_pair, seen)))
+            return rc;
+        if (!seen[0])
+            return FAIL(r, line_of(k), "axis", "refine needs an axis "
+                        "(eta or alpha)");
+        return 0;
+    }
+    }
+}
+
+/* ---- the document --------------------------------------------------- */
+
+static int syntax_error(reader *r, yaml_parser_t *ps, const char *text,
+                        size_t len)
+{
+    size_t line;
+    int tab = 0;
+    if (ps->error == YAML_READER_ERROR) {
+        line = 1;
+        for (size_t i = 0; i < ps->problem_offset && i < len; i++)
+            line += text[i] == '\n';
+    } else {
+        line = ps->problem_mark.line + 1;
+        size_t at = ps->problem_mark.index;
+        tab = at < len && text[at] == '\t';
+    }
+    if (ps->error == YAML_MEMORY_ERROR)
+        return 1;
+    return FAIL(r, (int)line, "(yaml)", "YAML syntax error: %s%s%s%s%s",
+                ps->problem ? ps->problem : "unknown problem",
+                ps->context ? " (" : "", ps->context ? ps->context : "",
+                ps->context ? ")" : "",
+                tab ? "; tabs cannot indent YAML: use spaces" : "");
+}
+
+int js_read_yaml(dln_jobspec *j, const char *text, size_t len, char *err,
+                 size_t errlen)
+{
+    yaml_parser_t ps;
+    yaml_document_t doc, extra;
+    int have_doc = 0, have_extra = 0, rc;
+    reader r = {j, &doc, err, errlen};
+    char buf[80];
+
+    if (!yaml_parser_initialize(&ps))
+        return 1;
+    yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&ps, &doc)) {
+        rc = syntax_error(&r, &ps, text, len);
+        goto done;
+    }
+    have_doc = 1;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        rc = FAIL(&r, 1, "(document)", "empty job file (expected a mapping "
+                  "with name, seeds, grid, diagnostics, ...)");
+        goto done;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
+        rc = FAIL(&r, line_of(root), "(document)", "a job file is a mapping "
+                  "of keys (name, seeds, grid, ...), got %s",
+                  describe(root, buf, sizeof buf));
+        goto done;
+    }
+    if (!yaml_parser_load(&ps, &extra)) {
+        rc = syntax_error(&r, &ps, text, len);
+        goto done;
+    }
+    have_extra = 1;
+    yaml_node_t *second = yaml_document_get_root_node(&extra);
+    if (second) {
+        rc = FAIL(&r, line_of(second), "(document)", "a job file holds one "
+                  "YAML document (found a second after '---')");
+        goto done;
+    }
+    rc = walk_mapping(&r, root, SEC_TOP, top_keys, 7, "top-level key",
+                      top_pair, NULL);
+done:
+    if (have_extra)
+        yaml_document_delete(&extra);
+    if (have_doc)
+        yaml_document_delete(&doc);
+    yaml_parser_delete(&ps);
+    return rc;
+}

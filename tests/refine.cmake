@@ -1,0 +1,1 @@
+dln_add_unit_test(test_stability tests/test_stability.c)
