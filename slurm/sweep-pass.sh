@@ -39,11 +39,24 @@ fi
 [ -x "$DLNSWEEP" ] || { log "no dlnsweep program at '$DLNSWEEP' (set DLNSWEEP)"; exit 2; }
 [ -r "$JOB" ] || { log "cannot read job file '$JOB'"; exit 2; }
 
-# progress: print "DONE TOTAL" for the sweep in $DB (nothing if unknown,
-# e.g. no DB yet).
+# The job's name and its number of tasks, this shard's share of them.
+read -r NAME TASKS <<<"$("$DLNSWEEP" check "$JOB" 2>/dev/null |
+    sed -n 's/^name: *//p; s/^tasks: *//p' | tr '\n' ' ')"
+if [ -z "${TASKS:-}" ]; then
+    log "'$DLNSWEEP check $JOB' failed:"
+    "$DLNSWEEP" check "$JOB"
+    exit 2
+fi
+if [ -n "${DLN_SHARD:-}" ]; then
+    k=${DLN_SHARD%/*} n=${DLN_SHARD#*/}
+    TASKS=$(( (TASKS - k + n - 1) / n ))   # tasks i with i % n == k
+fi
+
+# progress: print how many tasks of sweep NAME have a row in $DB (nothing if
+# unknown, e.g. no DB yet).
 progress() {
-    "$DLNSWEEP" status --db "$DB" 2>/dev/null |
-        sed -n 's/^.*done \([0-9][0-9]*\) of \([0-9][0-9]*\).*$/\1 \2/p' | head -1
+    "$DLNSWEEP" status --db "$DB" --sweep "$NAME" --json 2>/dev/null |
+        sed -n 's/^[^]]*"done": \([0-9][0-9]*\),.*$/\1/p'
 }
 
 # The consecutive no-progress passes, kept in the job's Comment field (it
@@ -76,7 +89,7 @@ trap 'request_drain INT' INT
 log "job ${SLURM_JOB_ID:-?} pass $PASS on $(hostname -s):" \
     "$JOB${DLN_SHARD:+ shard $DLN_SHARD} -> $DB" \
     "(${SLURM_NTASKS:-?} tasks, launcher ${DLN_LAUNCHER:-srun})"
-read -r done_before _ <<<"$(progress)"
+done_before=$(progress)
 
 case "${DLN_LAUNCHER:-srun}" in
 srun)   launch=(srun --mpi=pmix) ;;
@@ -126,8 +139,9 @@ if [ -n "$SNAPSHOT" ]; then
     fi
 fi
 
-read -r done_after total <<<"$(progress)"
-if [ -z "${total:-}" ]; then
+done_after=$(progress)
+total=$TASKS
+if [ -z "$done_after" ]; then
     log "cannot read progress from '$DLNSWEEP status --db $DB'; not requeueing"
     exit 1
 fi
