@@ -7,7 +7,11 @@
 # must be able to start jobs); Debian's slurm-wlm 22.05 + munge.
 #
 #   local-cluster.sh install          apt-get install slurm-wlm munge if missing
-#   local-cluster.sh start DIR [CPUS] start munged, slurmctld, slurmd; wait idle
+#   local-cluster.sh start DIR [CPUS [PID]]
+#                                     start munged, slurmctld, slurmd; wait
+#                                     until idle; with PID, a watchdog stops
+#                                     them when process PID is gone (a test
+#                                     killed before its cleanup ran)
 #   local-cluster.sh stop DIR         stop them by their pid files
 #   local-cluster.sh env DIR          print `export SLURM_CONF=...` for clients
 #
@@ -72,7 +76,7 @@ stop_pid() {
 }
 
 cmd_start() {
-    local dir=$1 cpus=${2:-2} host ctld_port d_port state
+    local dir=$1 cpus=${2:-2} owner=${3:-} host ctld_port d_port state
     [ "$(id -u)" -eq 0 ] || cant "must be root to run slurmd"
     have_slurm || cant "slurm-wlm/munge not installed (try: $0 install)"
     mkdir -p "$dir" || die "cannot create $dir"
@@ -142,6 +146,9 @@ CONF
         cmd_stop "$dir"
         exit 1
     fi
+    if [ -n "$owner" ]; then
+        setsid "$0" watch "$dir" "$owner" </dev/null >/dev/null 2>&1 &
+    fi
     echo "local-cluster: up in $dir (node $host, $cpus CPUs); export SLURM_CONF=$SLURM_CONF" >&2
 }
 
@@ -153,10 +160,21 @@ cmd_stop() {
     stop_pid "$dir/run/munged.pid" munged
 }
 
+# cmd_watch DIR PID: stop the cluster in DIR once PID has exited (or DIR is
+# gone).
+cmd_watch() {
+    while kill -0 "$2" 2>/dev/null && [ -d "$1/run" ]; do
+        sleep 2
+    done
+    cmd_stop "$1"
+}
+
 case "${1:-}" in
 install) cmd_install ;;
-start)   [ $# -ge 2 ] || die "usage: $0 start DIR [CPUS]"; cmd_start "$2" "${3:-2}" ;;
+start)   [ $# -ge 2 ] || die "usage: $0 start DIR [CPUS [PID]]"
+         cmd_start "$2" "${3:-2}" "${4:-}" ;;
+watch)   cmd_watch "$2" "$3" ;;
 stop)    [ $# -ge 2 ] || die "usage: $0 stop DIR"; cmd_stop "$2" ;;
 env)     [ $# -ge 2 ] || die "usage: $0 env DIR"; echo "export SLURM_CONF=$(cd "$2" && pwd)/slurm.conf" ;;
-*)       die "usage: $0 install | start DIR [CPUS] | stop DIR | env DIR" ;;
+*)       die "usage: $0 install | start DIR [CPUS [PID]] | stop DIR | env DIR" ;;
 esac

@@ -48,7 +48,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 cd "$tmp" || fail "cd $tmp"
 
-"$cluster" start "$tmp/cluster" 2
+"$cluster" start "$tmp/cluster" 2 $$
 case $? in
 0) ;;
 3) skip "Slurm cannot run here (see above)" ;;
