@@ -18,6 +18,7 @@ static void usage(FILE *out)
           "                            one training run, no MPI launcher needed\n"
           "  status --db FILE          progress and regime counts of a database\n"
           "  snapshot --db FILE OUT    consistent copy of a live database\n"
+          "  merge --db OUT IN.db ...  gather shard databases (Slurm arrays)\n"
           "  check JOB.yaml            validate a job file and print its size\n"
           "\n"
           "`dlnsweep COMMAND --help` describes each command.\n", out);
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         return dln_cli_status(argc - 1, argv + 1);
     if (!strcmp(cmd, "snapshot"))
         return dln_cli_snapshot(argc - 1, argv + 1);
+    if (!strcmp(cmd, "merge"))
+        return dln_cli_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return dln_cli_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) {

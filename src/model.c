@@ -46,6 +46,7 @@ size_t dln_model_layer_offset(const dln_model *m, int l) { return m->off[l]; }
 const double *dln_model_target(const dln_model *m) { return m->target; }
 const double *dln_model_target_u(const dln_model *m) { return m->u; }
 const double *dln_model_target_v(const dln_model *m) { return m->v; }
+int dln_model_rank(const dln_model *m) { return m->rank; }
 const double *dln_model_product(const dln_model *m)
 {
     return m->prefix + m->poff[m->L];

@@ -8,25 +8,30 @@
 
 typedef struct dln_diag dln_diag;   /* owns the LAPACK workspaces */
 
-/* Workspaces sized for m; returns 0 or 1 on allocation failure. */
+/* Workspaces sized for m (all later calls allocate nothing); returns 0 or
+ * 1 on allocation failure. Not collective; caller owns *out. */
 int dln_diag_create(const dln_model *m, dln_diag **out);
 /* Free d and set *d = NULL; accepts NULL. */
 void dln_diag_destroy(dln_diag **d);
 
-/* Top min(DLN_MAX_SV, rank) singular values of W_{L:1} (descending) into sv;
- * returns how many. Uses m's cached product (call dln_model_loss first). */
+/* Top min(DLN_MAX_SV, min(d_out, d_in)) singular values of W_{L:1}
+ * (descending) into sv; returns how many (all NaN if the product is not
+ * finite). Uses m's cached product (call dln_model_loss first). */
 int dln_diag_product_sv(dln_diag *d, const dln_model *m, double *sv);
 
 /* Top singular values of every layer into sv_layers[depth][DLN_MAX_SV]
- * (zero padded); returns 0. */
+ * (row l-1 = layer l, zero padded, NaN for a non-finite layer); returns 0. */
 int dln_diag_layer_sv(dln_diag *d, const dln_model *m, double *sv_layers);
 
 /* max over l of ||W_{l+1}^T W_{l+1} - W_l W_l^T||_F; gaps[L-1] per pair if
  * gaps is non-NULL (pure apart from workspace). */
 double dln_diag_balance_gap(dln_diag *d, const dln_model *m, double *gaps);
 
-/* ||offdiag(U^T W_{L:1} V)||_F / ||W_{L:1}||_F with U, V the target's
- * singular bases (0 when the product is 0). */
+/* ||offdiag(U^T W_{L:1} V)||_F / ||W_{L:1}||_F with U, V the target's r
+ * singular vectors, where the part of W_{L:1} outside span(U), span(V)
+ * counts as off-diagonal too: ||P - sum_i (u_i^T P v_i) u_i v_i^T||_F / ||P||_F
+ * = sqrt(||P||^2 - sum_i (u_i^T P v_i)^2) / ||P||, in [0, 1]; 0 when the
+ * product is 0, NaN when it is not finite. Uses m's cached product. */
 double dln_diag_offdiag_mass(dln_diag *d, const dln_model *m);
 
 /* Number of target modes i with eta > 2/(L s_i^(2-2/L)) (theory, pure). */
@@ -35,8 +40,10 @@ int dln_theory_oscillating_modes(const dln_params *p);
 /* Sharpness of a balanced global minimum, L s_1^(2-2/L) (theory, pure). */
 double dln_theory_sharpness(const dln_params *p);
 
-/* Fill a trajectory point at step from m (loss, sv1, sv2, gap, offdiag;
- * sharpness left NaN; n_oscillating from the measured orbit is the caller's). */
+/* Fill a trajectory point at step from m (loss, sv1, sv2 (0 if the product
+ * has one singular value), gap, offdiag; refreshes m's cached product;
+ * sharpness left NaN; n_oscillating left 0: from the measured orbit it is
+ * the caller's). Returns 0. */
 int dln_diag_point(dln_diag *d, dln_model *m, long step, dln_traj_point *pt);
 
 #endif

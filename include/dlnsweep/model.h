@@ -42,6 +42,8 @@ int dln_model_set_params(dln_model *m, const double *x);
 const double *dln_model_target(const dln_model *m);
 const double *dln_model_target_u(const dln_model *m);
 const double *dln_model_target_v(const dln_model *m);
+/* Number r of target singular values (columns of U and V) (pure). */
+int dln_model_rank(const dln_model *m);
 
 /* Loss at the current parameters (also refreshes the cached end-to-end
  * product and residual); NaN/Inf are returned, never trapped. */

@@ -1,12 +1,43 @@
 /* run.h — one complete training run: GD for p->steps steps, diagnostics
  * every record_every steps, then the late-orbit classification
  * (converged / periodic(p) / chaotic / divergent / collapsed).
- * Numerics only: no I/O, no MPI; NaN/Inf never crash it. */
+ * Numerics only: no I/O, no MPI; NaN/Inf never crash it.
+ *
+ * States x_0..x_steps (x_0 the init, x_steps the final iterate).
+ * - Divergence: the first t with f(x_t) non-finite or > diverge_bound stops
+ *   the run: regime divergent, diverge_step = steps_done = t.
+ * - Fingerprints of the last max(2*max_period+1, tail) states go into the
+ *   orbit ring: loss, top singular values of W_{L:1}, the diagonal of
+ *   U^T W_{L:1} V (target basis), and 3 fixed sparse random projections of
+ *   the flat parameters.  The last `tail` states give orbit_sv1/orbit_loss.
+ * - Period: dln_orbit_period with tol = period_tol (default 1e-7) over the
+ *   last 2p+1 states.  The tests pick transients (steps) long enough for
+ *   the orbit to settle to well below that tolerance.
+ * - Lyapunov: a tangent vector propagated by v <- v - eta H(x_t) v over the
+ *   last lyapunov_steps GD steps (exact HVPs), renormalised every step; the
+ *   exponent is the mean log growth per step (NaN when lyapunov_steps = 0).
+ *   Continuous symmetries of the loss give a neutral direction, so regular
+ *   orbits read ~0 (a few 1e-3 at most over 1000 steps): hence the
+ *   threshold DLN_RUN_CHAOS_LYAPUNOV.
+ * - Oscillating mode i: its diagonal entry (U^T W_{L:1} V)_ii spans more
+ *   than DLN_RUN_OSC_TOL * max(s_1, max |entry|) over the ring's states.
+ *   A trajectory point's n_oscillating compares states t-1 and t instead.
+ * - Order of classification: collapsed (largest singular value of W_{L:1}
+ *   over the ring <= DLN_RUN_COLLAPSE_TOL * s_1 and final loss within that
+ *   relative tolerance of 1/2 sum s_i^2, s_1 > 0), then period 1 converged,
+ *   period p > 1 periodic, Lyapunov > DLN_RUN_CHAOS_LYAPUNOV chaotic, else
+ *   unresolved. */
 #ifndef DLNSWEEP_RUN_H
 #define DLNSWEEP_RUN_H
 
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
+
+#define DLN_RUN_OSC_TOL 1e-4          /* relative span of an oscillating mode */
+#define DLN_RUN_CHAOS_LYAPUNOV 1e-2   /* per-step exponent above which: chaos */
+#define DLN_RUN_COLLAPSE_TOL 1e-3     /* |W_{L:1}| / s_1 at the zero saddle   */
+#define DLN_RUN_FULL_SPECTRUM_MAX 3000 /* most parameters for a dense Hessian */
+#define DLN_RUN_NPROJ 3               /* random projections per fingerprint   */
 
 /* Train and diagnose p into the inited result r (caller clears it).
  * Returns 0 when a result (divergent included) was produced; 2 for invalid

@@ -1,10 +1,14 @@
 /* store.h — the results database (SQLite).  The only module that touches
  * SQLite.  One writer per database: the sweep coordinator or `single`.
  *
- * Schema (documented in README.md): sweeps, runs (one row per
- * (cell_hash, seed_index), UNIQUE), trajectories, orbits, lease, plus the
- * analysis views of analysis/views.sql.  WAL journal, busy_timeout,
- * BEGIN IMMEDIATE batches, prepared statements. */
+ * Schema (documented in README.md, "Database schema"): sweeps, runs (one
+ * row per (cell_hash, seed_index), UNIQUE), trajectories, orbits,
+ * hessian_spectra, lease, plus the analysis views of analysis/views.sql
+ * (embedded at build time, dropped and recreated on every writable open).
+ * WAL journal, synchronous=NORMAL, busy_timeout, foreign keys,
+ * BEGIN IMMEDIATE batches, prepared statements created once per handle.
+ * The schema is versioned with PRAGMA user_version and marked with
+ * PRAGMA application_id = DLN_STORE_APP_ID. */
 #ifndef DLNSWEEP_STORE_H
 #define DLNSWEEP_STORE_H
 
@@ -12,6 +16,9 @@
 #include <stdint.h>
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
+
+#define DLN_STORE_SCHEMA_VERSION 1
+#define DLN_STORE_APP_ID 0x444c4e53   /* "DLNS" in the SQLite header */
 
 typedef struct dln_store dln_store;
 
@@ -26,7 +33,7 @@ typedef struct dln_provenance {
     char host[64];
     int mpi_rank;
     int attempt;              /* 1 for the first try of a cell             */
-    long sweep_id;            /* 0 for `single`                            */
+    long sweep_id;            /* 0 for `single` (stored as NULL)           */
 } dln_provenance;
 
 /* Counts for `dlnsweep status`. */
@@ -36,18 +43,44 @@ typedef struct dln_store_counts {
     long per_regime[DLN_REGIME_ERROR + 1];
     double wall_s_sum;        /* sum of wall_s over runs                   */
     double first_at, last_at; /* unix times of first/last row (0 if none)  */
+    long recent_n;            /* rows in the rate window (the last rows)   */
+    double recent_first_at;   /* unix time of the window's first row       */
 } dln_store_counts;
 
-/* Open (creating schema if needed) the DB at path. On failure returns 2 and
- * writes a one-line message naming path to err; never modifies an existing
- * file it cannot use. Not collective; caller owns *out. */
+/* One registered sweep (dln_store_sweeps_list). */
+typedef struct dln_store_sweep_info {
+    long id;
+    char name[256];           /* truncated if longer                       */
+    char spec_hash[DLN_HASH_HEX];
+    long ntasks;
+} dln_store_sweep_info;
+
+/* The single-writer lease as stored (dln_store_lease_get). */
+typedef struct dln_store_lease_info {
+    int held;                 /* 0: no lease row, other fields empty       */
+    char owner[256];
+    char host[64];
+    long pid;
+    char slurm_job_id[64];    /* "" outside Slurm                          */
+    double acquired_at;       /* unix time                                 */
+    double heartbeat;         /* unix time of the last heartbeat           */
+} dln_store_lease_info;
+
+/* Open (creating schema if needed) the DB at path. On failure returns 2
+ * (unusable path or file) or 1 (internal, e.g. the embedded views.sql does
+ * not compile) and writes a one-line message naming path to err; never
+ * modifies an existing file it cannot use (not SQLite, truncated, foreign
+ * schema, newer schema version: the file stays byte-identical). An empty
+ * file counts as a new DB. READONLY opens work while another process
+ * writes. Not collective; caller owns *out. */
 int dln_store_create(const char *path, int flags, dln_store **out,
                      char *err, size_t errlen);
 
 /* Commit any open batch, close, and set *s = NULL; accepts NULL. */
 void dln_store_destroy(dln_store **s);
 
-/* Open / commit a write batch (BEGIN IMMEDIATE ... COMMIT); return 0 or 1. */
+/* Open / commit a write batch (BEGIN IMMEDIATE ... COMMIT); return 0 or 1.
+ * begin while a batch is open, or commit with none open, is a no-op. */
 int dln_store_begin(dln_store *s);
 int dln_store_commit(dln_store *s);
 
@@ -62,29 +95,65 @@ int dln_store_register_sweep(dln_store *s, const char *name,
 /* 1 if (cell_hash, seed_index) has a row in runs, 0 if not, <0 on error. */
 int dln_store_is_done(dln_store *s, const char *cell_hash, int seed_index);
 
-/* Insert one run with its trajectory and orbit (inside the current batch if
- * one is open). replace != 0 overwrites an existing row (used by `single`);
- * otherwise an existing row is kept and 0 returned. Returns 0 or 1. */
+/* Insert one run with its trajectory, orbit and Hessian spectrum (inside the
+ * current batch if one is open, else in its own transaction; all or
+ * nothing). replace != 0 overwrites an existing row (used by `single`);
+ * otherwise an existing row is kept and 0 returned. Computes s1, s2,
+ * eos_ratio and n_oscillating_theory; non-finite doubles become NULL.
+ * Returns 0 or 1. */
 int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
                       const dln_provenance *prov, int replace);
 
-/* Fill counts for sweep_id (0 = all rows). Returns 0 or 1. */
+/* Fill counts for sweep_id (0 = all rows, -1 = rows of no sweep, i.e.
+ * `single`). The rate window is the last 200 rows. Returns 0 or 1. */
 int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c);
+
+/* Runs per second over the rate window, 0 if unknown (pure). */
+double dln_store_counts_rate(const dln_store_counts *c);
+
+/* One status line "sweep NAME: 24/40 done (60.0%), 3.1 runs/s, ETA 5s,
+ * 0.52 s/run | converged 10, periodic 8" into buf (pure; truncates). */
+void dln_store_counts_format(const dln_store_counts *c, const char *name,
+                             char *buf, size_t len);
+
+/* All registered sweeps by id into a malloc'ed *out (caller frees) of *n
+ * entries. Returns 0 or 1. */
+int dln_store_sweeps_list(dln_store *s, dln_store_sweep_info **out, int *n);
 
 /* Take the single-writer lease for owner (e.g. "slurm:1234@host:pid").
  * A live lease of another owner (heartbeat younger than stale_s) makes it
- * return 2 with a message naming the holder. */
+ * return 2 with a message naming the holder; a stale one is taken over.
+ * Re-acquiring one's own lease refreshes it. Not inside a batch. */
 int dln_store_lease_acquire(dln_store *s, const char *owner, double stale_s,
                             char *err, size_t errlen);
+/* Refresh the heartbeat; 0, 2 if owner no longer holds the lease, 1. */
 int dln_store_lease_heartbeat(dln_store *s, const char *owner);
+/* Drop the lease if owner holds it; 0 or 1. */
 int dln_store_lease_release(dln_store *s, const char *owner);
+/* Read the lease row into info (info->held = 0 if none); 0 or 1. */
+int dln_store_lease_get(dln_store *s, dln_store_lease_info *info);
 
-/* Consistent copy of the DB to dest with the SQLite backup API (safe while a
- * sweep writes). Returns 0 or 2 with a message. */
+/* Consistent copy of the DB to dest with the SQLite backup API, stepped in
+ * chunks inside one read transaction (safe while a sweep writes; commits
+ * this handle's open batch first). Written to a temporary file beside dest
+ * and renamed over it; refuses (2) to replace a dest that is not a dlnsweep
+ * database. The copy is a single file (rollback journal). Returns 0, 1 or 2
+ * with a message. */
 int dln_store_snapshot(dln_store *s, const char *dest, char *err,
                        size_t errlen);
 
-/* Last SQLite error message (borrowed). */
+/* Copy sweeps and runs (with trajectories, orbits, spectra; run ids
+ * remapped) from the dlnsweep DB at src_path into s, skipping
+ * (cell_hash, seed_index) already present; one transaction. A sweep name
+ * present in both with different spec hashes is an error (2). *copied and
+ * *skipped receive run counts (may be NULL). Returns 0, 1 or 2 with err. */
+int dln_store_merge(dln_store *s, const char *src_path, long *copied,
+                    long *skipped, char *err, size_t errlen);
+
+/* Path the store was opened with (borrowed). */
+const char *dln_store_path(const dln_store *s);
+
+/* Last error message (borrowed). */
 const char *dln_store_errmsg(const dln_store *s);
 
 #endif

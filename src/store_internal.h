@@ -1,0 +1,76 @@
+/* store_internal.h — what the store_*.c files share: the handle, the
+ * prepared-statement cache, transactions, time, and the file probe.
+ * Private to src/store*.c (the only code that includes sqlite3.h). */
+#ifndef DLNSWEEP_STORE_INTERNAL_H
+#define DLNSWEEP_STORE_INTERNAL_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+#include "dlnsweep/store.h"
+
+/* Slots of the prepared-statement cache: each statement is prepared on
+ * first use and reused for the handle's lifetime. */
+enum dln_store_stmt_id {
+    DLN_ST_BEGIN, DLN_ST_COMMIT, DLN_ST_ROLLBACK,
+    DLN_ST_SAVEPOINT, DLN_ST_RELEASE, DLN_ST_ROLLBACK_TO,
+    DLN_ST_IS_DONE, DLN_ST_DELETE_RUN, DLN_ST_INSERT_RUN,
+    DLN_ST_INSERT_TRAJ, DLN_ST_INSERT_ORBIT, DLN_ST_INSERT_SPEC,
+    DLN_ST_SWEEP_GET, DLN_ST_SWEEP_INSERT, DLN_ST_SWEEP_UPDATE,
+    DLN_ST_SWEEP_LIST,
+    DLN_ST_COUNT_TOTAL,                      /* 3 slots: one per filter */
+    DLN_ST_COUNT_REGIME = DLN_ST_COUNT_TOTAL + 3,
+    DLN_ST_COUNT_RECENT = DLN_ST_COUNT_REGIME + 3,
+    DLN_ST_COUNT_TASKS = DLN_ST_COUNT_RECENT + 3,
+    DLN_ST_LEASE_GET, DLN_ST_LEASE_PUT, DLN_ST_LEASE_BEAT, DLN_ST_LEASE_DROP,
+    DLN_ST_N
+};
+
+struct dln_store {
+    sqlite3 *db;
+    char *path;
+    int readonly;
+    int in_batch;                   /* dln_store_begin opened a transaction */
+    sqlite3_stmt *st[DLN_ST_N];
+    char msg[512];                  /* last error, for dln_store_errmsg    */
+};
+
+/* The embedded analysis/views.sql (generated at build time). */
+extern const unsigned char dln_views_sql[];
+
+/* Column names of runs after id, in insert order, and their count. */
+extern const char *const dln_store_run_columns[];
+extern const int dln_store_n_run_columns;
+
+/* Cached statement `id` with text sql, reset and unbound; NULL with s->msg
+ * set on a prepare failure. */
+sqlite3_stmt *dln_store_stmt(dln_store *s, int id, const char *sql);
+
+/* Run sql (no results) with sqlite3_exec; 0, or 1 with s->msg set. */
+int dln_store_exec(dln_store *s, const char *sql);
+
+/* Step a statement that returns no rows; 0 or 1 with s->msg set. */
+int dln_store_step_done(dln_store *s, sqlite3_stmt *st);
+
+/* Set s->msg from the connection's error with a context prefix; returns 1. */
+int dln_store_fail(dln_store *s, const char *what);
+
+/* Open a write transaction unless a batch is open (*own says whether this
+ * call opened it); 0 or 1. */
+int dln_store_txn_begin(dln_store *s, int *own);
+/* Finish what dln_store_txn_begin opened: commit if ok, else roll back
+ * (inside a batch: nothing). Returns ok ? 0/1 from the commit : 1. */
+int dln_store_txn_end(dln_store *s, int own, int ok);
+
+/* Unix time now, and its ISO-8601 UTC text "2024-05-01T12:00:00.123Z". */
+double dln_store_now(void);
+void dln_store_iso_time(double t, char buf[32]);
+
+/* Classify the file at path without modifying it. Returns 0 when it can be
+ * opened as a dlnsweep DB (*fresh = 1 when missing, empty, or an empty
+ * SQLite DB: the schema must be created; *exists says whether the file
+ * exists), 2 with a one-line message naming path otherwise (not SQLite,
+ * truncated, foreign schema, newer version, missing with must_exist). */
+int dln_store_probe(const char *path, int must_exist, int *fresh,
+                    int *exists, char *err, size_t errlen);
+
+#endif

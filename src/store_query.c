@@ -1,0 +1,331 @@
+/* store_query.c — progress counts, the sweep list, and the single-writer
+ * lease. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "store_internal.h"
+
+#define RATE_WINDOW 200   /* rows the rate is measured over */
+#define DLN_STR_(x) #x
+#define DLN_STR(x) DLN_STR_(x)
+
+/* ISO text to unix seconds. */
+#define UNIX_TIME(x) "((julianday(" x ") - 2440587.5) * 86400.0)"
+
+/* The three row filters of a counts query: all rows, rows of no sweep,
+ * rows of sweep ?1 (each can use the runs_sweep index). */
+static const char *const filters[3] = {"1", "sweep_id IS NULL",
+                                       "sweep_id = ?1"};
+
+/* Cached statement `base + kind` of text sql_fmt with the filter of kind
+ * substituted for its one %s. */
+static sqlite3_stmt *counts_stmt(dln_store *s, int base, int kind,
+                                 const char *sql_fmt, long sweep_id)
+{
+    char sql[768];
+    snprintf(sql, sizeof sql, sql_fmt, filters[kind]);
+    sqlite3_stmt *st = dln_store_stmt(s, base + kind, sql);
+    if (st && kind == 2)
+        sqlite3_bind_int64(st, 1, sweep_id);
+    return st;
+}
+
+int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c)
+{
+    sqlite3_stmt *st;
+    int rc, kind = sweep_id == 0 ? 0 : sweep_id < 0 ? 1 : 2;
+    int own_read = sqlite3_get_autocommit(s->db);   /* one snapshot */
+    memset(c, 0, sizeof *c);
+    if (own_read && dln_store_exec(s, "BEGIN"))
+        return 1;
+    st = counts_stmt(s, DLN_ST_COUNT_TOTAL, kind,
+                     "SELECT count(*), coalesce(sum(wall_s), 0), "
+                     UNIX_TIME("min(created_at)") ", "
+                     UNIX_TIME("max(created_at)") " FROM runs WHERE %s",
+                     sweep_id);
+    if (!st)
+        goto fail;
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        goto fail;
+    c->done = (long)sqlite3_column_int64(st, 0);
+    c->wall_s_sum = sqlite3_column_double(st, 1);
+    c->first_at = sqlite3_column_double(st, 2);
+    c->last_at = sqlite3_column_double(st, 3);
+    sqlite3_reset(st);
+
+    st = counts_stmt(s, DLN_ST_COUNT_REGIME, kind,
+                     "SELECT regime, count(*) FROM runs WHERE %s "
+                     "GROUP BY regime", sweep_id);
+    if (!st)
+        goto fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *g = (const char *)sqlite3_column_text(st, 0);
+        for (int k = 0; k <= DLN_REGIME_ERROR; k++)
+            if (g && !strcmp(g, dln_regime_name((dln_regime)k)))
+                c->per_regime[k] = (long)sqlite3_column_int64(st, 1);
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_reset(st);
+
+    st = counts_stmt(s, DLN_ST_COUNT_RECENT, kind,
+                     "SELECT count(*), " UNIX_TIME("min(created_at)")
+                     " FROM (SELECT created_at FROM runs WHERE %s "
+                     "ORDER BY id DESC LIMIT " DLN_STR(RATE_WINDOW) ")",
+                     sweep_id);
+    if (!st)
+        goto fail;
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        goto fail;
+    c->recent_n = (long)sqlite3_column_int64(st, 0);
+    c->recent_first_at = sqlite3_column_double(st, 1);
+    sqlite3_reset(st);
+
+    /* registered tasks: of that sweep, or of all sweeps */
+    st = dln_store_stmt(s, DLN_ST_COUNT_TASKS,
+                        "SELECT coalesce(sum(ntasks), 0) FROM sweeps "
+                        "WHERE ?1 = 0 OR id = ?1");
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, sweep_id);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        goto fail;
+    c->total = (long)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (own_read)
+        dln_store_exec(s, "COMMIT");
+    return 0;
+fail:
+    if (!strstr(s->msg, "prepare"))
+        dln_store_fail(s, "counts");
+    if (st)
+        sqlite3_reset(st);
+    if (own_read)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return 1;
+}
+
+double dln_store_counts_rate(const dln_store_counts *c)
+{
+    double span = c->last_at - c->recent_first_at;
+    if (c->recent_n < 2 || !(span > 0.0))
+        return 0.0;
+    return (double)(c->recent_n - 1) / span;
+}
+
+void dln_store_counts_format(const dln_store_counts *c, const char *name,
+                             char *buf, size_t len)
+{
+    size_t n = 0;
+    double rate = dln_store_counts_rate(c);
+#define PUT(...)                                                        \
+    do {                                                                \
+        if (n < len) {                                                  \
+            int k_ = snprintf(buf + n, len - n, __VA_ARGS__);           \
+            n += k_ > 0 ? (size_t)k_ : 0;                               \
+        }                                                               \
+    } while (0)
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (c->total > 0)
+        PUT("%s: %ld/%ld done (%.1f%%)", name, c->done, c->total,
+            100.0 * (double)c->done / (double)c->total);
+    else
+        PUT("%s: %ld done", name, c->done);
+    if (rate > 0.0)
+        PUT(", %.3g runs/s", rate);
+    if (c->total > 0 && c->done >= c->total)
+        PUT(", complete");
+    else if (c->total > 0 && rate > 0.0)
+        PUT(", ETA %.0fs", (double)(c->total - c->done) / rate);
+    if (c->done > 0)
+        PUT(", %.3g s/run", c->wall_s_sum / (double)c->done);
+    const char *sep = " | ";
+    for (int k = 0; k <= DLN_REGIME_ERROR; k++)
+        if (c->per_regime[k] > 0) {
+            PUT("%s%s %ld", sep, dln_regime_name((dln_regime)k),
+                c->per_regime[k]);
+            sep = ", ";
+        }
+#undef PUT
+}
+
+int dln_store_sweeps_list(dln_store *s, dln_store_sweep_info **out, int *n)
+{
+    sqlite3_stmt *st;
+    dln_store_sweep_info *v = NULL;
+    int cap = 0, rc;
+    *out = NULL;
+    *n = 0;
+    st = dln_store_stmt(s, DLN_ST_SWEEP_LIST,
+                        "SELECT id, name, spec_hash, ntasks FROM sweeps "
+                        "ORDER BY id");
+    if (!st)
+        return 1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            dln_store_sweep_info *w = realloc(v, (size_t)cap * sizeof *v);
+            if (!w) {
+                snprintf(s->msg, sizeof s->msg, "%s: out of memory", s->path);
+                goto fail;
+            }
+            v = w;
+        }
+        dln_store_sweep_info *e = &v[(*n)++];
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *hash = (const char *)sqlite3_column_text(st, 2);
+        e->id = (long)sqlite3_column_int64(st, 0);
+        snprintf(e->name, sizeof e->name, "%s", name ? name : "");
+        snprintf(e->spec_hash, sizeof e->spec_hash, "%s", hash ? hash : "");
+        e->ntasks = (long)sqlite3_column_int64(st, 3);
+    }
+    if (rc != SQLITE_DONE) {
+        dln_store_fail(s, "list sweeps");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    *out = v;
+    return 0;
+fail:
+    sqlite3_reset(st);
+    free(v);
+    *n = 0;
+    return 1;
+}
+
+/* ---- lease ------------------------------------------------------------ */
+
+/* Read the lease row with the cached statement (inside or outside a
+ * transaction). */
+static int lease_read(dln_store *s, dln_store_lease_info *info)
+{
+    memset(info, 0, sizeof *info);
+    sqlite3_stmt *st = dln_store_stmt(s, DLN_ST_LEASE_GET,
+                                      "SELECT owner, host, pid, slurm_job_id,"
+                                      " acquired_at, heartbeat FROM lease "
+                                      "WHERE id = 1");
+    if (!st)
+        return 1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t;
+        info->held = 1;
+        t = (const char *)sqlite3_column_text(st, 0);
+        snprintf(info->owner, sizeof info->owner, "%s", t ? t : "");
+        t = (const char *)sqlite3_column_text(st, 1);
+        snprintf(info->host, sizeof info->host, "%s", t ? t : "");
+        info->pid = (long)sqlite3_column_int64(st, 2);
+        t = (const char *)sqlite3_column_text(st, 3);
+        snprintf(info->slurm_job_id, sizeof info->slurm_job_id, "%s",
+                 t ? t : "");
+        info->acquired_at = sqlite3_column_double(st, 4);
+        info->heartbeat = sqlite3_column_double(st, 5);
+    } else if (rc != SQLITE_DONE) {
+        dln_store_fail(s, "read lease");
+        sqlite3_reset(st);
+        return 1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int dln_store_lease_get(dln_store *s, dln_store_lease_info *info)
+{
+    return lease_read(s, info);
+}
+
+int dln_store_lease_acquire(dln_store *s, const char *owner, double stale_s,
+                            char *err, size_t errlen)
+{
+    dln_store_lease_info cur;
+    char host[64] = "unknown";
+    const char *job = getenv("SLURM_JOB_ID");
+    int own, ok = 0, rc = 1;
+    double now = dln_store_now();
+    if (dln_store_txn_begin(s, &own)) {
+        snprintf(err, errlen, "%s", s->msg);
+        return 1;
+    }
+    if (lease_read(s, &cur))
+        goto done;
+    if (cur.held && strcmp(cur.owner, owner) != 0 &&
+        now - cur.heartbeat < stale_s) {
+        snprintf(s->msg, sizeof s->msg, "database %s is being written by %s "
+                 "(host %s, pid %ld, slurm job %s), last heartbeat %.0fs ago",
+                 s->path, cur.owner, cur.host[0] ? cur.host : "?", cur.pid,
+                 cur.slurm_job_id[0] ? cur.slurm_job_id : "none",
+                 now - cur.heartbeat);
+        rc = 2;
+        goto done;
+    }
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+    sqlite3_stmt *st = dln_store_stmt(s, DLN_ST_LEASE_PUT,
+                                      "INSERT OR REPLACE INTO lease(id, owner,"
+                                      " host, pid, slurm_job_id, acquired_at,"
+                                      " heartbeat) VALUES (1,?1,?2,?3,?4,?5,"
+                                      "?5)");
+    if (!st)
+        goto done;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
+    if (job && *job)
+        sqlite3_bind_text(st, 4, job, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_double(st, 5, now);
+    if (dln_store_step_done(s, st))
+        goto done;
+    ok = 1;
+done:
+    if (dln_store_txn_end(s, own, ok) || !ok) {
+        snprintf(err, errlen, "%s", s->msg);
+        return ok ? 1 : rc;
+    }
+    return 0;
+}
+
+int dln_store_lease_heartbeat(dln_store *s, const char *owner)
+{
+    int own, ok = 0;
+    if (dln_store_txn_begin(s, &own))
+        return 1;
+    sqlite3_stmt *st = dln_store_stmt(s, DLN_ST_LEASE_BEAT,
+                                      "UPDATE lease SET heartbeat = ?2 WHERE "
+                                      "id = 1 AND owner = ?1");
+    if (st) {
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 2, dln_store_now());
+        ok = !dln_store_step_done(s, st);
+    }
+    int lost = ok && sqlite3_changes(s->db) == 0;
+    if (dln_store_txn_end(s, own, ok))
+        return 1;
+    if (lost) {
+        snprintf(s->msg, sizeof s->msg, "database %s: lease of %s was lost "
+                 "(taken over or released)", s->path, owner);
+        return 2;
+    }
+    return 0;
+}
+
+int dln_store_lease_release(dln_store *s, const char *owner)
+{
+    int own, ok = 0;
+    if (dln_store_txn_begin(s, &own))
+        return 1;
+    sqlite3_stmt *st = dln_store_stmt(s, DLN_ST_LEASE_DROP,
+                                      "DELETE FROM lease WHERE id = 1 AND "
+                                      "owner = ?1");
+    if (st) {
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+        ok = !dln_store_step_done(s, st);
+    }
+    return dln_store_txn_end(s, own, ok);
+}

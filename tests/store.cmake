@@ -1,0 +1,10 @@
+# The results database (src/store*.c): unit tests and the CLI around it.
+dln_add_unit_test(test_store ${CMAKE_SOURCE_DIR}/tests/test_store.c)
+
+add_executable(store_fixture ${CMAKE_SOURCE_DIR}/tests/store_fixture.c)
+target_link_libraries(store_fixture PRIVATE dlncore)
+add_test(NAME cli_store
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli_store.sh $<TARGET_FILE:dlnsweep>
+          $<TARGET_FILE:store_fixture> ${CMAKE_CURRENT_BINARY_DIR}/cli_store)
+set_tests_properties(cli_store PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1"
+  TIMEOUT 60)

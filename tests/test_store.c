@@ -1,0 +1,765 @@
+/* test_store.c — the results database: round trip of a full result,
+ * NaN -> NULL, unique/replace, batches, counts, lease, snapshot, merge, and
+ * refusal to touch files that are not dlnsweep databases.  Reads back with
+ * plain sqlite3 so the checks do not trust the store's own readers. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include "dlnsweep/store.h"
+#include "dlnsweep/diagnostics.h"
+
+static char dir[64];
+
+static const char *tpath(const char *name)
+{
+    static char buf[8][256];
+    static int k;
+    char *p = buf[k++ % 8];
+    snprintf(p, 256, "%s/%.180s", dir, name);
+    return p;
+}
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/test_store.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            unlink(tpath(e->d_name));
+    if (d)
+        closedir(d);
+    rmdir(dir);
+    return 0;
+}
+
+/* depth 2, width 3, target 10, 9.5, 9: a mode oscillates when
+ * eta > 1/s_i, so eta = 0.108 has exactly 2 oscillating modes. */
+static void make_task(dln_task *t, double eta, int seed_index)
+{
+    memset(t, 0, sizeof *t);
+    dln_params_defaults(&t->params);
+    t->params.depth = 2;
+    t->params.width = 3;
+    t->params.eta = eta;
+    t->params.seed = 0xfffffffffffffff0ULL;   /* > INT64_MAX: stored -16 */
+    t->seed_index = seed_index;
+    dln_params_cell_hash(&t->params, t->cell_hash);
+}
+
+/* A result with every array filled; marker tags this run's values. */
+static void make_result(dln_result *r, double marker, int ntraj, int norbit,
+                        int nspec)
+{
+    dln_result_init(r);
+    r->regime = DLN_REGIME_PERIODIC;
+    r->period = 2;
+    r->steps_done = 5000;
+    r->final_loss = marker;
+    r->sharpness = 20.0;
+    r->lyapunov = -INFINITY;
+    r->balance_gap = 1e-9;
+    r->offdiag_mass = 0.0;
+    r->n_oscillating = 2;
+    r->n_sv_product = 3;
+    r->sv_product[0] = 10.5;
+    r->sv_product[1] = 9.25;
+    r->sv_product[2] = NAN;
+    r->n_hessian_top = 2;
+    r->hessian_top[0] = 20.0;
+    r->hessian_top[1] = 0.125;
+    r->n_sv_layers = 2;
+    r->sv_layers = calloc(2 * DLN_MAX_SV, sizeof(double));
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < 3; i++)
+            r->sv_layers[l * DLN_MAX_SV + i] = 3 * l + i + 1;
+    r->n_traj = ntraj;
+    r->traj = calloc((size_t)ntraj, sizeof *r->traj);
+    for (int i = 0; i < ntraj; i++) {
+        r->traj[i].step = 10L * i;
+        r->traj[i].loss = marker;
+        r->traj[i].sharpness = i % 2 ? NAN : 1.5 * i;
+        r->traj[i].sv1 = 9.0 + i;
+        r->traj[i].sv2 = 8.0;
+        r->traj[i].balance_gap = 0.0;
+        r->traj[i].offdiag_mass = 0.25;
+        r->traj[i].n_oscillating = i;
+    }
+    r->n_orbit = norbit;
+    r->orbit_sv1 = calloc((size_t)norbit, sizeof(double));
+    r->orbit_loss = calloc((size_t)norbit, sizeof(double));
+    for (int k = 0; k < norbit; k++) {
+        r->orbit_sv1[k] = k % 2 ? 10.5 : 9.5;
+        r->orbit_loss[k] = marker;
+    }
+    r->n_hessian_spectrum = nspec;
+    r->hessian_spectrum = calloc((size_t)nspec, sizeof(double));
+    for (int k = 0; k < nspec; k++)
+        r->hessian_spectrum[k] = k == 0 ? NAN : (double)k;
+    r->n_hessian_above_eos = 1;
+    r->wall_s = 0.5;
+}
+
+static dln_store *open_rw(const char *path)
+{
+    dln_store *s = NULL;
+    char err[512];
+    int rc = dln_store_create(path, 0, &s, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    return s;
+}
+
+static sqlite3 *sq(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    return db;
+}
+
+/* First column of the first row of sql, formatted as text ("NULL"). */
+static const char *sq_text(sqlite3 *db, const char *sql)
+{
+    static char buf[4][1024];
+    static int k;
+    char *out = buf[k++ % 4];
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+    assert_int_equal(rc, SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+        snprintf(out, 1024, "NULL");
+    else
+        snprintf(out, 1024, "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+static double sq_double(sqlite3 *db, const char *sql)
+{
+    return strtod(sq_text(db, sql), NULL);
+}
+
+static long long sq_int(sqlite3 *db, const char *sql)
+{
+    return strtoll(sq_text(db, sql), NULL, 10);
+}
+
+static void put(dln_store *s, double eta, int seed_index, double marker,
+                int replace)
+{
+    dln_task t;
+    dln_result r;
+    make_task(&t, eta, seed_index);
+    make_result(&r, marker, 5, 4, 6);
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, replace), 0);
+    dln_result_clear(&r);
+}
+
+static void test_roundtrip(void **state)
+{
+    const char *path = tpath("roundtrip.db");
+    dln_store *s = open_rw(path);
+    dln_task t;
+    dln_result r;
+    dln_provenance prov = {.mpi_rank = 3, .attempt = 2};
+    snprintf(prov.git_hash, sizeof prov.git_hash, "abc123");
+    snprintf(prov.host, sizeof prov.host, "node7");
+    make_task(&t, 0.108, 1);
+    make_result(&r, 0.75, 5, 4, 6);
+    assert_int_equal(dln_store_is_done(s, t.cell_hash, 1), 0);
+    assert_int_equal(dln_store_put_run(s, &t, &r, &prov, 0), 0);
+    assert_int_equal(dln_store_is_done(s, t.cell_hash, 1), 1);
+    assert_int_equal(dln_store_is_done(s, t.cell_hash, 0), 0);
+    dln_store_destroy(&s);
+    assert_null(s);
+
+    sqlite3 *db = sq(path);
+    assert_string_equal(sq_text(db, "PRAGMA journal_mode"), "wal");
+    assert_int_equal(sq_int(db, "PRAGMA user_version"),
+                     DLN_STORE_SCHEMA_VERSION);
+    assert_int_equal(sq_int(db, "PRAGMA application_id"), DLN_STORE_APP_ID);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs"), 1);
+#define COL(c) sq_text(db, "SELECT " c " FROM runs")
+    assert_string_equal(COL("cell_hash"), t.cell_hash);
+    assert_string_equal(COL("sweep_id"), "NULL");
+    assert_string_equal(COL("seed_index"), "1");
+    assert_true(sq_double(db, "SELECT eta FROM runs") == 0.108);
+    assert_string_equal(COL("depth || ',' || width || ',' || d_in || ',' || "
+                            "d_out || ',' || rank"), "2,3,3,3,3");
+    assert_string_equal(COL("spectrum"), "10,9.5,9");
+    assert_string_equal(COL("s1 || ',' || s2"), "10.0,9.5");
+    assert_string_equal(COL("init"), "identity");
+    assert_string_equal(COL("seed"), "-16");
+    assert_int_equal((uint64_t)sq_int(db, "SELECT seed FROM runs"),
+                     t.params.seed);
+    assert_string_equal(COL("regime"), "periodic");
+    assert_string_equal(COL("period"), "2");
+    assert_true(sq_double(db, "SELECT final_loss FROM runs") == 0.75);
+    /* eos_ratio = sharpness / (2/eta) = 20 * 0.108 / 2 */
+    assert_true(fabs(sq_double(db, "SELECT eos_ratio FROM runs") - 1.08) <
+                1e-15);
+    assert_string_equal(COL("lyapunov"), "NULL");       /* -Inf */
+    assert_string_equal(COL("diverge_step"), "NULL");   /* -1   */
+    assert_string_equal(COL("error"), "NULL");
+    /* theory: eta = 0.108 exceeds 1/10 and 1/9.5 but not 1/9 */
+    assert_string_equal(COL("n_oscillating_theory"), "2");
+    assert_int_equal(dln_theory_oscillating_modes(&t.params), 2);
+    assert_string_equal(COL("sv_product"), "[10.5,9.25,null]");
+    assert_string_equal(COL("sv_layers"), "[[1,2,3],[4,5,6]]");
+    assert_string_equal(COL("hessian_top"), "[20,0.125]");
+    assert_string_equal(COL("json_extract(sv_layers, '$[1][2]')"), "6");
+    assert_string_equal(COL("n_hessian_above_eos"), "1");
+    assert_string_equal(COL("git_hash || ' ' || host || ' ' || mpi_rank || "
+                            "' ' || attempt"), "abc123 node7 3 2");
+    assert_true(sq_double(db, "SELECT wall_s FROM runs") == 0.5);
+    /* created_at is ISO UTC within a minute of now */
+    double age = sq_double(db, "SELECT (julianday('now') - "
+                               "julianday(created_at)) * 86400 FROM runs");
+    assert_true(age > -1.0 && age < 60.0);
+    /* children */
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"), 5);
+    assert_string_equal(sq_text(db, "SELECT group_concat(coalesce(sharpness,"
+                                    "'N'), ' ') FROM (SELECT sharpness FROM "
+                                    "trajectories ORDER BY step)"),
+                        "0.0 N 3.0 N 6.0");
+    assert_string_equal(sq_text(db, "SELECT sum(step) || ',' || "
+                                    "sum(n_oscillating) FROM trajectories"),
+                        "100,10");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM orbits"), 4);
+    assert_string_equal(sq_text(db, "SELECT group_concat(sv1, ' ') FROM "
+                                    "(SELECT sv1 FROM orbits ORDER BY k)"),
+                        "9.5 10.5 9.5 10.5");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM hessian_spectra"), 6);
+    assert_string_equal(sq_text(db, "SELECT value FROM hessian_spectra "
+                                    "WHERE k = 0"), "NULL");
+    assert_true(sq_double(db, "SELECT sum(value) FROM hessian_spectra") ==
+                15.0);
+    /* the embedded views exist and compile against this schema */
+    assert_true(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE type = "
+                           "'view'") >= 1);
+#undef COL
+    sqlite3_close(db);
+    dln_result_clear(&r);
+}
+
+static void test_error_and_divergent(void **state)
+{
+    const char *path = tpath("err.db");
+    dln_store *s = open_rw(path);
+    dln_task t;
+    dln_result r;
+    make_task(&t, 0.3, 0);
+    dln_result_init(&r);
+    r.regime = DLN_REGIME_DIVERGENT;
+    r.diverge_step = 17;
+    r.final_loss = INFINITY;
+    r.sharpness = NAN;
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+    make_task(&t, 0.31, 0);
+    dln_result_init(&r);
+    r.regime = DLN_REGIME_ERROR;
+    snprintf(r.error, sizeof r.error, "width: too large");
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    assert_string_equal(sq_text(db, "SELECT diverge_step || ' ' || "
+                                    "coalesce(final_loss, 'N') || ' ' || "
+                                    "coalesce(eos_ratio, 'N') || ' ' || "
+                                    "coalesce(sv_product, 'N') FROM runs "
+                                    "WHERE regime = 'divergent'"),
+                        "17 N N N");
+    assert_string_equal(sq_text(db, "SELECT error FROM runs WHERE regime = "
+                                    "'error'"), "width: too large");
+    sqlite3_close(db);
+}
+
+static void test_unique_replace(void **state)
+{
+    const char *path = tpath("unique.db");
+    dln_store *s = open_rw(path);
+    dln_task t;
+    dln_result r;
+    put(s, 0.1, 0, 1.0, 0);
+    /* replace = 0 keeps the old row and its children */
+    make_task(&t, 0.1, 0);
+    make_result(&r, 2.0, 7, 3, 0);
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+    sqlite3 *db = sq(path);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs"), 1);
+    assert_true(sq_double(db, "SELECT final_loss FROM runs") == 1.0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"), 5);
+    /* replace = 1 swaps the row and all its children */
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 1), 0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs"), 1);
+    assert_true(sq_double(db, "SELECT final_loss FROM runs") == 2.0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"), 7);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM orbits"), 3);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM hessian_spectra"), 0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories WHERE "
+                                "loss != 2.0"), 0);
+    /* another seed of the same cell is a new row */
+    put(s, 0.1, 1, 3.0, 0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs"), 2);
+    sqlite3_close(db);
+    dln_result_clear(&r);
+    dln_store_destroy(&s);
+}
+
+static void test_batch_and_readonly(void **state)
+{
+    const char *path = tpath("batch.db");
+    dln_store *w = open_rw(path), *ro = NULL;
+    dln_store_counts c;
+    char err[512];
+    put(w, 0.05, 0, 1.0, 0);
+    assert_int_equal(dln_store_create(path, DLN_STORE_READONLY, &ro, err,
+                                      sizeof err), 0);
+    assert_int_equal(dln_store_begin(w), 0);
+    assert_int_equal(dln_store_begin(w), 0);     /* no-op while open */
+    for (int i = 1; i <= 3; i++)
+        put(w, 0.05 + 0.01 * i, 0, 1.0, 0);
+    /* the reader works during the open batch and sees committed rows */
+    assert_int_equal(dln_store_counts_get(ro, 0, &c), 0);
+    assert_int_equal(c.done, 1);
+    assert_int_equal(dln_store_is_done(ro, "nope", 0), 0);
+    assert_int_equal(dln_store_commit(w), 0);
+    assert_int_equal(dln_store_commit(w), 0);    /* no-op */
+    assert_int_equal(dln_store_counts_get(ro, 0, &c), 0);
+    assert_int_equal(c.done, 4);
+    /* a read-only handle cannot write */
+    dln_task t;
+    dln_result r;
+    make_task(&t, 0.5, 0);
+    dln_result_init(&r);
+    assert_int_equal(dln_store_put_run(ro, &t, &r, NULL, 0), 1);
+    dln_store_destroy(&ro);
+    /* destroy commits an open batch */
+    assert_int_equal(dln_store_begin(w), 0);
+    put(w, 0.9, 0, 1.0, 0);
+    dln_store_destroy(&w);
+    sqlite3 *db = sq(path);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs"), 5);
+    sqlite3_close(db);
+    /* read-only open of a closed WAL database works too */
+    assert_int_equal(dln_store_create(path, DLN_STORE_READONLY, &ro, err,
+                                      sizeof err), 0);
+    assert_int_equal(dln_store_counts_get(ro, 0, &c), 0);
+    assert_int_equal(c.done, 5);
+    dln_store_destroy(&ro);
+}
+
+static void test_sweeps_and_counts(void **state)
+{
+    const char *path = tpath("counts.db");
+    dln_store *s = open_rw(path);
+    char err[512];
+    long id = 0, id2 = 0;
+    assert_int_equal(dln_store_register_sweep(s, "smoke", "spec: 1", 0x1234,
+                                              10, 0, &id, err, sizeof err), 0);
+    assert_true(id > 0);
+    assert_int_equal(dln_store_register_sweep(s, "smoke", "spec: 1", 0x1234,
+                                              10, 0, &id2, err, sizeof err), 0);
+    assert_int_equal(id2, id);
+    assert_int_equal(dln_store_register_sweep(s, "smoke", "spec: 2", 0x9999,
+                                              12, 0, &id2, err, sizeof err), 2);
+    assert_non_null(strstr(err, "smoke"));
+    assert_non_null(strstr(err, "0000000000001234"));
+    assert_int_equal(dln_store_register_sweep(s, "smoke", "spec: 2", 0x9999,
+                                              12, 1, &id2, err, sizeof err), 0);
+    assert_int_equal(id2, id);
+
+    dln_provenance prov = {.sweep_id = id};
+    dln_regime regs[] = {DLN_REGIME_CONVERGED, DLN_REGIME_CONVERGED,
+                         DLN_REGIME_CHAOTIC, DLN_REGIME_DIVERGENT};
+    for (int i = 0; i < 4; i++) {
+        dln_task t;
+        dln_result r;
+        make_task(&t, 0.01 * (i + 1), 0);
+        dln_result_init(&r);
+        r.regime = regs[i];
+        r.wall_s = 0.25 * (i + 1);
+        assert_int_equal(dln_store_put_run(s, &t, &r, &prov, 0), 0);
+    }
+    put(s, 0.77, 0, 1.0, 0);   /* a `single` run: no sweep */
+    dln_store_counts c;
+    assert_int_equal(dln_store_counts_get(s, id, &c), 0);
+    assert_int_equal(c.total, 12);
+    assert_int_equal(c.done, 4);
+    assert_int_equal(c.per_regime[DLN_REGIME_CONVERGED], 2);
+    assert_int_equal(c.per_regime[DLN_REGIME_CHAOTIC], 1);
+    assert_int_equal(c.per_regime[DLN_REGIME_DIVERGENT], 1);
+    assert_int_equal(c.per_regime[DLN_REGIME_PERIODIC], 0);
+    assert_true(fabs(c.wall_s_sum - 2.5) < 1e-12);
+    assert_int_equal(c.recent_n, 4);
+    double now = (double)time(NULL);
+    assert_true(fabs(c.last_at - now) < 60.0 && c.first_at <= c.last_at);
+    assert_int_equal(dln_store_counts_get(s, -1, &c), 0);
+    assert_int_equal(c.done, 1);
+    assert_int_equal(c.per_regime[DLN_REGIME_PERIODIC], 1);
+    assert_int_equal(dln_store_counts_get(s, 0, &c), 0);
+    assert_int_equal(c.done, 5);
+
+    dln_store_sweep_info *list = NULL;
+    int n = 0;
+    assert_int_equal(dln_store_sweeps_list(s, &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].name, "smoke");
+    assert_string_equal(list[0].spec_hash, "0000000000009999");
+    assert_int_equal(list[0].ntasks, 12);
+    free(list);
+    dln_store_destroy(&s);
+
+    /* rate over the window and the status line, from known numbers */
+    dln_store_counts k = {.total = 40, .done = 24, .wall_s_sum = 12.0,
+                          .recent_n = 11, .recent_first_at = 100.0,
+                          .last_at = 105.0};
+    k.per_regime[DLN_REGIME_CONVERGED] = 10;
+    k.per_regime[DLN_REGIME_PERIODIC] = 14;
+    assert_true(dln_store_counts_rate(&k) == 2.0);
+    char line[256];
+    dln_store_counts_format(&k, "sweep smoke", line, sizeof line);
+    assert_string_equal(line, "sweep smoke: 24/40 done (60.0%), 2 runs/s, "
+                              "ETA 8s, 0.5 s/run | converged 10, "
+                              "periodic 14");
+    k.recent_n = 1;
+    assert_true(dln_store_counts_rate(&k) == 0.0);
+    k.done = 40;
+    dln_store_counts_format(&k, "x", line, 20);   /* truncates safely */
+    assert_int_equal(strlen(line), 19);
+}
+
+static void test_lease(void **state)
+{
+    const char *path = tpath("lease.db");
+    dln_store *a = open_rw(path), *b = open_rw(path);
+    dln_store_lease_info info;
+    char err[512];
+    assert_int_equal(dln_store_lease_get(a, &info), 0);
+    assert_int_equal(info.held, 0);
+    assert_int_equal(dln_store_lease_acquire(a, "slurm:7@n1:1", 60.0, err,
+                                             sizeof err), 0);
+    assert_int_equal(dln_store_lease_acquire(a, "slurm:7@n1:1", 60.0, err,
+                                             sizeof err), 0);   /* own */
+    assert_int_equal(dln_store_lease_acquire(b, "other", 60.0, err,
+                                             sizeof err), 2);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "being written by slurm:7@n1:1"));
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    assert_non_null(strstr(err, pid));
+    assert_non_null(strstr(err, "last heartbeat 0s ago"));
+    assert_int_equal(dln_store_lease_heartbeat(a, "slurm:7@n1:1"), 0);
+    assert_int_equal(dln_store_lease_heartbeat(b, "other"), 2);
+    assert_int_equal(dln_store_lease_get(b, &info), 0);
+    assert_int_equal(info.held, 1);
+    assert_string_equal(info.owner, "slurm:7@n1:1");
+    assert_int_equal(info.pid, (long)getpid());
+    assert_true(info.heartbeat >= info.acquired_at);
+    /* a stale lease is taken over */
+    struct timespec ts = {0, 60 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(dln_store_lease_acquire(b, "other", 0.05, err,
+                                             sizeof err), 0);
+    assert_int_equal(dln_store_lease_heartbeat(a, "slurm:7@n1:1"), 2);
+    assert_int_equal(dln_store_lease_release(a, "slurm:7@n1:1"), 0);
+    assert_int_equal(dln_store_lease_get(a, &info), 0);
+    assert_string_equal(info.owner, "other");   /* a's release was a no-op */
+    assert_int_equal(dln_store_lease_release(b, "other"), 0);
+    assert_int_equal(dln_store_lease_get(a, &info), 0);
+    assert_int_equal(info.held, 0);
+    assert_int_equal(dln_store_lease_acquire(a, "again", 60.0, err,
+                                             sizeof err), 0);
+    dln_store_destroy(&a);
+    dln_store_destroy(&b);
+}
+
+/* Whole file into a malloc'ed buffer; *n its size. */
+static unsigned char *slurp(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)*n + 1);
+    assert_int_equal(fread(b, 1, (size_t)*n, f), (size_t)*n);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *path, const void *data, long n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+}
+
+static void test_snapshot(void **state)
+{
+    const char *path = tpath("live.db"), *snap = tpath("snap.db");
+    const char *text = tpath("notes.txt");
+    dln_store *w = open_rw(path), *w2 = NULL, *ro = NULL;
+    char err[512];
+    for (int i = 0; i < 20; i++)
+        put(w, 0.01 * (i + 1), 0, 1.0, 0);
+    dln_store_destroy(&w);
+    /* a writer holds an open batch with rows not yet committed */
+    w2 = open_rw(path);
+    assert_int_equal(dln_store_lease_acquire(w2, "w2", 60.0, err,
+                                             sizeof err), 0);
+    assert_int_equal(dln_store_begin(w2), 0);
+    put(w2, 0.99, 0, 1.0, 0);
+    assert_int_equal(dln_store_create(path, DLN_STORE_READONLY, &ro, err,
+                                      sizeof err), 0);
+    assert_int_equal(dln_store_snapshot(ro, snap, err, sizeof err), 0);
+    sqlite3 *db = sq(snap);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs"), 20);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"), 100);
+    assert_string_equal(sq_text(db, "PRAGMA journal_mode"), "delete");
+    assert_string_equal(sq_text(db, "PRAGMA integrity_check"), "ok");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM lease"), 0);
+    sqlite3_close(db);
+    assert_int_equal(dln_store_commit(w2), 0);
+    /* the writer snapshots itself over the old snapshot (replace) */
+    assert_int_equal(dln_store_snapshot(w2, snap, err, sizeof err), 0);
+    dln_store_destroy(&w2);
+    dln_store_destroy(&ro);
+    assert_int_equal(dln_store_create(snap, DLN_STORE_READONLY, &ro, err,
+                                      sizeof err), 0);
+    dln_store_counts c;
+    assert_int_equal(dln_store_counts_get(ro, 0, &c), 0);
+    assert_int_equal(c.done, 21);
+    /* never over a file that is not a dlnsweep database */
+    spit(text, "my notes\n", 9);
+    assert_int_equal(dln_store_snapshot(ro, text, err, sizeof err), 2);
+    assert_non_null(strstr(err, text));
+    long n;
+    unsigned char *b = slurp(text, &n);
+    assert_int_equal(n, 9);
+    assert_memory_equal(b, "my notes\n", 9);
+    free(b);
+    dln_store_destroy(&ro);
+}
+
+/* A shard DB: sweep "grid" (hash h) with runs at the given etas, each run's
+ * trajectory/orbit tagged by marker = 100 * eta. */
+static void make_shard(const char *path, uint64_t h, const double *etas,
+                       int n)
+{
+    dln_store *s = open_rw(path);
+    char err[512];
+    long id;
+    assert_int_equal(dln_store_register_sweep(s, "grid", "spec", h, 3, 0,
+                                              &id, err, sizeof err), 0);
+    dln_provenance prov = {.sweep_id = id};
+    assert_int_equal(dln_store_begin(s), 0);
+    for (int i = 0; i < n; i++) {
+        dln_task t;
+        dln_result r;
+        make_task(&t, etas[i], 0);
+        make_result(&r, 100.0 * etas[i], 3 + i, 2, 1);
+        assert_int_equal(dln_store_put_run(s, &t, &r, &prov, 0), 0);
+        dln_result_clear(&r);
+    }
+    assert_int_equal(dln_store_commit(s), 0);
+    dln_store_destroy(&s);
+}
+
+static void test_merge(void **state)
+{
+    const char *a = tpath("shard_a.db"), *b = tpath("shard_b.db");
+    const char *c = tpath("shard_c.db"), *out = tpath("merged.db");
+    double ea[] = {0.01, 0.02}, eb[] = {0.02, 0.03, 0.04};
+    char err[512];
+    long copied, skipped;
+    make_shard(a, 0xabc, ea, 2);
+    make_shard(b, 0xabc, eb, 3);
+    make_shard(c, 0xdef, ea, 1);
+    dln_store *s = open_rw(out);
+    put(s, 0.5, 0, 50.0, 0);   /* a pre-existing run: ids must be remapped */
+    assert_int_equal(dln_store_merge(s, a, &copied, &skipped, err,
+                                     sizeof err), 0);
+    assert_int_equal(copied, 2);
+    assert_int_equal(skipped, 0);
+    assert_int_equal(dln_store_merge(s, b, &copied, &skipped, err,
+                                     sizeof err), 0);
+    assert_int_equal(copied, 2);
+    assert_int_equal(skipped, 1);
+    assert_int_equal(dln_store_merge(s, a, &copied, &skipped, err,
+                                     sizeof err), 0);   /* idempotent */
+    assert_int_equal(copied, 0);
+    assert_int_equal(skipped, 2);
+    /* same sweep name, different spec: refused, nothing copied */
+    assert_int_equal(dln_store_merge(s, c, &copied, &skipped, err,
+                                     sizeof err), 2);
+    assert_non_null(strstr(err, "grid"));
+    assert_int_equal(dln_store_merge(s, tpath("missing.db"), NULL, NULL, err,
+                                     sizeof err), 2);
+    dln_store_destroy(&s);
+
+    sqlite3 *db = sq(out);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs"), 5);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sweeps"), 1);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM runs WHERE sweep_id = "
+                                "(SELECT id FROM sweeps WHERE name = "
+                                "'grid')"), 4);
+    /* every child row belongs to its own run: loss == 100 * eta */
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories t JOIN "
+                                "runs r ON r.id = t.run_id WHERE "
+                                "abs(t.loss - 100 * r.eta) > 1e-9"), 0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM orbits o JOIN runs r "
+                                "ON r.id = o.run_id WHERE abs(o.loss - 100 * "
+                                "r.eta) > 1e-9"), 0);
+    /* trajectory lengths: 0.01 -> 3, 0.02 -> 4 (from a), 0.03 -> 4,
+     * 0.04 -> 5 (from b), plus 5 for the pre-existing run */
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"),
+                     3 + 4 + 4 + 5 + 5);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM hessian_spectra"),
+                     4 + 6);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM "
+                                "pragma_foreign_key_check"), 0);
+    sqlite3_close(db);
+}
+
+/* path must be refused (2, message naming it) and stay byte-identical. */
+static void expect_refused(const char *path, int flags, const char *why)
+{
+    long n0, n1;
+    unsigned char *b0 = slurp(path, &n0);
+    dln_store *s = NULL;
+    char err[512] = "";
+    assert_int_equal(dln_store_create(path, flags, &s, err, sizeof err), 2);
+    assert_null(s);
+    assert_non_null(strstr(err, path));
+    if (why && !strstr(err, why))
+        fail_msg("message '%s' lacks '%s'", err, why);
+    assert_null(strchr(err, '\n'));
+    unsigned char *b1 = slurp(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(b0, b1, (size_t)n0);
+    free(b0);
+    free(b1);
+}
+
+static void test_foreign_files(void **state)
+{
+    const char *text = tpath("results.txt"), *good = tpath("good.db");
+    const char *trunc = tpath("trunc.db"), *other = tpath("other.db");
+    char err[512];
+    dln_store *s = NULL;
+    long n;
+
+    spit(text, "eta,regime\n0.1,converged\n", 25);
+    expect_refused(text, 0, "not an SQLite database");
+    expect_refused(text, DLN_STORE_READONLY, "not an SQLite database");
+
+    /* a real dlnsweep DB, closed (checkpointed), then truncated copies */
+    s = open_rw(good);
+    for (int i = 0; i < 40; i++)
+        put(s, 0.01 * (i + 1), 0, 1.0, 0);
+    dln_store_destroy(&s);
+    unsigned char *g = slurp(good, &n);
+    assert_true(n >= 8 * 4096);
+    long cuts[] = {n / 2, n / 2 + 1000, 1000, 50};
+    for (int i = 0; i < 4; i++) {
+        spit(trunc, g, cuts[i]);
+        expect_refused(trunc, 0, NULL);
+        expect_refused(trunc, DLN_STORE_READONLY, NULL);
+    }
+    free(g);
+
+    /* an SQLite database of someone else */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE runs(x); INSERT INTO "
+                                      "runs VALUES (1)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused(other, 0, "foreign schema");
+
+    /* a dlnsweep DB from a newer dlnsweep */
+    db = sq(good);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA "
+                                      "user_version = 99", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused(good, 0, "newer");
+    expect_refused(good, DLN_STORE_READONLY, "newer");
+
+    /* missing file, missing directory, a directory */
+    assert_int_equal(dln_store_create(tpath("absent.db"), DLN_STORE_READONLY,
+                                      &s, err, sizeof err), 2);
+    assert_non_null(strstr(err, "does not exist"));
+    assert_int_equal(dln_store_create(tpath("absent.db"), DLN_STORE_NOCREATE,
+                                      &s, err, sizeof err), 2);
+    assert_int_equal(access(tpath("absent.db"), F_OK), -1);
+    assert_int_equal(dln_store_create(tpath("no/such/dir.db"), 0, &s, err,
+                                      sizeof err), 2);
+    assert_non_null(strstr(err, "no/such/dir.db"));
+    assert_int_equal(dln_store_create(dir, 0, &s, err, sizeof err), 2);
+    assert_null(s);
+
+    /* an empty file is a fresh database */
+    spit(tpath("empty.db"), "", 0);
+    s = open_rw(tpath("empty.db"));
+    dln_store_destroy(&s);
+}
+
+static void test_views_replaced(void **state)
+{
+    const char *path = tpath("views.db");
+    dln_store *s = open_rw(path);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    assert_int_equal(sqlite3_exec(db, "DROP VIEW regime_counts; CREATE VIEW "
+                                      "regime_counts AS SELECT 1 AS stale",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    s = open_rw(path);   /* a writable open reinstalls the embedded views */
+    dln_store_destroy(&s);
+    db = sq(path);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "type = 'view' AND sql LIKE '%stale%'"), 0);
+    assert_true(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE type = "
+                           "'view'") >= 1);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_error_and_divergent),
+        cmocka_unit_test(test_unique_replace),
+        cmocka_unit_test(test_batch_and_readonly),
+        cmocka_unit_test(test_sweeps_and_counts),
+        cmocka_unit_test(test_lease),
+        cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_foreign_files),
+        cmocka_unit_test(test_views_replaced),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
