@@ -81,7 +81,7 @@ wait_done() {
 # none twice, none foreign); prints the row count.
 check_db() {
     local db=$1 job=$2
-    "$bin" check "$2" --list | awk -F'\t' 'NR > 1 { print $2 "\t" $3 }' >"$tmp/want.tsv"
+    "$bin" check "$2" --list | awk -F'\t' '$1 ~ /^[0-9]+$/ { print $2 "\t" $3 }' >"$tmp/want.tsv"
     sqlite3 -batch "$db" <<SQL
 CREATE TEMP TABLE want(cell_hash TEXT, seed_index INTEGER);
 .mode tabs
@@ -111,7 +111,7 @@ show_logs() {
     done
 }
 
-# A job file: depth-2 width-W cells, eta in the convergent range.
+# A job file: NCELLS depth-2 width-6 cells, eta below the 2-cycle onset.
 write_job() {   # FILE NAME NCELLS STEPS
     cat >"$1" <<EOF
 name: $2
@@ -125,7 +125,7 @@ grid:
   eta: {linspace: [0.1, 0.9, $3]}
   steps: $4
 diagnostics:
-  record_every: 100
+  record_every: 1000
   lanczos_iters: 8
   top_k: 2
   lyapunov_steps: 100
@@ -133,7 +133,7 @@ EOF
 }
 
 # ---- 1. array shards + dependent merge (also calibrates the cell cost)
-steps=20000
+steps=150000
 write_job small.yaml calib 8 "$steps"
 "$bin" check small.yaml >/dev/null || fail "dlnsweep check rejects the test job"
 out=$("$src/slurm/submit-array.sh" 2 small.yaml shards merged.db -n 2 -t 5 \
