@@ -11,8 +11,9 @@
 # rank; the coordinator drains: no new cells, in-flight cells finish, commit,
 # exit 0), and repeated every 15 s while the sweep runs, in case the first
 # one reached the launcher before the ranks were up.  After the sweep exits
-# it optionally publishes a snapshot and, if cells remain after a drain, runs
-# `scontrol requeue $SLURM_JOB_ID`: the same job runs again and resumes.
+# it optionally publishes a snapshot and, if cells remain after a SIGUSR1
+# drain, runs `scontrol requeue $SLURM_JOB_ID`: the same job runs again and
+# resumes.  SIGTERM/SIGINT (scancel) drain too but never requeue.
 # A pass that finishes no cell counts as a stall (kept in the job's Comment);
 # after 3 stalls in a row it stops requeueing.
 # Environment: DLNSWEEP, DLN_LAUNCHER, DLN_LAUNCHER_ARGS, DLN_RUN_ARGS (see
@@ -69,13 +70,14 @@ stalls_set() {
     scontrol update JobId="$SLURM_JOB_ID" Comment="dlnsweep-stalls=$1" 2>/dev/null
 }
 
-# Drain on SIGUSR1 (the time-limit warning) and on SIGTERM/SIGINT (scancel,
-# preemption, the time limit itself): forward SIGUSR1 to the launcher.
-drain=0 drain_sent=0 pid=
+# Drain on SIGUSR1 (the time-limit warning: requeue afterwards) and on
+# SIGTERM/SIGINT (scancel, preemption, the time limit itself: no requeue):
+# forward SIGUSR1 to the launcher either way.
+drain=0 drain_sig='' drain_sent=0 pid=''
 # shellcheck disable=SC2317  # invoked by the traps below
 request_drain() {
     [ "$drain" = 1 ] && return
-    drain=1
+    drain=1 drain_sig=$1
     log "got SIG$1: draining${pid:+ (SIGUSR1 to launcher pid $pid)}"
     if [ -n "$pid" ]; then
         kill -USR1 "$pid" 2>/dev/null
@@ -154,6 +156,11 @@ if [ "$drain" = 0 ]; then
     log "sweep exited with $left of $total cells left but no drain was asked;" \
         "not requeueing"
     exit 1
+fi
+if [ "$drain_sig" != USR1 ]; then
+    # scancel (or a preemption, which Slurm requeues by itself): stay stopped.
+    log "stopped by SIG$drain_sig with $left of $total cells left; not requeueing"
+    exit 0
 fi
 if [ -z "${SLURM_JOB_ID:-}" ]; then
     log "$left of $total cells left; not in a Slurm job, so rerun to resume"
