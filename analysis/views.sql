@@ -1,4 +1,212 @@
--- views.sql — analysis views; dlnsweep creates them in every database it
--- writes (embedded at build time), and analysis/ scripts rely on them.
-CREATE VIEW IF NOT EXISTS regime_counts AS
-  SELECT sweep_id, regime, COUNT(*) AS n FROM runs GROUP BY sweep_id, regime;
+-- views.sql -- analysis views of a dlnsweep database.
+--
+-- dlnsweep embeds this file at build time and, on every writable open,
+-- drops every view and runs it again, so a newer binary brings newer
+-- definitions.  analysis/figures.py loads the same file as TEMP views, so
+-- it also works on databases written by an older binary.  Rules for this
+-- file: plain SQL that SQLite 3.31+ accepts (window functions, CTEs, no
+-- math functions), ASCII only, every view preceded by its DROP VIEW IF
+-- EXISTS, one statement per "CREATE VIEW name" line start.
+--
+-- Conventions.  A cell is one parameter point (cell_hash), seeds are its
+-- replicas.  Rows written by `dlnsweep single` have sweep_id NULL; views
+-- keep them as their own group (compare sweep_id with IS, not =).
+-- "Majority" regime: the regime of most runs, errors excluded from the
+-- vote (regime 'error' only when every run of the group failed); ties go
+-- to the regime earlier in regime_order.  period: the most common period
+-- among the runs of the majority regime (ties: the smaller period);
+-- 1 converged, p periodic, 0 otherwise.  agreement = n_majority / n_voting.
+
+-- Tie-break order of regimes (also the legend order of the figures).
+DROP VIEW IF EXISTS regime_order;
+CREATE VIEW regime_order(regime, ord) AS VALUES
+  ('converged', 0), ('periodic', 1), ('chaotic', 2), ('unresolved', 3),
+  ('collapsed', 4), ('divergent', 5), ('error', 6);
+
+-- Runs per regime per sweep (sweep NULL / '(single)' for `single` runs).
+DROP VIEW IF EXISTS regime_counts;
+CREATE VIEW regime_counts AS
+  SELECT r.sweep_id AS sweep_id, COALESCE(s.name, '(single)') AS sweep,
+         r.regime AS regime, COUNT(*) AS n
+  FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
+  GROUP BY r.sweep_id, r.regime;
+
+-- The same counts, one row per sweep, one column per regime.
+DROP VIEW IF EXISTS sweep_summary;
+CREATE VIEW sweep_summary AS
+  SELECT r.sweep_id AS sweep_id, COALESCE(s.name, '(single)') AS sweep,
+         s.ntasks AS ntasks, COUNT(*) AS n_runs,
+         COUNT(DISTINCT r.cell_hash) AS n_cells,
+         SUM(r.regime = 'converged') AS converged,
+         SUM(r.regime = 'periodic') AS periodic,
+         SUM(r.regime = 'chaotic') AS chaotic,
+         SUM(r.regime = 'divergent') AS divergent,
+         SUM(r.regime = 'collapsed') AS collapsed,
+         SUM(r.regime = 'unresolved') AS unresolved,
+         SUM(r.regime = 'error') AS error,
+         SUM(r.wall_s) AS wall_s
+  FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
+  GROUP BY r.sweep_id;
+
+-- Regime of each cell: majority over its seeds, with period.
+DROP VIEW IF EXISTS cell_regimes;
+CREATE VIEW cell_regimes AS
+WITH v AS (
+  SELECT sweep_id, cell_hash, regime, period, COUNT(*) AS n_rp
+  FROM runs WHERE regime <> 'error'
+  GROUP BY sweep_id, cell_hash, regime, period
+), w AS (
+  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, cell_hash, regime) AS n_r
+  FROM v
+), x AS (
+  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, cell_hash
+           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
+  FROM w JOIN regime_order o USING (regime)
+), a AS (
+  SELECT sweep_id, cell_hash, MIN(eta) AS eta, MIN(depth) AS depth,
+         MIN(width) AS width, MIN(d_in) AS d_in, MIN(d_out) AS d_out,
+         MIN(rank) AS rank, MIN(spectrum) AS spectrum, MIN(s1) AS s1,
+         MIN(s2) AS s2, MIN(rotate) AS rotate, MIN(init) AS init,
+         MIN(alpha) AS alpha, MIN(steps) AS steps,
+         COUNT(*) AS n_seeds, SUM(regime = 'error') AS n_error,
+         AVG(final_loss) AS final_loss, AVG(sharpness) AS sharpness,
+         AVG(lyapunov) AS lyapunov, AVG(n_oscillating) AS n_oscillating,
+         MIN(n_oscillating_theory) AS n_oscillating_theory
+  FROM runs GROUP BY sweep_id, cell_hash
+)
+SELECT a.sweep_id, a.cell_hash, a.eta, a.depth, a.width, a.d_in, a.d_out,
+       a.rank, a.spectrum, a.s1, a.s2, a.rotate, a.init, a.alpha, a.steps,
+       COALESCE(x.regime, 'error') AS regime, x.period AS period,
+       a.n_seeds, a.n_error, x.n_r AS n_majority,
+       CAST(x.n_r AS REAL) / (a.n_seeds - a.n_error) AS agreement,
+       a.final_loss, a.sharpness, a.lyapunov, a.n_oscillating,
+       a.n_oscillating_theory
+FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
+                  AND x.cell_hash = a.cell_hash;
+
+-- Phase tables: majority regime (with period) of all runs sharing the two
+-- axis values within a sweep.  Other parameters are pooled: n_cells > 1 or
+-- *_min <> *_max shows that a point mixes cells; filter cell_regimes (or
+-- use figures.py --where) to hold them fixed.
+DROP VIEW IF EXISTS phase_eta_depth;
+CREATE VIEW phase_eta_depth AS
+WITH v AS (
+  SELECT sweep_id, eta, depth, regime, period, COUNT(*) AS n_rp
+  FROM runs WHERE regime <> 'error'
+  GROUP BY sweep_id, eta, depth, regime, period
+), w AS (
+  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, depth, regime) AS n_r
+  FROM v
+), x AS (
+  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, depth
+           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
+  FROM w JOIN regime_order o USING (regime)
+), a AS (
+  SELECT sweep_id, eta, depth, COUNT(*) AS n_runs,
+         COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
+         MIN(depth) AS depth_min, MAX(depth) AS depth_max,
+         MIN(s1) AS s1_min, MAX(s1) AS s1_max,
+         MIN(width) AS width_min, MAX(width) AS width_max
+  FROM runs GROUP BY sweep_id, eta, depth
+)
+SELECT a.sweep_id, a.eta, a.depth, COALESCE(x.regime, 'error') AS regime,
+       x.period AS period, a.n_runs, a.n_cells, a.n_error,
+       x.n_r AS n_majority,
+       CAST(x.n_r AS REAL) / (a.n_runs - a.n_error) AS agreement,
+       a.depth_min, a.depth_max, a.s1_min, a.s1_max, a.width_min, a.width_max
+FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
+                  AND x.eta = a.eta AND x.depth = a.depth;
+
+DROP VIEW IF EXISTS phase_eta_s1;
+CREATE VIEW phase_eta_s1 AS
+WITH v AS (
+  SELECT sweep_id, eta, s1, regime, period, COUNT(*) AS n_rp
+  FROM runs WHERE regime <> 'error'
+  GROUP BY sweep_id, eta, s1, regime, period
+), w AS (
+  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, s1, regime) AS n_r
+  FROM v
+), x AS (
+  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, s1
+           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
+  FROM w JOIN regime_order o USING (regime)
+), a AS (
+  SELECT sweep_id, eta, s1, COUNT(*) AS n_runs,
+         COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
+         MIN(depth) AS depth_min, MAX(depth) AS depth_max,
+         MIN(s1) AS s1_min, MAX(s1) AS s1_max,
+         MIN(width) AS width_min, MAX(width) AS width_max
+  FROM runs GROUP BY sweep_id, eta, s1
+)
+SELECT a.sweep_id, a.eta, a.s1, COALESCE(x.regime, 'error') AS regime,
+       x.period AS period, a.n_runs, a.n_cells, a.n_error,
+       x.n_r AS n_majority,
+       CAST(x.n_r AS REAL) / (a.n_runs - a.n_error) AS agreement,
+       a.depth_min, a.depth_max, a.s1_min, a.s1_max, a.width_min, a.width_max
+FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
+                  AND x.eta = a.eta AND x.s1 IS a.s1;
+
+DROP VIEW IF EXISTS phase_eta_width;
+CREATE VIEW phase_eta_width AS
+WITH v AS (
+  SELECT sweep_id, eta, width, regime, period, COUNT(*) AS n_rp
+  FROM runs WHERE regime <> 'error'
+  GROUP BY sweep_id, eta, width, regime, period
+), w AS (
+  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, width, regime) AS n_r
+  FROM v
+), x AS (
+  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, width
+           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
+  FROM w JOIN regime_order o USING (regime)
+), a AS (
+  SELECT sweep_id, eta, width, COUNT(*) AS n_runs,
+         COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
+         MIN(depth) AS depth_min, MAX(depth) AS depth_max,
+         MIN(s1) AS s1_min, MAX(s1) AS s1_max,
+         MIN(width) AS width_min, MAX(width) AS width_max
+  FROM runs GROUP BY sweep_id, eta, width
+)
+SELECT a.sweep_id, a.eta, a.width, COALESCE(x.regime, 'error') AS regime,
+       x.period AS period, a.n_runs, a.n_cells, a.n_error,
+       x.n_r AS n_majority,
+       CAST(x.n_r AS REAL) / (a.n_runs - a.n_error) AS agreement,
+       a.depth_min, a.depth_max, a.s1_min, a.s1_max, a.width_min, a.width_max
+FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
+                  AND x.eta = a.eta AND x.width = a.width;
+
+-- Late orbit of every run (bifurcation diagrams): one row per orbit point.
+DROP VIEW IF EXISTS bifurcation;
+CREATE VIEW bifurcation AS
+  SELECT r.id AS run_id, r.sweep_id, r.cell_hash, r.seed_index, r.eta,
+         r.depth, r.width, r.spectrum, r.s1, r.regime, r.period,
+         o.k AS k, o.sv1 AS sv1, o.loss AS loss
+  FROM orbits o JOIN runs r ON r.id = o.run_id;
+
+-- Recorded trajectories with their run's parameters; eos_sharpness = 2/eta.
+DROP VIEW IF EXISTS run_trajectories;
+CREATE VIEW run_trajectories AS
+  SELECT r.id AS run_id, r.sweep_id, r.cell_hash, r.seed_index, r.eta,
+         r.depth, r.width, r.spectrum, r.s1, r.regime, r.period,
+         2.0 / r.eta AS eos_sharpness,
+         t.step AS step, t.loss AS loss, t.sharpness AS sharpness,
+         t.sv1 AS sv1, t.sv2 AS sv2, t.balance_gap AS balance_gap,
+         t.offdiag_mass AS offdiag_mass, t.n_oscillating AS n_oscillating
+  FROM trajectories t JOIN runs r ON r.id = t.run_id;
+
+-- Measured vs theoretical number of oscillating modes per cell
+-- (theory: modes i with eta > 2/(L s_i^(2-2/L))).  Divergent and failed
+-- runs are left out of the mean.
+DROP VIEW IF EXISTS oscillating_modes;
+CREATE VIEW oscillating_modes AS
+  SELECT sweep_id, cell_hash, MIN(eta) AS eta, MIN(depth) AS depth,
+         MIN(width) AS width, MIN(spectrum) AS spectrum, MIN(s1) AS s1,
+         AVG(n_oscillating) AS n_oscillating,
+         MIN(n_oscillating) AS n_oscillating_min,
+         MAX(n_oscillating) AS n_oscillating_max,
+         MIN(n_oscillating_theory) AS n_oscillating_theory,
+         COUNT(n_oscillating) AS n_seeds
+  FROM runs WHERE regime NOT IN ('divergent', 'error')
+  GROUP BY sweep_id, cell_hash;
+
+-- Views added by other modules go below this line (e.g. boundaries).

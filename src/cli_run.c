@@ -1,9 +1,269 @@
-/* cli_run.c — `dlnsweep run` (placeholder until its module lands). */
+/* cli_run.c — `dlnsweep run JOB.yaml --db FILE`: rank 0 reads the job file
+ * and broadcasts its text, every rank parses it, then the sweep runs.
+ * Every rank returns the same exit code; user errors print one line from
+ * rank 0 before any work. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "dlnsweep/cli.h"
+#include "dlnsweep/jobspec.h"
+#include "dlnsweep/sweep.h"
+
+#define MAX_JOB_BYTES (16L << 20)
+
+static const char run_usage[] =
+    "usage: mpirun -n N dlnsweep run JOB.yaml --db FILE [options]\n"
+    "\n"
+    "Runs every task (cell x seed) of the job file that FILE does not hold\n"
+    "yet. Rank 0 writes the database; the other ranks train (one rank: rank\n"
+    "0 trains too). Wide cells (parallel: in the job file) run on a group of\n"
+    "ranks 1..group_size while the remaining ranks keep running small cells.\n"
+    "Results do not depend on the number of ranks.\n"
+    "\n"
+    "options:\n"
+    "  --db FILE         results database (created if missing)\n"
+    "  --force           resume a sweep whose job file changed since it was\n"
+    "                    registered (default: refuse)\n"
+    "  --quiet           no progress lines on stderr\n"
+    "  --progress S      progress line every S seconds (default 3)\n"
+    "  --commit-every S  commit results at least every S seconds (default\n"
+    "                    2; a crash loses at most the last S seconds)\n"
+    "  --shard I/N       only tasks whose index % N == I (Slurm arrays: one\n"
+    "                    DB per shard, then `dlnsweep merge`)\n"
+    "  --max-tasks K     hand out at most K tasks in this run\n"
+    "  --help            this text\n"
+    "\n"
+    "Stopping: SIGTERM, SIGINT or SIGUSR1 drains the sweep: no new tasks,\n"
+    "the ones in flight are finished and committed, exit code 0. Rerun the\n"
+    "same command to resume; a crashed run (kill -9) resumes the same way,\n"
+    "losing at most the uncommitted last seconds. Open MPI's mpirun forwards\n"
+    "SIGUSR1 to the ranks but turns SIGTERM/SIGINT into a kill after 1 s:\n"
+    "signal mpirun with SIGUSR1 (srun and Slurm's own signals reach the\n"
+    "ranks directly).\n"
+    "\n"
+    "exit codes: 0 done or drained, 2 bad job file / database / options,\n"
+    "1 internal failure.\n";
+
+typedef struct run_args {
+    const char *job_path;
+    int help;
+    dln_sweep_options opt;
+} run_args;
+
+static int parse_long(const char *text, long lo, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo)
+        return 2;
+    *out = v;
+    return 0;
+}
+
+/* Parse argv (argv[0] is "run") into a; 0, or 2 with msg. Pure. */
+static int parse_args(int argc, char **argv, run_args *a, char *msg,
+                      size_t len)
+{
+    memset(a, 0, sizeof *a);
+    dln_sweep_options_defaults(&a->opt);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        long v;
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            a->help = 1;
+            return 0;
+        } else if (!strcmp(arg, "--force")) {
+            a->opt.allow_change = 1;
+        } else if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) {
+            a->opt.quiet = 1;
+        } else if (!strcmp(arg, "--db") && val) {
+            a->opt.db_path = val;
+            i++;
+        } else if ((!strcmp(arg, "--progress") ||
+                    !strcmp(arg, "--commit-every")) && val) {
+            char *end;
+            double p = strtod(val, &end);
+            if (end == val || *end || !(p > 0) || p > 1e6) {
+                snprintf(msg, len, "%s '%s': expected seconds > 0", arg, val);
+                return 2;
+            }
+            if (arg[2] == 'p')
+                a->opt.progress_every_s = p;
+            else
+                a->opt.batch_seconds = p;
+            i++;
+        } else if (!strcmp(arg, "--shard") && val) {
+            long si, sn;
+            char buf[64], *slash;
+            snprintf(buf, sizeof buf, "%s", val);
+            slash = strchr(buf, '/');
+            if (slash)
+                *slash = '\0';
+            if (!slash || parse_long(buf, 0, &si) ||
+                parse_long(slash + 1, 1, &sn) || si >= sn || sn > INT_MAX) {
+                snprintf(msg, len, "--shard '%s': expected I/N with "
+                         "0 <= I < N", val);
+                return 2;
+            }
+            a->opt.shard_index = (int)si;
+            a->opt.shard_count = (int)sn;
+            i++;
+        } else if (!strcmp(arg, "--max-tasks") && val) {
+            if (parse_long(val, 1, &v)) {
+                snprintf(msg, len, "--max-tasks '%s': expected a positive "
+                         "integer", val);
+                return 2;
+            }
+            a->opt.max_tasks = v;
+            i++;
+        } else if (arg[0] == '-' && arg[1]) {
+            int needs_value = !strcmp(arg, "--db") ||
+                              !strcmp(arg, "--shard") ||
+                              !strcmp(arg, "--max-tasks") ||
+                              !strcmp(arg, "--progress") ||
+                              !strcmp(arg, "--commit-every");
+            snprintf(msg, len, needs_value ? "option %s needs a value (try "
+                     "--help)" : "unknown option '%s' (try --help)", arg);
+            return 2;
+        } else if (!a->job_path) {
+            a->job_path = arg;
+        } else {
+            snprintf(msg, len, "unexpected argument '%s' (one job file; try "
+                     "--help)", arg);
+            return 2;
+        }
+    }
+    if (!a->job_path) {
+        snprintf(msg, len, "needs a job file (try --help)");
+        return 2;
+    }
+    if (!a->opt.db_path) {
+        snprintf(msg, len, "needs --db FILE (try --help)");
+        return 2;
+    }
+    return 0;
+}
+
+/* Read the whole file at path into a malloc'ed NUL-terminated *text.
+ * 0, or 2 with msg. */
+static int read_file(const char *path, char **text, long *len, char *msg,
+                     size_t msglen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n = 0, cap = 0;
+    int rc = 2;
+    *text = NULL;
+    if (!f) {
+        snprintf(msg, msglen, "%s: cannot open job file: %s", path,
+                 strerror(errno));
+        goto cleanup;
+    }
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 4096;
+            if (cap > MAX_JOB_BYTES + 1) {
+                snprintf(msg, msglen, "%s: job file larger than %ld bytes",
+                         path, MAX_JOB_BYTES);
+                goto cleanup;
+            }
+            char *b = realloc(buf, (size_t)cap + 1);
+            if (!b) {
+                snprintf(msg, msglen, "out of memory reading %s", path);
+                rc = 1;
+                goto cleanup;
+            }
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, (size_t)(cap - n), f);
+        n += (long)got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(msg, msglen, "%s: cannot read job file: %s", path,
+                 strerror(errno));
+        goto cleanup;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    buf = NULL;
+    rc = 0;
+cleanup:
+    if (f)
+        fclose(f);
+    free(buf);
+    return rc;
+}
+
+/* Rank 0 reads the job file, every rank gets its text and parses it.
+ * Collective; returns the same code on every rank (0, 1 or 2), rank 0
+ * printing the one-line error. */
+static int load_job(MPI_Comm comm, int rank, const char *path,
+                    dln_jobspec **job)
+{
+    char msg[1024] = "", *text = NULL;
+    long len = -1;
+    int rc = 0, worst = 0;
+    *job = NULL;
+    if (rank == 0 && (rc = read_file(path, &text, &len, msg, sizeof msg)))
+        len = -(long)rc;
+    MPI_Bcast(&len, 1, MPI_LONG, 0, comm);
+    if (len < 0) {
+        rc = (int)-len;
+        goto cleanup;
+    }
+    if (rank != 0 && !(text = malloc((size_t)len + 1)))
+        rc = 1;
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, comm);
+    if ((rc = worst))
+        goto cleanup;
+    MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm);
+    text[len] = '\0';
+    rc = dln_jobspec_parse(path, text, (size_t)len, job, msg, sizeof msg);
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, comm);
+    rc = worst;
+cleanup:
+    if (rc) {
+        if (rank == 0)
+            fprintf(stderr, "dlnsweep run: %s\n",
+                    msg[0] ? msg : "cannot load the job file");
+        dln_jobspec_destroy(job);
+    }
+    free(text);
+    return rc;
+}
 
 int dln_cli_run(MPI_Comm comm, int argc, char **argv)
 {
-    fputs("dlnsweep run: not implemented yet\n", stderr);
-    return 2;
+    run_args a;
+    dln_jobspec *job = NULL;
+    dln_sweep *sweep = NULL;
+    char msg[512] = "";
+    int rank = 0, rc;
+    MPI_Comm_rank(comm, &rank);
+    if ((rc = parse_args(argc, argv, &a, msg, sizeof msg))) {
+        if (rank == 0)
+            fprintf(stderr, "dlnsweep run: %s\n", msg);
+        goto cleanup;
+    }
+    if (a.help) {
+        if (rank == 0)
+            fputs(run_usage, stdout);
+        goto cleanup;
+    }
+    if ((rc = load_job(comm, rank, a.job_path, &job)))
+        goto cleanup;
+    if ((rc = dln_sweep_create(comm, job, &a.opt, &sweep)))
+        goto cleanup;
+    rc = dln_sweep_execute(sweep);
+cleanup:
+    dln_sweep_destroy(&sweep);
+    dln_jobspec_destroy(&job);
+    return rc;
 }

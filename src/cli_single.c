@@ -55,6 +55,8 @@ static void usage(FILE *out)
         "  --period-tol T       relative tolerance of the period test (default %g)\n"
         "  --tail T             late-orbit points kept (default %d)\n"
         "  --lyapunov-steps N   tangent-map steps for the Lyapunov exponent (default %d)\n"
+        "  --transient-window N steps of the slow-transient fit near period\n"
+        "                       doublings (-1 auto = min(steps/4, 4096), 0 off)\n"
         "  --diverge-bound B    loss above B is divergence (default %g)\n"
         "  --full-spectrum      dense Hessian spectrum at the end (<= %d parameters)\n"
         "output:\n"
@@ -223,7 +225,7 @@ enum {
     OPT_ETA = 1000, OPT_DEPTH, OPT_WIDTH, OPT_DIN, OPT_DOUT, OPT_SPECTRUM,
     OPT_ROTATE, OPT_INIT, OPT_ALPHA, OPT_STEPS, OPT_SEED, OPT_RECORD,
     OPT_SHARP, OPT_LANCZOS, OPT_TOPK, OPT_MAXP, OPT_PTOL, OPT_TAIL, OPT_LYAP,
-    OPT_DIVB, OPT_FULL, OPT_DB, OPT_JSON, OPT_HELP
+    OPT_TWIN, OPT_DIVB, OPT_FULL, OPT_DB, OPT_JSON, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -246,6 +248,7 @@ static const struct option long_opts[] = {
     {"period-tol", required_argument, NULL, OPT_PTOL},
     {"tail", required_argument, NULL, OPT_TAIL},
     {"lyapunov-steps", required_argument, NULL, OPT_LYAP},
+    {"transient-window", required_argument, NULL, OPT_TWIN},
     {"diverge-bound", required_argument, NULL, OPT_DIVB},
     {"full-spectrum", no_argument, NULL, OPT_FULL},
     {"db", required_argument, NULL, OPT_DB},
@@ -304,6 +307,9 @@ static int parse_args(int argc, char **argv, dln_params *p, uint64_t *gseed,
         case OPT_PTOL: rc = parse_double(opt, optarg, &p->period_tol); break;
         case OPT_TAIL: rc = parse_int(opt, optarg, &p->tail); break;
         case OPT_LYAP: rc = parse_int(opt, optarg, &p->lyapunov_steps); break;
+        case OPT_TWIN:
+            rc = parse_long(opt, optarg, -1, LONG_MAX, &p->transient_window);
+            break;
         case OPT_DIVB: rc = parse_double(opt, optarg, &p->diverge_bound); break;
         case OPT_FULL: p->full_spectrum = 1; break;
         case OPT_DB: *db = optarg; break;

@@ -3,6 +3,7 @@
  * canonical text whose hash identifies the task set.  The YAML itself is
  * read by jobspec_yaml.c. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -438,6 +439,11 @@ static int build_canonical(dln_jobspec *j)
              p->max_period, p->tail, x, y, p->lyapunov_steps,
              p->full_spectrum);
     sb_add(&b, line);
+    if (p->transient_window != -1) {   /* absent when auto: old hashes hold */
+        snprintf(line, sizeof line, "transient_window=%ld\n",
+                 p->transient_window);
+        sb_add(&b, line);
+    }
     if (j->has_refine) {
         js_format_double(j->refine_tol, x, sizeof x);
         snprintf(line, sizeof line, "refine=%s,%s,%d\n",
@@ -696,9 +702,67 @@ int dln_jobspec_cell(const dln_jobspec *j, long c, dln_params *out)
     return 0;
 }
 
+/* Decode a refined-task code into out (see dln_jobspec_refine_code). */
+static int refine_task(const dln_jobspec *j, long code, dln_task *out)
+{
+    long n = dln_jobspec_refine_lattice(j);
+    if (n <= 0 || code >= 0)
+        return 2;
+    long v = -(code + 1), first = v / (n + 1), i = v % (n + 1);
+    double lo = 0.0, hi = 0.0, x;
+    long g;
+    if (dln_jobspec_task(j, first, out) ||
+        dln_jobspec_refine_grid(j, &lo, &hi, &g))
+        return 2;
+    x = dln_refine_coord(lo, hi, n, i);
+    if (j->refine_axis == JS_AX_ALPHA)
+        out->params.alpha = x;
+    else
+        out->params.eta = x;
+    dln_params_cell_hash(&out->params, out->cell_hash);
+    out->params.seed = dln_params_derive_seed(out->cell_hash, out->seed_index,
+                                              j->seed);
+    out->index = code;
+    out->cost = dln_params_cost(&out->params);
+    return 0;
+}
+
+long dln_jobspec_refine_lattice(const dln_jobspec *j)
+{
+    double lo, hi;
+    long g;
+    if (dln_jobspec_refine_grid(j, &lo, &hi, &g))
+        return 0;
+    return dln_refine_lattice(lo, hi, (int)g, j->refine_tol);
+}
+
+int dln_jobspec_refine_line(const dln_jobspec *j, long t, long *first,
+                            long *k)
+{
+    if (!j->has_refine || t < 0 || t >= j->ntasks)
+        return 2;
+    long stride = 1, c = t / j->seeds;
+    for (int ax = j->refine_axis + 1; ax < JS_AX_COUNT; ax++)
+        stride *= j->ax[ax].n;
+    *k = (c / stride) % j->ax[j->refine_axis].n;
+    *first = (c - *k * stride) * j->seeds + t % j->seeds;
+    return 0;
+}
+
+long dln_jobspec_refine_code(const dln_jobspec *j, long first, long i)
+{
+    long n = dln_jobspec_refine_lattice(j);
+    if (n <= 0 || first < 0 || first >= j->ntasks || i < 0 || i > n ||
+        first > (LONG_MAX - 1 - i) / (n + 1))
+        return 0;
+    return -1 - (first * (n + 1) + i);
+}
+
 int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out)
 {
-    if (i < 0 || i >= j->ntasks)
+    if (i < 0)
+        return refine_task(j, i, out);
+    if (i >= j->ntasks)
         return 2;
     memset(out, 0, sizeof *out);
     fill_cell(j, i / j->seeds, &out->params);

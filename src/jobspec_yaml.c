@@ -35,7 +35,8 @@ static const char *const grid_keys[JS_AX_COUNT] = {
     "steps", "eta"};
 static const char *const diag_keys[JS_DG_COUNT] = {
     "record_every", "sharpness_every", "lanczos_iters", "top_k", "max_period",
-    "tail", "period_tol", "diverge_bound", "lyapunov_steps", "full_spectrum"};
+    "tail", "period_tol", "diverge_bound", "lyapunov_steps", "full_spectrum",
+    "transient_window"};
 static const char *const parallel_keys[] = {"wide_width", "group_size"};
 static const char *const refine_keys[] = {"axis", "tol", "max_points"};
 
@@ -833,6 +834,11 @@ static int diag_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
         return get_int32(r, v, key, 0, 1000000000, &p->lyapunov_steps);
     case JS_DG_FULL_SPECTRUM:
         return get_bool(r, v, key, &p->full_spectrum);
+    case JS_DG_TRANSIENT_WINDOW: {
+        int tw = 0, rc = get_int32(r, v, key, -1, 1000000000, &tw);
+        p->transient_window = tw;
+        return rc;
+    }
     case JS_DG_PERIOD_TOL: {
         int rc = get_real(r, v, key, &p->period_tol);
         if (!rc && !(p->period_tol > 0.0 && p->period_tol < 1.0))

@@ -29,6 +29,7 @@ void dln_params_defaults(dln_params *p)
     p->period_tol = 1e-7;
     p->diverge_bound = 1e12;
     p->lyapunov_steps = 1000;
+    p->transient_window = -1;
 }
 
 int dln_params_d_in(const dln_params *p)
@@ -87,6 +88,9 @@ int dln_params_validate(const dln_params *p, char *err, size_t errlen)
         BAD("period_tol: must be in (0, 1) (got %g)", p->period_tol);
     if (!(p->diverge_bound > 0.0))
         BAD("diverge_bound: must be > 0 (got %g)", p->diverge_bound);
+    if (p->transient_window < -1 || p->transient_window > p->steps)
+        BAD("transient_window: must be -1 (auto), 0 (off) or 1..steps "
+            "(got %ld)", p->transient_window);
     if (p->lyapunov_steps < 0)
         BAD("lyapunov_steps: must be >= 0 (got %d)", p->lyapunov_steps);
     return 0;
@@ -145,6 +149,11 @@ void dln_params_cell_hash(const dln_params *p, char out[DLN_HASH_HEX])
              p->period_tol, p->diverge_bound, p->lyapunov_steps);
     if (p->full_spectrum)   /* appended only when set: older hashes stay valid */
         strncat(text, ";fs=1", sizeof text - strlen(text) - 1);
+    if (p->transient_window != -1) {   /* likewise: only when not auto */
+        char tw[32];
+        snprintf(tw, sizeof tw, ";tw=%ld", p->transient_window);
+        strncat(text, tw, sizeof text - strlen(text) - 1);
+    }
     uint64_t h = mix64(dln_hash_bytes(0, text, strlen(text)));
     snprintf(out, DLN_HASH_HEX, "%016llx", (unsigned long long)h);
 }

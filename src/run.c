@@ -19,6 +19,7 @@
 #include "dlnsweep/orbit.h"
 #include "dlnsweep/rng.h"
 #include "dlnsweep/run.h"
+#include "dlnsweep/stability.h"
 
 #define PROJ_TERMS 32   /* parameters read by one sparse random projection */
 
@@ -27,6 +28,8 @@ typedef struct run_ws {
     dln_model *m;
     dln_diag *diag;
     dln_orbit *orbit;
+    dln_transient *transient; /* slow-transient samples (NULL: off)      */
+    long twin;                /* its window in steps                     */
     size_t n;                 /* parameters                              */
     int rank, d_in, d_out;
     int nsv;                  /* singular values per fingerprint         */
@@ -52,6 +55,7 @@ static double seconds_since(const struct timespec *t0)
 static void ws_free(run_ws *w)
 {
     dln_orbit_destroy(&w->orbit);
+    dln_transient_destroy(&w->transient);
     dln_diag_destroy(&w->diag);
     dln_model_destroy(&w->m);
     free(w->fp);
@@ -98,6 +102,14 @@ static int ws_create(run_ws *w, const dln_params *p)
     w->nsv = p->rank < DLN_MAX_SV ? p->rank : DLN_MAX_SV;
     w->dim = 1 + w->nsv + w->rank + DLN_RUN_NPROJ;
     if (dln_orbit_create(w->dim, p->max_period, &w->orbit))
+        return 1;
+    w->twin = p->transient_window;
+    if (w->twin < 0)
+        w->twin = p->steps / 4 < 4096 ? p->steps / 4 : 4096;
+    if (w->twin > p->steps - 2L * p->max_period)   /* ring must be full */
+        w->twin = 0;
+    if (w->twin > 0 &&
+        dln_transient_create(p->max_period, w->twin, &w->transient))
         return 1;
     w->fp = malloc(sizeof(double) * (size_t)w->dim);
     w->pv = malloc(sizeof(double) * (size_t)w->d_out * w->rank);
@@ -238,6 +250,10 @@ static void classify(const run_ws *w, dln_result *r)
     for (int lag = 0; (f = dln_orbit_get(w->orbit, lag)) != NULL; lag++)
         sv_max = fmax(sv_max, f[1]);
     int period = dln_orbit_period(w->orbit, p->period_tol);
+    if (w->transient)   /* settle slow transients near period doublings */
+        period = dln_transient_period(w->transient, period,
+                                      !(r->lyapunov > DLN_RUN_CHAOS_LYAPUNOV),
+                                      DLN_RUN_TRANSIENT_FLOOR);
     r->period = 0;
     if (p->spectrum[0] > 0.0 && dln_orbit_count(w->orbit) > 0 &&
         sv_max <= DLN_RUN_COLLAPSE_TOL * p->spectrum[0] &&
@@ -246,6 +262,7 @@ static void classify(const run_ws *w, dln_result *r)
     else if (period == 1) {
         r->regime = DLN_REGIME_CONVERGED;
         r->period = 1;
+        r->n_oscillating = 0;   /* what still swings is dying out */
     } else if (period > 1) {
         r->regime = DLN_REGIME_PERIODIC;
         r->period = period;
@@ -298,6 +315,9 @@ static int train(run_ws *w, dln_result *r)
     long fwin = 2L * p->max_period + 1 > p->tail ? 2L * p->max_period + 1
                                                  : p->tail;
     long fp_from = steps - fwin + 1, tail_from = steps - p->tail + 1;
+    long tr_from = steps - w->twin + 1;   /* first step of the fit window */
+    if (w->transient && tr_from - 2L * p->max_period < fp_from)
+        fp_from = tr_from - 2L * p->max_period;
     long lyap_from = steps - p->lyapunov_steps;
     double lyap_sum = 0.0;
     long lyap_n = 0;
@@ -358,6 +378,8 @@ static int train(run_ws *w, dln_result *r)
         if (t >= fp_from) {
             fingerprint(w, loss, w->fp);
             dln_orbit_push(w->orbit, w->fp);
+            if (w->transient && t >= tr_from)
+                dln_transient_push(w->transient, w->orbit, t - tr_from);
             if (t >= tail_from) {
                 r->orbit_sv1[r->n_orbit] = w->fp[1];
                 r->orbit_loss[r->n_orbit] = loss;

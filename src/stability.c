@@ -1,10 +1,12 @@
-/* stability.c — amplitude-equation fit of a slow orbit transient. */
+/* stability.c — amplitude-equation fit of a slow orbit transient, and the
+ * sampler that feeds it from the run's fingerprint ring. */
 #include <math.h>
 #include <stdlib.h>
 #include <lapacke.h>
 #include "dlnsweep/stability.h"
 
-int dln_stability_growth_rate(const double *a, int n, double *mu, double *c)
+int dln_stability_growth_rate(const double *a, int n, double floor,
+                              double *mu, double *c)
 {
     int rc = 2, m = 0;
     double *design = NULL, *rhs = NULL;
@@ -18,7 +20,7 @@ int dln_stability_growth_rate(const double *a, int n, double *mu, double *c)
     rc = 2;
     double lo = INFINITY, hi = 0.0;
     for (int k = 0; k + 1 < n; k++) {
-        if (!(a[k] > 0.0) || !(a[k + 1] > 0.0) || !isfinite(a[k]) ||
+        if (!(a[k] > floor) || !(a[k + 1] > floor) || !isfinite(a[k]) ||
             !isfinite(a[k + 1]))
             continue;
         rhs[m] = log(a[k + 1] / a[k]);
@@ -44,4 +46,88 @@ cleanup:
     free(design);
     free(rhs);
     return rc;
+}
+
+struct dln_transient {
+    int max_period;
+    long window;
+    double **amp;     /* amp[q] holds a_q samples, q = 1..max_period */
+    int *count;       /* samples taken per q                          */
+};
+
+int dln_transient_create(int max_period, long window, dln_transient **out)
+{
+    int rc = 2;
+    dln_transient *t = NULL;
+    *out = NULL;
+    if (max_period < 1 || window < 1)
+        goto cleanup;
+    rc = 1;
+    t = calloc(1, sizeof *t);
+    if (!t)
+        goto cleanup;
+    t->max_period = max_period;
+    t->window = window;
+    t->amp = calloc((size_t)max_period + 1, sizeof *t->amp);
+    t->count = calloc((size_t)max_period + 1, sizeof *t->count);
+    if (!t->amp || !t->count)
+        goto cleanup;
+    for (int q = 1; q <= max_period; q++)
+        if (!(t->amp[q] = malloc(sizeof(double) * (size_t)(window / (2 * q) + 1))))
+            goto cleanup;
+    *out = t;
+    t = NULL;
+    rc = 0;
+cleanup:
+    dln_transient_destroy(&t);
+    return rc;
+}
+
+void dln_transient_destroy(dln_transient **pt)
+{
+    if (!pt || !*pt)
+        return;
+    dln_transient *t = *pt;
+    if (t->amp)
+        for (int q = 1; q <= t->max_period; q++)
+            free(t->amp[q]);
+    free(t->amp);
+    free(t->count);
+    free(t);
+    *pt = NULL;
+}
+
+void dln_transient_push(dln_transient *t, const dln_orbit *o, long k)
+{
+    for (int q = 1; q <= t->max_period; q++) {
+        if (k % (2L * q) != 0 || t->count[q] > t->window / (2 * q))
+            continue;
+        double d = dln_orbit_defect(o, q);
+        if (!isnan(d))
+            t->amp[q][t->count[q]++] = d;
+    }
+}
+
+/* 1 if the deviation from q-periodicity is dying out. */
+static int dying(const dln_transient *t, int q, double floor)
+{
+    double mu;
+    if (q < 1 || q > t->max_period)
+        return 0;
+    return dln_stability_growth_rate(t->amp[q], t->count[q], floor, &mu,
+                                     NULL) == 0 && mu < 0.0;
+}
+
+int dln_transient_period(const dln_transient *t, int p0, int search,
+                         double floor)
+{
+    if (p0 >= 1) {
+        while (p0 % 2 == 0 && dying(t, p0 / 2, floor))
+            p0 /= 2;
+        return p0;
+    }
+    for (int q = 1; search && q <= t->max_period; q++)
+        if (dying(t, q, floor))
+            return q;
+    return 0;
 }

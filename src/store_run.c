@@ -115,6 +115,33 @@ int dln_store_is_done(dln_store *s, const char *cell_hash, int seed_index)
     return -1;
 }
 
+int dln_store_label(dln_store *s, const char *cell_hash, int seed_index,
+                    dln_regime *regime, int *period)
+{
+    sqlite3_stmt *st = dln_store_stmt(s, DLN_ST_LABEL,
+                                      "SELECT regime, period FROM runs WHERE "
+                                      "cell_hash = ?1 AND seed_index = ?2");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, cell_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, seed_index);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        *regime = DLN_REGIME_ERROR;
+        for (int g = DLN_REGIME_CONVERGED; name && g <= DLN_REGIME_ERROR; g++)
+            if (!strcmp(name, dln_regime_name((dln_regime)g)))
+                *regime = (dln_regime)g;
+        *period = sqlite3_column_int(st, 1);
+        found = 1;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return found;
+    dln_store_fail(s, "label");
+    return -1;
+}
+
 /* ---- JSON arrays ------------------------------------------------------ */
 
 typedef struct sbuf {

@@ -46,7 +46,9 @@ uint64_t dln_jobspec_hash(const dln_jobspec *j);
 /* Number of tasks (cells x seeds). */
 long dln_jobspec_ntasks(const dln_jobspec *j);
 
-/* Task i (0 <= i < ntasks) with derived seed, cell hash and cost. 0 or 2. */
+/* Task i (0 <= i < ntasks) with derived seed, cell hash and cost; or, for
+ * i < 0, the refined task whose code dln_jobspec_refine_code returned.
+ * out->index = i. 0 or 2. */
 int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out);
 
 /* Number of cells (product of the axis lengths) and seeds per cell. */
@@ -92,5 +94,18 @@ int dln_jobspec_refine_max_points(const dln_jobspec *j);
  * initial points lie on the refine lattice).  0, or 2 without refine:. */
 int dln_jobspec_refine_grid(const dln_jobspec *j, double *lo, double *hi,
                             long *n);
+
+/* Size n of the refine lattice (refine.h): the grid refined down to a
+ * spacing <= tol; 0 without refine:. Pure. */
+long dln_jobspec_refine_lattice(const dln_jobspec *j);
+/* Line of grid task t: the grid task of the same line and seed at the
+ * axis's first value (*first) and t's position on the axis (*k, so its
+ * lattice index is k * lattice / (n - 1)). 0, or 2 without refine:. */
+int dln_jobspec_refine_line(const dln_jobspec *j, long t, long *first,
+                            long *k);
+/* Code (< 0) of the task equal to grid task `first` but with the refine
+ * axis at lattice index i; -1 - ... so that dln_jobspec_task decodes it.
+ * 0 (not a code) if first/i are out of range or the code would overflow. */
+long dln_jobspec_refine_code(const dln_jobspec *j, long first, long i);
 
 #endif

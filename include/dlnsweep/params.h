@@ -45,6 +45,8 @@ typedef struct dln_params {
     double diverge_bound;    /* loss above this (or non-finite) = divergent */
     int lyapunov_steps;      /* tangent-map steps for the Lyapunov exponent */
     int full_spectrum;       /* 1: full Hessian spectrum at the end (dense) */
+    long transient_window;   /* steps of the slow-transient fit (stability.h);
+                                -1 auto = min(steps/4, 4096), 0 off       */
 } dln_params;
 
 /* One unit of sweep work: a cell's parameters with one seed index. */

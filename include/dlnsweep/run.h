@@ -22,6 +22,13 @@
  * - Oscillating mode i: its diagonal entry (U^T W_{L:1} V)_ii spans more
  *   than DLN_RUN_OSC_TOL * max(s_1, max |entry|) over the ring's states.
  *   A trajectory point's n_oscillating compares states t-1 and t instead.
+ * - Slow transients (stability.h): over the last transient_window steps
+ *   the deviation from q-periodicity is sampled for every q <= max_period;
+ *   a detected period p is halved while the deviation from p/2-periodicity
+ *   is still dying out (amplitude-equation fit, mu < 0), and a run with no
+ *   period yet (and no chaos) gets the smallest q whose deviation dies out.
+ *   This decides runs a distance ~1e-6 from a flip bifurcation in ~1e5
+ *   steps, where the plain test needs ~1e7.
  * - Order of classification: collapsed (largest singular value of W_{L:1}
  *   over the ring <= DLN_RUN_COLLAPSE_TOL * s_1 and final loss within that
  *   relative tolerance of 1/2 sum s_i^2, s_1 > 0), then period 1 converged,
@@ -38,6 +45,7 @@
 #define DLN_RUN_COLLAPSE_TOL 1e-3     /* |W_{L:1}| / s_1 at the zero saddle   */
 #define DLN_RUN_FULL_SPECTRUM_MAX 3000 /* most parameters for a dense Hessian */
 #define DLN_RUN_NPROJ 3               /* random projections per fingerprint   */
+#define DLN_RUN_TRANSIENT_FLOOR 1e-12 /* relative deviation = rounding noise  */
 
 /* Train and diagnose p into the inited result r (caller clears it).
  * Returns 0 when a result (divergent included) was produced; 2 for invalid

@@ -95,6 +95,11 @@ int dln_store_register_sweep(dln_store *s, const char *name,
 /* 1 if (cell_hash, seed_index) has a row in runs, 0 if not, <0 on error. */
 int dln_store_is_done(dln_store *s, const char *cell_hash, int seed_index);
 
+/* Label of the run (cell_hash, seed_index): its regime and period (0 when
+ * NULL). 1 found, 0 not found, <0 on error. Not collective. */
+int dln_store_label(dln_store *s, const char *cell_hash, int seed_index,
+                    dln_regime *regime, int *period);
+
 /* Insert one run with its trajectory, orbit and Hessian spectrum (inside the
  * current batch if one is open, else in its own transaction; all or
  * nothing). replace != 0 overwrites an existing row (used by `single`);
@@ -103,6 +108,13 @@ int dln_store_is_done(dln_store *s, const char *cell_hash, int seed_index);
  * Returns 0 or 1. */
 int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
                       const dln_provenance *prov, int replace);
+
+/* Count one more start of task (cell_hash, seed_index) and return its
+ * number in *attempt: 1 for the first start (table attempts, written by
+ * the sweep coordinator when it hands a task out; inside the current batch
+ * if one is open, else in its own transaction). Returns 0 or 1. */
+int dln_store_attempt_start(dln_store *s, const char *cell_hash,
+                            int seed_index, int *attempt);
 
 /* Fill counts for sweep_id (0 = all rows, -1 = rows of no sweep, i.e.
  * `single`). The rate window is the last 200 rows. Returns 0 or 1. */

@@ -1,6 +1,14 @@
 /* sweep.h — the distributed sweep: rank 0 of comm is the coordinator (the
  * only database writer), the other ranks are workers; wide cells go to a
- * group of ranks running the ScaLAPACK engine. */
+ * group of ranks running the ScaLAPACK engine.
+ *
+ * Scheduling: pending tasks (not yet in the DB) are handed out longest
+ * predicted first, in batches sized from measured wall times so that
+ * millisecond cells cost the coordinator well under 1%.  Workers compute a
+ * task from its index with their own copy of the job spec, so results do
+ * not depend on the number of ranks.  With one rank the coordinator runs
+ * the tasks itself.  The MPI message protocol is described in
+ * src/sweep_internal.h. */
 #ifndef DLNSWEEP_SWEEP_H
 #define DLNSWEEP_SWEEP_H
 
@@ -14,19 +22,42 @@ typedef struct dln_sweep_options {
     double progress_every_s; /* progress line cadence on stderr             */
     int batch_rows;          /* rows per write transaction                  */
     double batch_seconds;    /* or commit at least this often               */
+    int shard_index;         /* --shard I/N: only tasks with index % N == I */
+    int shard_count;         /* 0 or 1: no sharding                         */
+    long max_tasks;          /* --max-tasks K: hand out at most K; 0 = all  */
+    double lease_stale_s;    /* a writer silent this long is taken over     */
 } dln_sweep_options;
 
 typedef struct dln_sweep dln_sweep;
 
-/* Duplicate comm and prepare a sweep of job j (borrowed). Collective. */
+/* Fill opt with the defaults (progress every 3 s, commit every 256 rows or
+ * 2 s, no shard, no task limit, lease stale after 600 s). Pure. */
+void dln_sweep_options_defaults(dln_sweep_options *opt);
+
+/* Duplicate comm and prepare a sweep of job j (borrowed; must outlive s),
+ * splitting off the wide-cell group (ranks 1..group_size) when the job's
+ * parallel: section asks for one and comm has enough ranks. Collective.
+ * Returns 0, 2 for invalid options (message on rank 0's stderr), 1. */
 int dln_sweep_create(MPI_Comm comm, const dln_jobspec *j,
                      const dln_sweep_options *opt, dln_sweep **out);
-/* Free s and its communicator; accepts NULL. Not collective. */
+/* Free s and its communicators; accepts NULL. Not collective. */
 void dln_sweep_destroy(dln_sweep **s);
 
 /* Run the sweep to completion or until a stop signal (SIGTERM, SIGINT,
  * SIGUSR1) drains it. Collective. Returns 0 (done or drained), 2 on a user
- * error (bad DB, changed job file) with a message on stderr from rank 0. */
+ * error (bad DB, changed job file, DB in use) with one line on stderr from
+ * rank 0, before any work and leaving an existing DB byte-identical; 1 on
+ * an internal failure (rank 0's DB writes failing, malformed messages). */
 int dln_sweep_execute(dln_sweep *s);
+
+/* Outcome of the last dln_sweep_execute (valid on rank 0 only). */
+typedef struct dln_sweep_summary {
+    long total;              /* tasks in this shard of the job              */
+    long done_before;        /* already in the DB when it started           */
+    long done_now;           /* finished in this execution                  */
+    long errors_now;         /* of which regime 'error'                     */
+    int drained_by;          /* signal number that drained it, 0 if none   */
+} dln_sweep_summary;
+void dln_sweep_summary_get(const dln_sweep *s, dln_sweep_summary *out);
 
 #endif

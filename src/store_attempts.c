@@ -1,0 +1,29 @@
+/* store_attempts.c — how many times each task was started (the attempt
+ * number recorded with its row). */
+#include "store_internal.h"
+
+int dln_store_attempt_start(dln_store *s, const char *cell_hash,
+                            int seed_index, int *attempt)
+{
+    int own, ok = 0;
+    *attempt = 1;
+    if (dln_store_txn_begin(s, &own))
+        return 1;
+    sqlite3_stmt *st = dln_store_stmt(s, DLN_ST_ATTEMPT,
+                                      "INSERT INTO attempts(cell_hash,"
+                                      " seed_index, n) VALUES (?1, ?2, 1) "
+                                      "ON CONFLICT(cell_hash, seed_index) "
+                                      "DO UPDATE SET n = n + 1 RETURNING n");
+    if (st) {
+        sqlite3_bind_text(st, 1, cell_hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 2, seed_index);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *attempt = sqlite3_column_int(st, 0);
+            ok = sqlite3_step(st) == SQLITE_DONE;
+        }
+        if (!ok)
+            dln_store_fail(s, "count attempt");
+        sqlite3_reset(st);
+    }
+    return dln_store_txn_end(s, own, ok);
+}

@@ -1,0 +1,100 @@
+/* sweep_progress.c — the sweep's refined cost model (measured wall time
+ * against predicted cost and step count) and its progress line. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "sweep_internal.h"
+
+/* Feature scales keep the 2x2 normal equations well conditioned. */
+#define COST_UNIT 1e6
+#define STEP_UNIT 1e3
+
+double dln_sweep_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double dln_task_steps(const dln_params *p)
+{
+    return (double)p->steps + (double)p->lyapunov_steps + 1.0;
+}
+
+/* Least squares wall = a*x1 + b*x2 without intercept, a, b >= 0: the full
+ * fit when it is non-negative and well posed, else the better one-feature
+ * fit. */
+static void refit(dln_costfit *f)
+{
+    double det = f->s11 * f->s22 - f->s12 * f->s12;
+    double a = 0, b = 0;
+    if (det > 1e-9 * f->s11 * f->s22) {
+        a = (f->s1y * f->s22 - f->s2y * f->s12) / det;
+        b = (f->s2y * f->s11 - f->s1y * f->s12) / det;
+    }
+    if (!(a >= 0 && b >= 0 && (a > 0 || b > 0))) {
+        /* residual sum of squares of each one-feature fit */
+        double a1 = f->s11 > 0 ? f->s1y / f->s11 : 0;
+        double b1 = f->s22 > 0 ? f->s2y / f->s22 : 0;
+        double r1 = f->sy - a1 * f->s1y, r2 = f->sy - b1 * f->s2y;
+        if (f->s11 > 0 && (r1 <= r2 || f->s22 <= 0))
+            a = a1, b = 0;
+        else
+            a = 0, b = b1;
+    }
+    f->a = a;
+    f->b = b;
+}
+
+void dln_costfit_add(dln_costfit *f, double cost, double steps, double wall)
+{
+    double x1 = cost / COST_UNIT, x2 = steps / STEP_UNIT;
+    if (!isfinite(x1) || !isfinite(x2) || !isfinite(wall) || wall < 0)
+        return;
+    f->n += 1;
+    f->s11 += x1 * x1;
+    f->s12 += x1 * x2;
+    f->s22 += x2 * x2;
+    f->s1y += x1 * wall;
+    f->s2y += x2 * wall;
+    f->sy += wall * wall;
+    refit(f);
+}
+
+double dln_costfit_predict(const dln_costfit *f, double cost, double steps)
+{
+    return f->a * (cost / COST_UNIT) + f->b * (steps / STEP_UNIT);
+}
+
+static void format_duration(char *buf, size_t len, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, len, "?");
+    else if (s < 120)
+        snprintf(buf, len, "%.0fs", s);
+    else if (s < 7200)
+        snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, len, "%ldh%02dm", (long)(s / 3600),
+                 (int)fmod(s / 60, 60));
+}
+
+void dln_progress_format(char *buf, size_t len, const char *name, long done,
+                         long total, double rate, double eta_s,
+                         const long per_regime[DLN_REGIME_ERROR + 1])
+{
+    char eta[32];
+    size_t n;
+    int pct = total > 0 ? (int)(100.0 * (double)done / (double)total) : 100;
+    format_duration(eta, sizeof eta, done >= total ? 0.0 : eta_s);
+    n = (size_t)snprintf(buf, len, "[sweep %s] %ld/%ld (%d%%) %.*f tasks/s "
+                         "ETA %s |", name, done, total, pct,
+                         rate < 10 ? 1 : 0, rate, eta);
+    for (int g = DLN_REGIME_CONVERGED; g <= DLN_REGIME_ERROR && n < len; g++)
+        if (per_regime[g] > 0)
+            n += (size_t)snprintf(buf + n, len - n, " %s %ld",
+                                  dln_regime_name((dln_regime)g),
+                                  per_regime[g]);
+}

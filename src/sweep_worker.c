@@ -1,0 +1,190 @@
+/* sweep_worker.c — running one task, and the worker ranks' side of the
+ * sweep protocol (see sweep_internal.h): ask for work, run it, send each
+ * result back; the wide group's leader relays wide tasks to its group. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dlnsweep/jobspec.h"
+#include "dlnsweep/pmodel.h"
+#include "dlnsweep/run.h"
+#include "sweep_internal.h"
+
+static void host_name(char *buf, size_t len)
+{
+    if (gethostname(buf, len) != 0)
+        snprintf(buf, len, "unknown");
+    buf[len - 1] = '\0';
+}
+
+void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
+                        dln_wire_header *hdr)
+{
+    dln_task t;
+    int rc = dln_jobspec_task(s->job, index, &t);
+    double t0 = dln_sweep_now();
+    dln_result_init(r);
+    if (rc == 0)
+        rc = wide ? dln_prun(&t.params, s->group, r) : dln_run(&t.params, r);
+    else
+        snprintf(r->error, sizeof r->error, "task %ld: cannot expand the job "
+                 "file", index);
+    double wall = dln_sweep_now() - t0;
+    if (rc != 0) {
+        r->regime = DLN_REGIME_ERROR;
+        if (!r->error[0])
+            snprintf(r->error, sizeof r->error, "%s failed with code %d",
+                     wide ? "dln_prun" : "dln_run", rc);
+    }
+    if (!(r->wall_s > 0))
+        r->wall_s = wall;
+    memset(hdr, 0, sizeof *hdr);
+    hdr->index = index;
+    hdr->rank = s->rank;
+    hdr->status = rc;
+    hdr->wall_s = r->wall_s;
+    host_name(hdr->host, sizeof hdr->host);
+}
+
+/* Pack hdr + r and send it to the coordinator. 0 or 1. */
+static int send_result(dln_sweep *s, const dln_wire_header *hdr,
+                       const dln_result *r)
+{
+    void *packed = NULL;
+    size_t len = 0;
+    char *msg = NULL;
+    int rc = 1;
+    if (dln_result_pack(r, &packed, &len))
+        goto cleanup;
+    if (len > (size_t)INT32_MAX - sizeof *hdr)
+        goto cleanup;
+    if (!(msg = malloc(sizeof *hdr + len)))
+        goto cleanup;
+    memcpy(msg, hdr, sizeof *hdr);
+    memcpy(msg + sizeof *hdr, packed, len);
+    if (MPI_Send(msg, (int)(sizeof *hdr + len), MPI_BYTE, 0, TAG_RESULT,
+                 s->comm) != MPI_SUCCESS)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    free(packed);
+    free(msg);
+    return rc;
+}
+
+static int send_ready(dln_sweep *s, int kind)
+{
+    int32_t msg[2] = {kind, dln_stop_signal()};
+    return MPI_Send(msg, 2, MPI_INT32_T, 0, TAG_READY, s->comm) != MPI_SUCCESS;
+}
+
+/* Run the tasks of one WORK message alone, sending each result; wait_s:
+ * how long the worker waited for the message. 0 or 1. */
+static int run_batch(dln_sweep *s, const int64_t *idx, long n, double wait_s)
+{
+    for (long k = 0; k < n; k++) {
+        dln_result r;
+        dln_wire_header hdr;
+        dln_sweep_run_task(s, (long)idx[k], 0, &r, &hdr);
+        hdr.batch_done = k == n - 1;
+        hdr.signo = dln_stop_signal();
+        hdr.wait_s = k == 0 ? wait_s : 0.0;
+        int rc = send_result(s, &hdr, &r);
+        dln_result_clear(&r);
+        if (rc)
+            return 1;
+    }
+    return 0;
+}
+
+/* The wide group's loop until the coordinator says there is no wide task
+ * left (*stop = 0: go on as small workers) or stop (*stop = 1). */
+static int work_wide(dln_sweep *s, int *stop)
+{
+    int grank;
+    MPI_Comm_rank(s->group, &grank);
+    for (int first = 1;; first = 0) {
+        int64_t cmd[2] = {MODE_STOP, -1};
+        double wait_s = 0;
+        if (grank == 0) {
+            int64_t work[3];
+            MPI_Status st;
+            int count = 0;
+            double t0 = dln_sweep_now();
+            /* After the first, each result said the leader is idle. */
+            if (first && send_ready(s, READY_WIDE))
+                return 1;
+            if (MPI_Recv(work, 3, MPI_INT64_T, 0, TAG_WORK, s->comm, &st)
+                != MPI_SUCCESS)
+                return 1;
+            MPI_Get_count(&st, MPI_INT64_T, &count);
+            /* Task indices may be negative (refined tasks' codes). */
+            if (work[0] == MODE_WORK && !(count == 3 && work[1] == 1))
+                return 1;             /* malformed: cannot happen */
+            cmd[0] = work[0];
+            cmd[1] = work[0] == MODE_WORK ? work[2] : 0;
+            wait_s = dln_sweep_now() - t0;
+        }
+        if (MPI_Bcast(cmd, 2, MPI_INT64_T, 0, s->group) != MPI_SUCCESS)
+            return 1;
+        if (cmd[0] == MODE_STOP) {
+            *stop = 1;
+            return 0;
+        }
+        if (cmd[0] == MODE_NO_MORE_WIDE) {
+            *stop = 0;
+            return 0;
+        }
+        dln_result r;
+        dln_wire_header hdr;
+        dln_sweep_run_task(s, (long)cmd[1], 1, &r, &hdr);
+        int rc = 0;
+        if (grank == 0) {
+            hdr.batch_done = 1;
+            hdr.signo = dln_stop_signal();
+            hdr.wait_s = wait_s;
+            rc = send_result(s, &hdr, &r);
+        }
+        dln_result_clear(&r);
+        if (rc)
+            return 1;
+    }
+}
+
+int dln_sweep_work(dln_sweep *s)
+{
+    int64_t *work = NULL;
+    int rc = 1;
+    if (s->group != MPI_COMM_NULL) {
+        int stop = 0;
+        if (work_wide(s, &stop))
+            goto cleanup;
+        if (stop) {
+            rc = 0;
+            goto cleanup;
+        }
+    }
+    if (!(work = malloc((2 + DLN_SWEEP_MAX_BATCH) * sizeof *work)))
+        goto cleanup;
+    if (send_ready(s, READY_SMALL))
+        goto cleanup;
+    for (;;) {
+        MPI_Status st;
+        int count = 0;
+        double t0 = dln_sweep_now();
+        if (MPI_Recv(work, 2 + DLN_SWEEP_MAX_BATCH, MPI_INT64_T, 0, TAG_WORK,
+                     s->comm, &st) != MPI_SUCCESS)
+            goto cleanup;
+        MPI_Get_count(&st, MPI_INT64_T, &count);
+        if (count < 2 || work[0] == MODE_STOP)
+            break;
+        if (work[0] != MODE_WORK || work[1] < 1 || work[1] > count - 2)
+            goto cleanup;
+        if (run_batch(s, work + 2, (long)work[1], dln_sweep_now() - t0))
+            goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    free(work);
+    return rc;
+}
