@@ -79,6 +79,19 @@ def case_l3(args, db):
     ok &= check(abs(d[2] - FEIGENBAUM) < abs(d[0] - FEIGENBAUM) and
                 abs(d[2] / FEIGENBAUM - 1) <= 0.01,
                 f"delta_3 = {d[2]:.4f} nearer Feigenbaum's 4.6692")
+    if args.python:   # the README's cascade figure, from this database
+        out = os.path.join(args.work, "figs")
+        proc = subprocess.run([args.python, os.path.join(
+            args.tests, "..", "analysis", "figures.py"), "--db", db, "--out",
+            out, "--only", "cascade"], capture_output=True, text=True,
+            env=dict(os.environ, MPLBACKEND="Agg"))
+        png = os.path.join(out, "cascade.png")
+        ok &= check(proc.returncode == 0 and os.path.exists(png) and
+                    os.path.getsize(png) > 20000,
+                    f"figures.py --only cascade wrote {png} {proc.stderr}")
+        with open(os.path.join(out, "cascade.txt")) as f:
+            ok &= check("FROM boundaries" in f.read(),
+                        "the caption holds the boundaries query")
     return ok
 
 
@@ -89,6 +102,8 @@ def main():
     ap.add_argument("--launcher", required=True)
     ap.add_argument("--tests", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--python", help="python3 with matplotlib: also make "
+                    "the cascade figure")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     db = os.path.join(args.work, f"refine-{args.case}.db")
