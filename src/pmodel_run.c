@@ -157,17 +157,19 @@ static int finish(prun_ws *w, dln_result *r)
     const dln_params *p = w->p;
     double top[DLN_MAX_SV], sv[DLN_MAX_SV];
     double *svl = malloc(sizeof(double) * (size_t)p->depth * DLN_MAX_SV);
-    int bad = svl == NULL;
+    double *gaps = malloc(sizeof(double) * (size_t)p->depth);
+    int bad = svl == NULL || gaps == NULL;
     MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX,
                   dln_pmodel_comm(w->m));
     if (bad) {
         free(svl);
+        free(gaps);
         return 1;
     }
     double loss = dln_pmodel_loss(w->m);
     int nsv = dln_pmodel_product_sv(w->m, sv);
     dln_pmodel_layer_sv(w->m, svl);
-    double gap = dln_pmodel_balance_gap(w->m);
+    double gap = dln_pmodel_balance_gap(w->m, gaps);
     double off = dln_pmodel_offdiag_mass(w->m);
     int ntop = hessian_top(w, p->seed, top);
     if (w->root) {
@@ -178,12 +180,18 @@ static int finish(prun_ws *w, dln_result *r)
         svl = NULL;
         r->n_sv_layers = p->depth;
         r->balance_gap = gap;
+        if (p->depth > 1) {
+            r->balance_gaps = gaps;
+            r->n_balance_gaps = p->depth - 1;
+            gaps = NULL;
+        }
         r->offdiag_mass = off;
         r->n_hessian_top = ntop;
         memcpy(r->hessian_top, top, sizeof(double) * (size_t)ntop);
         r->sharpness = ntop > 0 ? top[0] : NAN;
     }
     free(svl);
+    free(gaps);
     if (full_spectrum(w, r))
         return 1;
     if (w->root)
@@ -200,7 +208,7 @@ static void diag_point(prun_ws *w, double loss, long t, dln_traj_point *pt)
     pt->loss = loss;
     pt->sv1 = cnt > 0 ? sv[0] : 0.0;
     pt->sv2 = cnt > 1 ? sv[1] : 0.0;
-    pt->balance_gap = dln_pmodel_balance_gap(w->m);
+    pt->balance_gap = dln_pmodel_balance_gap(w->m, NULL);
     pt->offdiag_mass = dln_pmodel_offdiag_mass(w->m);
     pt->sharpness = NAN;
     pt->n_oscillating = 0;

@@ -167,7 +167,13 @@ static int finish(run_ws *w, dln_result *r)
         return 1;
     dln_diag_layer_sv(w->diag, w->m, r->sv_layers);
     r->n_sv_layers = p->depth;
-    r->balance_gap = dln_diag_balance_gap(w->diag, w->m, NULL);
+    if (p->depth > 1) {
+        r->balance_gaps = malloc(sizeof(double) * (size_t)(p->depth - 1));
+        if (!r->balance_gaps)
+            return 1;
+        r->n_balance_gaps = p->depth - 1;
+    }
+    r->balance_gap = dln_diag_balance_gap(w->diag, w->m, r->balance_gaps);
     r->offdiag_mass = dln_diag_offdiag_mass(w->diag, w->m);
     r->n_hessian_top = hessian_top(w, p->seed, top);
     memcpy(r->hessian_top, top, sizeof(double) * (size_t)r->n_hessian_top);
