@@ -57,7 +57,9 @@ def load_matplotlib():
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dlndb  # noqa: E402
 
-FIGURES = ("phase", "bifurcation", "sharpness", "balance", "oscillating")
+FIGURES = ("phase", "bifurcation", "sharpness", "balance", "oscillating",
+           "cascade")
+FEIGENBAUM = 4.669201609
 
 REGIME_COLOURS = {            # colour-blind safe (Okabe-Ito)
     "converged": "#0072B2", "periodic": "#009E73", "chaotic": "#D55E00",
@@ -404,6 +406,66 @@ def fig_bifurcation(ctx):
 
 
 # ----------------------------------------------------------------------------
+# Period-doubling cascade (a refine: sweep's located boundaries)
+
+def fig_cascade(ctx):
+    sql = ("SELECT depth, spectrum, seed_index, eta, gap, period_from, "
+           "period_to FROM boundaries WHERE %s AND kind = 'period-doubling' "
+           "ORDER BY depth, spectrum, seed_index, eta" % ctx.run_filter())
+    rows = ctx.query(sql)
+    lines = {}
+    for r in rows:
+        lines.setdefault(r[:3], []).append(r)
+    lines = {k: v for k, v in lines.items() if len(v) >= 3}
+    if not lines:
+        return ("fewer than 3 located period doublings on any line (the "
+                "boundaries view; run a sweep with a refine: section)")
+    key = max(lines, key=lambda k: len(lines[k]))
+    pts = lines[key]
+    L, spectrum, seed = key
+    osql = ("SELECT eta, sv1 FROM bifurcation WHERE %s AND depth = %d AND "
+            "spectrum = '%s' AND seed_index = %d AND sv1 IS NOT NULL"
+            % (ctx.run_filter(id_column="run_id"), L, spectrum, seed))
+    orbit = np.array(ctx.query(osql) or [(np.nan, np.nan)], float)
+    b = np.array([p[3] for p in pts])
+    ratios = (b[1:-1] - b[:-2]) / (b[2:] - b[1:-1])
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.6, 3.6),
+                                 gridspec_kw={"width_ratios": [2, 1]})
+    ax.scatter(orbit[:, 0], orbit[:, 1], s=0.8, c="black", lw=0,
+               rasterized=True)
+    for p in pts:
+        ax.axvline(p[3], color="C0", lw=0.8, ls="--")
+        ax.text(p[3], 1.0, r" $%d\to%d$" % (p[5], p[6]), rotation=90,
+                va="top", ha="right", fontsize=7,
+                transform=ax.get_xaxis_transform())
+    lo = b[0] - 0.15 * (b[-1] - b[0])
+    ax.set_xlim(lo, b[-1] + 0.1 * (b[-1] - b[0]))
+    ax.set_xlabel(LABELS["eta"])
+    ax.set_ylabel(r"$\sigma_1(W_{L:1})$ (late orbit)")
+    ax.set_title(r"Located period doublings, $L = %d$, $s = (%s)$"
+                 % (L, spectrum), fontsize=10)
+    k = np.arange(1, len(ratios) + 1)
+    bx.plot(k, ratios, "o-", color="C0",
+            label=r"$\delta_k = (b_{k+1}-b_k)/(b_{k+2}-b_{k+1})$")
+    for kk, d in zip(k, ratios):
+        bx.annotate("%.3f" % d, (kk, d), textcoords="offset points",
+                    xytext=(4, -10), fontsize=7)
+    bx.axhline(FEIGENBAUM, color="C3", ls="--",
+               label=r"Feigenbaum $\delta = 4.6692$")
+    bx.margins(y=0.2)
+    bx.set_xticks(k)
+    bx.set_xlabel(r"$k$")
+    bx.set_ylabel("interval ratio")
+    bx.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    desc = ("Left: late orbit of sigma_1(W_{L:1}) against eta with the "
+            "period doublings b_k located by adaptive refinement (boundaries "
+            "view; each bracketed to its gap). Right: ratios of successive "
+            "intervals, tending to Feigenbaum's constant.")
+    ctx.save(fig, "cascade", desc, [sql, osql])
+
+
+# ----------------------------------------------------------------------------
 # Trajectory figures (sharpness, balancing gap)
 
 # A trajectory point counts for the balance figure when its gap is above
@@ -652,7 +714,7 @@ def main(argv=None):
         load_matplotlib()
         makers = {"phase": fig_phase, "bifurcation": fig_bifurcation,
                   "sharpness": fig_sharpness, "balance": fig_balance,
-                  "oscillating": fig_oscillating}
+                  "oscillating": fig_oscillating, "cascade": fig_cascade}
         for name in args.only:
             why = makers[name](ctx)
             if why:

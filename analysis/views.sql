@@ -210,3 +210,42 @@ CREATE VIEW oscillating_modes AS
   GROUP BY sweep_id, cell_hash;
 
 -- Views added by other modules go below this line (e.g. boundaries).
+
+-- boundaries: where the label (regime, and period if periodic) changes
+-- between neighbouring etas of one line (cells equal but for eta, one
+-- seed), e.g. the located transitions of a `refine:` sweep. eta is the
+-- midpoint of the bracketing pair and gap its width (the error bound).
+DROP VIEW IF EXISTS boundaries;
+CREATE VIEW boundaries AS
+WITH labelled AS (
+  SELECT sweep_id, depth, width, d_in, d_out, spectrum, s1, rotate, init,
+         alpha, steps, seed_index, eta, regime, period,
+         regime || CASE WHEN regime = 'periodic' THEN ':' || period ELSE ''
+                   END AS label
+  FROM runs WHERE regime <> 'error'),
+ordered AS (
+  SELECT *, LAG(eta) OVER line AS eta_prev, LAG(label) OVER line AS label_prev,
+         LAG(regime) OVER line AS regime_prev,
+         LAG(period) OVER line AS period_prev
+  FROM labelled
+  WINDOW line AS (PARTITION BY sweep_id, depth, width, d_in, d_out, spectrum,
+                  rotate, init, alpha, steps, seed_index ORDER BY eta))
+SELECT sweep_id, depth, width, d_in, d_out, spectrum, s1, rotate, init, alpha,
+       steps, seed_index, 0.5 * (eta_prev + eta) AS eta, eta - eta_prev AS gap,
+       eta_prev AS eta_lo, eta AS eta_hi, label_prev AS from_label,
+       label AS to_label,
+       CASE
+         WHEN regime IN ('converged', 'periodic')
+              AND regime_prev IN ('converged', 'periodic')
+              AND period = 2 * period_prev THEN 'period-doubling'
+         WHEN regime = 'chaotic' AND regime_prev <> 'chaotic' THEN 'chaos-onset'
+         WHEN regime = 'divergent' THEN 'divergence'
+         WHEN regime = 'collapsed' THEN 'collapse'
+         ELSE 'other'
+       END AS kind,
+       CASE WHEN regime_prev IN ('converged', 'periodic') THEN period_prev END
+         AS period_from,
+       CASE WHEN regime IN ('converged', 'periodic') THEN period END
+         AS period_to
+FROM ordered
+WHERE label_prev IS NOT NULL AND label <> label_prev;

@@ -346,8 +346,8 @@ int dln_cli_single(int argc, char **argv)
     dln_provenance prov;
     const char *db = NULL;
     uint64_t gseed = 0;
-    int json = 0, rc;
-    char err[512];
+    int json = 0, rc, leased = 0;
+    char err[512], owner[128], host[64];
 
     memset(&task, 0, sizeof task);
     dln_result_init(&r);
@@ -367,6 +367,18 @@ int dln_cli_single(int argc, char **argv)
         rc = 2;
         goto cleanup;
     }
+    /* One writer per database: a sweep writing db keeps us out. */
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+    snprintf(owner, sizeof owner, "single:%s:%ld", host, (long)getpid());
+    if (store && dln_store_lease_acquire(store, owner, 600.0, err,
+                                         sizeof err)) {
+        fprintf(stderr, PROG ": %s\n", err);
+        rc = 2;
+        goto cleanup;
+    }
+    leased = store != NULL;
     rc = dln_run(&task.params, &r);
     if (rc) {
         fprintf(stderr, PROG ": %s\n", r.error);
@@ -392,6 +404,8 @@ int dln_cli_single(int argc, char **argv)
         print_text(stdout, &task, &r, db);
     rc = 0;
 cleanup:
+    if (leased)
+        dln_store_lease_release(store, owner);
     dln_store_destroy(&store);
     dln_result_clear(&r);
     return rc;

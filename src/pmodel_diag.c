@@ -64,7 +64,7 @@ int dln_pmodel_layer_sv(dln_pmodel *m, double *sv_layers)
     return 0;
 }
 
-double dln_pmodel_balance_gap(dln_pmodel *m)
+double dln_pmodel_balance_gap(dln_pmodel *m, double *gaps)
 {
     static const double one = 1.0, zero = 0.0, mone = -1.0;
     int dw = m->p.width;
@@ -83,6 +83,8 @@ double dln_pmodel_balance_gap(dln_pmodel *m)
                                           dln_pmodel_locc(m, dw));
         dln_pmodel_sum(m, &s, 1);
         double gap = sqrt(s);
+        if (gaps)
+            gaps[l - 1] = gap;
         if (gap > worst || isnan(gap))
             worst = gap;
     }

@@ -40,8 +40,8 @@ static const char schema_sql[] =
     "  'chaotic','divergent','collapsed','unresolved','error')),"
     " period INTEGER, final_loss REAL, sharpness REAL, eos_ratio REAL,"
     " lyapunov REAL, diverge_step INTEGER, steps_done INTEGER,"
-    " balance_gap REAL, offdiag_mass REAL, n_oscillating INTEGER,"
-    " n_oscillating_theory INTEGER, sv_product TEXT, sv_layers TEXT,"
+    " balance_gap REAL, balance_gaps TEXT, offdiag_mass REAL,"
+    " n_oscillating INTEGER, n_oscillating_theory INTEGER, sv_product TEXT, sv_layers TEXT,"
     " hessian_top TEXT, n_hessian_above_eos INTEGER, error TEXT,"
     " wall_s REAL, git_hash TEXT, host TEXT, mpi_rank INTEGER,"
     " attempt INTEGER, created_at TEXT NOT NULL, dlnsweep_version TEXT,"
@@ -77,7 +77,8 @@ const char *const dln_store_run_columns[] = {
     "lanczos_iters", "top_k", "tail", "period_tol", "diverge_bound",
     "lyapunov_steps", "full_spectrum", "regime", "period", "final_loss",
     "sharpness", "eos_ratio", "lyapunov", "diverge_step", "steps_done",
-    "balance_gap", "offdiag_mass", "n_oscillating", "n_oscillating_theory",
+    "balance_gap", "balance_gaps", "offdiag_mass", "n_oscillating",
+    "n_oscillating_theory",
     "sv_product", "sv_layers", "hessian_top", "n_hessian_above_eos",
     "error", "wall_s", "git_hash", "host", "mpi_rank", "attempt",
     "created_at", "dlnsweep_version"};
@@ -294,9 +295,9 @@ int dln_store_probe(const char *path, int must_exist, int *fresh,
                  "than this dlnsweep supports (%d); use a newer dlnsweep",
                  path, ver, DLN_STORE_SCHEMA_VERSION);
         goto cleanup;
-    } else if (ver < DLN_STORE_SCHEMA_VERSION) {
+    } else if (ver == 0) {
         *fresh = 1;   /* interrupted creation: finish it */
-    }
+    }   /* an older version reads as is; a writable open migrates it */
     rc = 0;
 cleanup:
     sqlite3_close(db);
@@ -390,6 +391,10 @@ static int install_schema(dln_store *s)
     snprintf(marks, sizeof marks, "PRAGMA application_id = %d;"
              "PRAGMA user_version = %d;", DLN_STORE_APP_ID,
              DLN_STORE_SCHEMA_VERSION);
+    /* Version 1 -> 2: runs gained balance_gaps (per layer pair). */
+    if (ver == 1 && nobj > 0 &&
+        dln_store_exec(s, "ALTER TABLE runs ADD COLUMN balance_gaps TEXT"))
+        goto done;
     if (dln_store_exec(s, schema_sql) || dln_store_exec(s, marks) ||
         install_views(s))
         goto done;

@@ -256,7 +256,7 @@ static int bind_run(dln_store *s, sqlite3_stmt *st, const dln_task *t,
 {
     const dln_params *p = &t->params;
     char spec[DLN_MAX_SPECTRUM * 26], now[32], host[64];
-    sbuf jp = {0}, jl = {0}, jh = {0};
+    sbuf jp = {0}, jl = {0}, jh = {0}, jg = {0};
     binder b = {st, 0};
     int rc = 1;
 
@@ -273,7 +273,9 @@ static int bind_run(dln_store *s, sqlite3_stmt *st, const dln_task *t,
         sb_layers(&jl, p, r);
     if (r->n_hessian_top > 0)
         sb_array(&jh, r->hessian_top, imin(r->n_hessian_top, DLN_MAX_SV));
-    if (jp.oom || jl.oom || jh.oom) {
+    if (r->n_balance_gaps > 0 && r->balance_gaps)
+        sb_array(&jg, r->balance_gaps, r->n_balance_gaps);
+    if (jp.oom || jl.oom || jh.oom || jg.oom) {
         snprintf(s->msg, sizeof s->msg, "%s: out of memory", s->path);
         goto cleanup;
     }
@@ -314,6 +316,7 @@ static int bind_run(dln_store *s, sqlite3_stmt *st, const dln_task *t,
     if (r->diverge_step >= 0) b_int(&b, r->diverge_step); else b_null(&b);
     b_int(&b, r->steps_done);
     b_real(&b, r->balance_gap);
+    b_text(&b, jg.p);
     b_real(&b, r->offdiag_mass);
     b_int(&b, r->n_oscillating);
     b_int(&b, dln_theory_oscillating_modes(p));
@@ -343,6 +346,7 @@ cleanup:
     free(jp.p);
     free(jl.p);
     free(jh.p);
+    free(jg.p);
     return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/store.h"
 #include "sweep_internal.h"
+#include "sweep_refine.h"
 
 #ifndef DLN_GIT_HASH
 #define DLN_GIT_HASH "unknown"
@@ -81,6 +82,7 @@ struct dln_coord {
     double batch_opened_at;
     double t0, last_progress, last_beat;
     int stopping, signo, failed;
+    int refining;                    /* refine: rounds may still add tasks  */
     char host[64];
     char *rbuf;
     size_t rbuf_cap;
@@ -290,6 +292,7 @@ int dln_coord_setup(dln_sweep *s, dln_coord **out)
         goto fail;
     if ((rc = build_queues(c, msg, sizeof msg)))
         goto fail;
+    c->refining = dln_jobspec_has_refine(s->job);
     rc = 1;
     if (dln_store_counts_get(c->db, c->sweep_id, &counts) == 0)
         memcpy(c->per_regime, counts.per_regime, sizeof c->per_regime);
@@ -602,7 +605,8 @@ static int feed_wide_leader(dln_coord *c, int r)
         c->wbuf[2] = p.index;
         return send_work(c, r, MODE_WORK, 1);
     }
-    int more = can_dispatch(c) && c->small.head < c->small.n;
+    int more = can_dispatch(c) &&
+               (c->small.head < c->small.n || c->refining);
     for (int g = 1; g <= c->s->group_size; g++) {
         c->w[g].wide = 0;
         c->w[g].state = more ? W_WAITING : W_STOPPED;
@@ -624,6 +628,8 @@ static int feed(dln_coord *c, int r)
         return w->batches == 0 ? feed_wide_leader(c, r) : 0;
     while (w->state == W_RUNNING && w->batches < prefetch_depth(c)) {
         long n = can_dispatch(c) ? batch_size(c) : 0;
+        if (n == 0 && c->refining && can_dispatch(c))
+            return 0;   /* idle until the next refinement round */
         if (n == 0) {
             w->state = W_STOPPED;
             c->active--;
@@ -727,6 +733,82 @@ static void idle_wait(double *poll)
     *poll = *poll * 2 < POLL_MAX_S ? *poll * 2 : POLL_MAX_S;
 }
 
+/* Once every task so far is back: queue the next refinement round (a
+ * refined task runs on one rank, even where its cell is wide), or end
+ * refining when a round adds nothing. 0 or 1. */
+static int refine_round(dln_coord *c)
+{
+    long *codes = NULL, n = 0;
+    const dln_sweep *s = c->s;
+    int rc = 1;
+    if (commit(c))
+        return 1;
+    if (dln_sweep_refine_round(s->job, c->db, s->opt.shard_index,
+                               s->opt.shard_count, &codes, &n)) {
+        fprintf(stderr, "dlnsweep run: refinement: %s\n",
+                dln_store_errmsg(c->db));
+        goto cleanup;
+    }
+    for (long k = 0; k < n; k++) {
+        dln_task t;
+        if (dln_jobspec_task(s->job, codes[k], &t) ||
+            queue_push(&c->small, &t))
+            goto cleanup;
+    }
+    qsort(c->small.v + c->small.head, (size_t)(c->small.n - c->small.head),
+          sizeof *c->small.v, by_cost_desc);
+    if (n == 0)
+        c->refining = 0;
+    /* The sweep's size grows by each round: what is done plus what is
+     * queued, in the progress line and in sweeps.ntasks for `status`. */
+    dln_store_counts counts;
+    long sweep_id;
+    char msg[512];
+    if (dln_store_counts_get(c->db, c->sweep_id, &counts) != 0)
+        goto cleanup;
+    c->total = counts.done + n;
+    c->done_before = counts.done - c->done_now;
+    if (dln_store_register_sweep(c->db, c->name, dln_jobspec_canonical(s->job),
+                                 dln_jobspec_hash(s->job), c->total, 0,
+                                 &sweep_id, msg, sizeof msg) != 0) {
+        fprintf(stderr, "dlnsweep run: %s\n", msg);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    free(codes);
+    return rc;
+}
+
+/* All of this run's tasks are handed out and back, and refining is on. */
+static int round_due(const dln_coord *c)
+{
+    return c->refining && !c->stopping && can_dispatch(c) &&
+           c->inflight == 0 && c->small.head >= c->small.n &&
+           c->wide.head >= c->wide.n;
+}
+
+/* Work, or STOP, for every worker idling for a refinement round. */
+static int feed_idle(dln_coord *c)
+{
+    for (int r = 1; r < c->s->size; r++)
+        if (c->w[r].state == W_RUNNING && !c->w[r].wide &&
+            c->w[r].batches == 0 && feed(c, r))
+            return 1;
+    return 0;
+}
+
+/* A refinement round when one is due; idle workers are released (fed or
+ * stopped) whenever no further round can come. 0 or 1. */
+static int refine_step(dln_coord *c)
+{
+    if (round_due(c))
+        return refine_round(c) || feed_idle(c);
+    if (c->stopping || !can_dispatch(c))
+        return feed_idle(c);
+    return 0;
+}
+
 static int run_distributed(dln_coord *c)
 {
     double poll = POLL_MIN_S;
@@ -734,6 +816,8 @@ static int run_distributed(dln_coord *c)
         int flag = 0;
         MPI_Status st;
         if (housekeeping(c))
+            return 1;
+        if (c->refining && refine_step(c))
             return 1;
         if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->s->comm, &flag, &st)
             != MPI_SUCCESS)
@@ -759,6 +843,8 @@ static int run_alone(dln_coord *c)
         dln_result r;
         dln_wire_header h;
         if (housekeeping(c))
+            return 1;
+        if (round_due(c) && refine_round(c))
             return 1;
         if (!can_dispatch(c) || c->small.head >= c->small.n)
             return 0;

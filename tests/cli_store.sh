@@ -85,4 +85,9 @@ expect 0 "$D" status --db m.db;         has out.txt "single runs: 1 done"
 "$F" lease m.db "sweep@nodeX:1" || fail "fixture lease"
 expect 2 "$D" merge --db m.db a.db;     one_line
 has err.txt "being written by sweep@nodeX:1"
+
+# ... and `single`, which must not become a second writer
+expect 2 "$D" single --eta 0.5 --depth 1 --width 1 --spectrum 1 --steps 10 --db m.db
+one_line; has err.txt "being written by sweep@nodeX:1"
+"$D" status --db m.db > out.txt 2>&1; has out.txt "single runs: 1 done"
 echo "cli_store: all checks passed"

@@ -118,6 +118,35 @@ with tempfile.TemporaryDirectory() as tmp:
           "second cell, second row")
     con.close()
 
+    # Per-pair balancing gaps (balance_gaps JSON, depth-1 entries, max =
+    # balance_gap), and a version-1 database (before that column): readable
+    # as is, migrated by the next writer.
+    deep = ["--depth", "4", "--width", "3", "--spectrum", "2,1", "--init",
+            "gaussian", "--alpha", "0.7", "--steps", "50", "--eta", "0.01"]
+    rc, out, err = run(*deep, "--db", db)
+    con = sqlite3.connect(db)
+    gap, gaps = con.execute("SELECT balance_gap, balance_gaps FROM runs "
+                            "WHERE depth = 4").fetchone()
+    gaps = json.loads(gaps)
+    check(len(gaps) == 3 and abs(max(gaps) - gap) <= 1e-12 * gap and
+          min(gaps) > 0, f"balance_gaps {gaps} vs balance_gap {gap}")
+    con.execute("ALTER TABLE runs DROP COLUMN balance_gaps")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    p = subprocess.run([EXE, "status", "--db", db], capture_output=True,
+                       text=True)
+    check(p.returncode == 0 and "3 done" in p.stdout,
+          f"status of a version-1 DB: {p.returncode} {p.stdout}{p.stderr}")
+    rc, out, err = run(*deep, "--eta", "0.02", "--db", db)
+    con = sqlite3.connect(db)
+    ver = con.execute("PRAGMA user_version").fetchone()[0]
+    new = con.execute("SELECT balance_gaps FROM runs WHERE eta = 0.02"
+                      ).fetchone()
+    check(rc == 0 and ver == 2 and new and len(json.loads(new[0])) == 3,
+          f"migrated to version {ver}: {new} {err}")
+    con.close()
+
     # Unusable databases: exit 2, one line, file untouched.
     expect_usage_error(["--db", os.path.join(tmp, "no", "such", "dir.db")],
                        "dir.db")

@@ -20,6 +20,8 @@ Every drained or crashed sweep is resumed and compared with an
 uninterrupted run of the same job: same rows, same values.
 """
 import argparse
+import concurrent.futures
+import glob
 import os
 import re
 import shlex
@@ -417,6 +419,20 @@ def case_errors(part):
                 check(out == "", "%s: stdout not empty: %s" % (what, out))
                 unchanged(what)
         check("--force" in line, "changed job file: no --force hint: " + line)
+        # Every malformed job file of the jobspec tests, through `run`: one
+        # line naming the file, exit 2, the existing DB byte-identical.
+        bad_dir = os.path.join(ARGS.tests, "jobs_bad")
+        bad_files = sorted(glob.glob(os.path.join(bad_dir, "*.yaml")))
+        check(len(bad_files) >= 20, "only %d bad job files" % len(bad_files))
+        # MPI singleton start-up is mostly waiting: run them 8 at a time.
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda p: run(0, p, db), bad_files))
+        for path, (rc, out, err) in zip(bad_files, results):
+            what = os.path.basename(path)
+            check(rc == 2, "%s: exit %d, want 2\n%s" % (what, rc, err))
+            check(what in one_line(err, what), "%s: error does not name "
+                  "the file: %s" % (what, err))
+            unchanged(what)
         # Options.
         for args in (["--shard", "2/2"], ["--shard", "x"],
                      ["--max-tasks", "0"], ["--bogus"], ["--db"]):

@@ -86,7 +86,7 @@ diagnostics:
   max_period: 32
 """
 DB = None           # single.db, built once by setUpModule
-SWEEP_DB = None     # sweep.db, or None while `dlnsweep run` is a stub
+SWEEP_DB = None     # sweep.db, built once by setUpModule
 
 
 def single(db, *args):
@@ -115,8 +115,6 @@ def setUpModule():
         f.write(JOB)
     mpi = ARGS.mpirun or ["mpirun", "--allow-run-as-root", "--oversubscribe"]
     r = run(mpi + ["-n", "2", ARGS.dlnsweep, "run", job, "--db", path])
-    if "not implemented yet" in r.stderr:     # TODO(analysis): drop when
-        return                                # the sweep module lands
     if r.returncode != 0:
         raise RuntimeError("dlnsweep run failed (%d):\n%s%s"
                            % (r.returncode, r.stdout, r.stderr))
@@ -233,7 +231,7 @@ class Views(unittest.TestCase):
                 eta, 2, [1.0]))
 
     def test_phase_sql_matches_views(self):
-        for path in filter(None, (DB, SWEEP_DB)):
+        for path in (DB, SWEEP_DB):
             con, _ = connect(path)
             for (x, y), view in self.dlndb.PHASE_VIEWS.items():
                 for sid in con.execute("SELECT DISTINCT sweep_id FROM runs"):
@@ -264,8 +262,6 @@ class SweepViews(unittest.TestCase):
     """A real MPI sweep (2 seeds per cell) next to a `single` run."""
 
     def setUp(self):
-        if SWEEP_DB is None:
-            self.skipTest("dlnsweep run is not implemented in this build")
         self.con, self.dlndb = connect(SWEEP_DB)
 
     def tearDown(self):

@@ -6,25 +6,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
-#include <lapacke.h>
-#include "dlnsweep/model.h"
+#include "engine_testutil.h"
 
+/* The engine tests' parameter builder, with alpha = 0.8 (the values below
+ * are worked out for it). */
 static dln_params make(int L, int din, int d, int dout, const char *spec,
                        int rotate, dln_init_kind init)
 {
-    dln_params p;
-    char err[128];
-    dln_params_defaults(&p);
-    p.depth = L;
-    p.d_in = din;
-    p.width = d;
-    p.d_out = dout;
-    p.rotate = rotate;
-    p.init = init;
+    dln_params p = engine_params(L, din, d, dout, spec, rotate, init);
     p.alpha = 0.8;
-    p.seed = 12345;
-    assert_int_equal(dln_params_parse_spectrum(&p, spec, err, sizeof err), 0);
     return p;
 }
 

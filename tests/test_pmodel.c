@@ -285,7 +285,7 @@ static void diagnostics_match_serial(void **state)
     double sv[DLN_MAX_SV], svl[3 * DLN_MAX_SV], modes[4];
     int k = dln_pmodel_product_sv(pm, sv);
     dln_pmodel_layer_sv(pm, svl);
-    double gap = dln_pmodel_balance_gap(pm), off = dln_pmodel_offdiag_mass(pm);
+    double gap = dln_pmodel_balance_gap(pm, NULL), off = dln_pmodel_offdiag_mass(pm);
     int nm = dln_pmodel_target_modes(pm, modes);
     double e_sv = 0.0, e_gap = 0.0, e_off = 0.0, e_layer = 0.0, e_mode = 0.0;
     if (world_rank == 0) {

@@ -121,7 +121,7 @@ int dln_pmodel_layer_sv(dln_pmodel *m, double *sv_layers);
 
 /* max over l of ||W_{l+1}^T W_{l+1} - W_l W_l^T||_F, NaN if any gap is NaN
  * (every rank). Collective. */
-double dln_pmodel_balance_gap(dln_pmodel *m);
+double dln_pmodel_balance_gap(dln_pmodel *m, double *gaps);
 
 /* The target's modes u_i^T W_{L:1} v_i, i = 1..rank, into modes (every
  * rank); returns rank. Collective. */

@@ -50,6 +50,9 @@ typedef struct dln_result {
     double *orbit_sv1;       /* last `tail` values of sv1(W_{L:1})          */
     double *orbit_loss;      /* last `tail` losses                          */
     int n_orbit;
+    double *balance_gaps;       /* ||W_{l+1}^T W_{l+1} - W_l W_l^T||_F at the
+                                   end, l = 1..depth-1                     */
+    int n_balance_gaps;
     double *hessian_spectrum;   /* full spectrum, ascending (full_spectrum=1) */
     int n_hessian_spectrum;
     int n_hessian_above_eos;    /* eigenvalues > 2/eta; -1 if not computed  */

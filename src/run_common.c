@@ -1,0 +1,351 @@
+/* run_common.c — the model-independent part of a training run, shared by
+ * dln_run (run.c) and dln_prun (pmodel_run.c): windows, record schedule,
+ * orbit ring, slow-transient sampler, Lyapunov accounting and the regime
+ * classification (definitions in run.h, protocol in run_internal.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dlnsweep/rng.h"
+#include "dlnsweep/run.h"
+#include "run_internal.h"
+
+int dln_track_create(dln_run_track *k, const dln_params *p, int keep_ring)
+{
+    long steps = p->steps, fwin;
+    memset(k, 0, sizeof *k);
+    k->p = p;
+    k->rank = p->rank;
+    k->nsv = p->rank < DLN_MAX_SV ? p->rank : DLN_MAX_SV;
+    k->dim = 1 + k->nsv + k->rank + DLN_RUN_NPROJ;
+    k->twin = p->transient_window;
+    if (k->twin < 0)
+        k->twin = steps / 4 < 4096 ? steps / 4 : 4096;
+    if (k->twin > steps - 2L * p->max_period)   /* ring must be full */
+        k->twin = 0;
+    fwin = 2L * p->max_period + 1 > p->tail ? 2L * p->max_period + 1
+                                            : p->tail;
+    k->fp_from = steps - fwin + 1;
+    k->tail_from = steps - p->tail + 1;
+    k->tr_from = steps - k->twin + 1;   /* first step of the fit window */
+    if (k->twin > 0 && k->tr_from - 2L * p->max_period < k->fp_from)
+        k->fp_from = k->tr_from - 2L * p->max_period;
+    k->lyap_from = steps - p->lyapunov_steps;
+    k->keep = keep_ring;
+    if (keep_ring && dln_orbit_create(k->dim, p->max_period, &k->orbit))
+        return 1;
+    if (keep_ring && k->twin > 0 &&
+        dln_transient_create(p->max_period, k->twin, &k->transient))
+        return 1;
+    k->fp = malloc(sizeof(double) * (size_t)k->dim);
+    k->mode_prev = malloc(sizeof(double) * (size_t)k->rank);
+    k->mode_now = malloc(sizeof(double) * (size_t)k->rank);
+    if (!k->fp || !k->mode_prev || !k->mode_now)
+        return 1;
+    return 0;
+}
+
+void dln_track_free(dln_run_track *k)
+{
+    dln_transient_destroy(&k->transient);
+    dln_orbit_destroy(&k->orbit);
+    free(k->fp);
+    free(k->mode_prev);
+    free(k->mode_now);
+    memset(k, 0, sizeof *k);
+}
+
+int dln_track_result_arrays(const dln_params *p, dln_result *r)
+{
+    if (p->record_every > 0) {
+        long npts = p->steps / p->record_every + 2;
+        r->traj = calloc((size_t)npts, sizeof *r->traj);
+        if (!r->traj)
+            return 1;
+    }
+    if (p->tail > 0) {
+        r->orbit_sv1 = malloc(sizeof(double) * (size_t)p->tail);
+        r->orbit_loss = malloc(sizeof(double) * (size_t)p->tail);
+        if (!r->orbit_sv1 || !r->orbit_loss)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 if state t gets a trajectory point. Pure. */
+static int is_record(const dln_params *p, long t)
+{
+    return p->record_every > 0 && t <= p->steps &&
+           (t % p->record_every == 0 || t == p->steps);
+}
+
+/* If loss (state t) is NaN, Inf or above diverge_bound, fill r as a
+ * divergent run and return 1; else return 0. */
+static int diverged(const dln_run_track *k, long t, double loss,
+                       dln_result *r)
+{
+    if (loss <= k->p->diverge_bound)   /* false for NaN too */
+        return 0;
+    r->regime = DLN_REGIME_DIVERGENT;
+    r->diverge_step = r->steps_done = t;
+    r->final_loss = loss;
+    r->sharpness = r->balance_gap = r->offdiag_mass = NAN;
+    r->period = 0;
+    return 1;
+}
+
+/* Buffer for the target modes of state t, or NULL when state t needs none
+ * (neither t nor t+1 is recorded). Pure. */
+static double *modes_slot(const dln_run_track *k, long t)
+{
+    if (is_record(k->p, t))
+        return k->mode_now;
+    if (is_record(k->p, t + 1))
+        return k->mode_prev;
+    return NULL;
+}
+
+/* Modes whose entry moved by more than the oscillation tolerance between
+ * states a and b. Pure. */
+static int count_moved(const dln_run_track *k, const double *a,
+                       const double *b)
+{
+    int cnt = 0;
+    double s1 = k->p->spectrum[0];
+    for (int i = 0; i < k->rank; i++) {
+        double scale = fmax(s1, fmax(fabs(a[i]), fabs(b[i])));
+        if (fabs(a[i] - b[i]) > DLN_RUN_OSC_TOL * scale)
+            cnt++;
+    }
+    return cnt;
+}
+
+/* After the slot of state t was filled: the n_oscillating of state t's
+ * trajectory point (0 when t is not recorded or has no predecessor). */
+static int modes_done(dln_run_track *k, long t)
+{
+    int moved = 0;
+    if (is_record(k->p, t)) {
+        moved = k->prev_ok ? count_moved(k, k->mode_prev, k->mode_now) : 0;
+        k->prev_ok = 0;
+        if (is_record(k->p, t + 1)) {
+            double *tmp = k->mode_prev;
+            k->mode_prev = k->mode_now;
+            k->mode_now = tmp;
+            k->prev_ok = 1;
+        }
+    } else if (is_record(k->p, t + 1))
+        k->prev_ok = 1;
+    return moved;
+}
+
+/* 1 if state t is fingerprinted. Pure. */
+static int wants_fp(const dln_run_track *k, long t)
+{
+    return t >= k->fp_from;
+}
+
+void dln_track_fp_head(dln_run_track *k, double loss, const double *sv,
+                       int nsv_got)
+{
+    k->fp[0] = loss;
+    for (int i = 0; i < k->nsv; i++)
+        k->fp[1 + i] = i < nsv_got ? sv[i] : 0.0;
+}
+
+double *dln_track_fp_modes(const dln_run_track *k)
+{
+    return k->fp + 1 + k->nsv;
+}
+
+double *dln_track_fp_proj(const dln_run_track *k)
+{
+    return k->fp + 1 + k->nsv + k->rank;
+}
+
+/* Push k->fp (state t, loss) into the ring, the transient sampler and the
+ * tail arrays of r; does nothing where no ring is kept. */
+static void push(dln_run_track *k, long t, double loss, dln_result *r)
+{
+    if (!k->orbit)
+        return;
+    dln_orbit_push(k->orbit, k->fp);
+    if (k->transient && t >= k->tr_from)
+        dln_transient_push(k->transient, k->orbit, t - k->tr_from);
+    if (t >= k->tail_from) {
+        r->orbit_sv1[r->n_orbit] = k->fp[1];
+        r->orbit_loss[r->n_orbit] = loss;
+        r->n_orbit++;
+    }
+}
+
+/* 1 if the tangent is propagated over step t -> t+1. Pure. */
+static int lyap_due(const dln_run_track *k, long t)
+{
+    return k->p->lyapunov_steps > 0 && t >= k->lyap_from && !k->lyap_bad;
+}
+
+/* Account the tangent norm after one propagation: returns 1 with *nrm
+ * floored (rescale by it), or 0 when it went non-finite (the exponent is
+ * then NaN and no more steps are due). */
+static int lyap_growth(dln_run_track *k, double *nrm)
+{
+    if (!isfinite(*nrm)) {
+        k->lyap_bad = 1;
+        return 0;
+    }
+    *nrm = fmax(*nrm, 1e-300);
+    k->lyap_sum += log(*nrm);
+    k->lyap_n++;
+    return 1;
+}
+
+/* The run reached x_steps: steps_done and the Lyapunov exponent of r. */
+static void end_run(const dln_run_track *k, dln_result *r)
+{
+    r->steps_done = k->p->steps;
+    if (k->lyap_n > 0 && !k->lyap_bad)
+        r->lyapunov = k->lyap_sum / (double)k->lyap_n;
+}
+
+int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
+                    dln_result *r)
+{
+    const dln_params *p = k->p;
+    long steps = p->steps;
+    double top[DLN_MAX_SV];
+    dln_traj_point pt;
+    r->lyapunov = NAN;
+    for (long t = 0;; t++) {
+        double loss = ops->loss(ops->ctx);
+        if (diverged(k, t, loss, r))
+            return 0;
+        double *modes = modes_slot(k, t);
+        if (is_record(p, t)) {
+            memset(&pt, 0, sizeof pt);
+            ops->point(ops->ctx, t, loss, &pt);
+            pt.step = t;
+            pt.sharpness = NAN;
+            if (p->sharpness_every > 0 && t % p->sharpness_every == 0 &&
+                t != steps &&
+                ops->hessian_top(ops->ctx, p->seed + (uint64_t)t, top) > 0)
+                pt.sharpness = top[0];
+            ops->modes(ops->ctx, modes, 1);
+            pt.n_oscillating = modes_done(k, t);
+            if (k->keep)
+                r->traj[r->n_traj++] = pt;
+        } else if (modes) {
+            ops->modes(ops->ctx, modes, 0);
+            modes_done(k, t);
+        }
+        if (wants_fp(k, t)) {
+            ops->fingerprint(ops->ctx, loss);
+            push(k, t, loss, r);
+        }
+        if (t == steps)
+            break;
+        if (tangent && lyap_due(k, t)) {
+            double nrm = ops->tangent(ops->ctx);
+            if (lyap_growth(k, &nrm))
+                ops->rescale(ops->ctx, nrm);
+        }
+        ops->step(ops->ctx);
+    }
+    end_run(k, r);
+    return 1;
+}
+
+/* Modes whose entry spans more than the oscillation tolerance over the
+ * states held in the ring. Pure. */
+static int count_oscillating(const dln_run_track *k)
+{
+    int cnt = 0, off = 1 + k->nsv;
+    for (int i = 0; i < k->rank; i++) {
+        double lo = INFINITY, hi = -INFINITY, big = k->p->spectrum[0];
+        const double *f;
+        for (int lag = 0; (f = dln_orbit_get(k->orbit, lag)) != NULL; lag++) {
+            lo = fmin(lo, f[off + i]);
+            hi = fmax(hi, f[off + i]);
+            big = fmax(big, fabs(f[off + i]));
+        }
+        if (hi - lo > DLN_RUN_OSC_TOL * big)
+            cnt++;
+    }
+    return cnt;
+}
+
+/* Label the finished (non-divergent) run from its ring, Lyapunov exponent
+ * and final loss. */
+static void classify(const dln_run_track *k, dln_result *r)
+{
+    const dln_params *p = k->p;
+    double half = 0.0, sv_max = 0.0;
+    const double *f;
+    for (int i = 0; i < p->rank; i++)
+        half += 0.5 * p->spectrum[i] * p->spectrum[i];
+    for (int lag = 0; (f = dln_orbit_get(k->orbit, lag)) != NULL; lag++)
+        sv_max = fmax(sv_max, f[1]);
+    int period = dln_orbit_period(k->orbit, p->period_tol);
+    if (k->transient)   /* settle slow transients near period doublings */
+        period = dln_transient_period(k->transient, period,
+                                      !(r->lyapunov > DLN_RUN_CHAOS_LYAPUNOV),
+                                      DLN_RUN_TRANSIENT_FLOOR);
+    r->period = 0;
+    if (p->spectrum[0] > 0.0 && dln_orbit_count(k->orbit) > 0 &&
+        sv_max <= DLN_RUN_COLLAPSE_TOL * p->spectrum[0] &&
+        fabs(r->final_loss - half) <= DLN_RUN_COLLAPSE_TOL * half)
+        r->regime = DLN_REGIME_COLLAPSED;
+    else if (period == 1) {
+        r->regime = DLN_REGIME_CONVERGED;
+        r->period = 1;
+        r->n_oscillating = 0;   /* what still swings is dying out */
+    } else if (period > 1) {
+        r->regime = DLN_REGIME_PERIODIC;
+        r->period = period;
+    } else if (r->lyapunov > DLN_RUN_CHAOS_LYAPUNOV)
+        r->regime = DLN_REGIME_CHAOTIC;
+    else
+        r->regime = DLN_REGIME_UNRESOLVED;
+}
+
+void dln_track_conclude(const dln_run_track *k, dln_result *r)
+{
+    r->n_oscillating = count_oscillating(k);
+    if (r->n_traj > 0 && r->traj[r->n_traj - 1].step == k->p->steps)
+        r->traj[r->n_traj - 1].sharpness = r->sharpness;
+    classify(k, r);
+}
+
+int dln_run_projections(const dln_params *p, size_t n, size_t *idx,
+                        double *w)
+{
+    int terms = n < DLN_RUN_PROJ_TERMS ? (int)n : DLN_RUN_PROJ_TERMS;
+    double u[2 * DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
+    dln_rng_uniform(p->seed, DLN_STREAM_PROJECTION, u,
+                    2 * (size_t)DLN_RUN_NPROJ * terms);
+    for (int j = 0; j < DLN_RUN_NPROJ; j++)
+        for (int t = 0; t < terms; t++) {
+            const double *ut = u + 2 * (j * terms + t);
+            size_t at = (size_t)(ut[0] * (double)n);
+            idx[j * terms + t] = at < n ? at : n - 1;
+            w[j * terms + t] = 2.0 * ut[1] - 1.0;
+        }
+    return terms;
+}
+
+int dln_run_lanczos_size(const dln_params *p, size_t n, int *k)
+{
+    int iters = p->lanczos_iters;
+    if ((size_t)iters > n)
+        iters = (int)n;
+    *k = p->top_k < iters ? p->top_k : iters;
+    return iters;
+}
+
+int dln_run_count_above_eos(const double *eig, size_t n, double eta)
+{
+    int cnt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (eig[i] > 2.0 / eta)
+            cnt++;
+    return cnt;
+}

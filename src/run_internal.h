@@ -1,0 +1,110 @@
+/* run_internal.h — what the serial run (run.c) and the distributed run
+ * (pmodel_run.c) share: the per-run bookkeeping that does not depend on
+ * how the model is stored.  The drivers compute the numbers (loss, modes,
+ * singular values, tangent norms) with their own model; this module decides
+ * when each is needed, keeps the orbit ring and the slow-transient sampler,
+ * fills the result arrays and classifies the run (definitions in run.h).
+ *
+ * dln_track_train runs the GD loop: divergence test, trajectory points on
+ * the record schedule (dln_traj_point fields, sharpness every
+ * sharpness_every steps, n_oscillating from the target modes of states t-1
+ * and t), fingerprints of the late states into the ring, the slow-transient
+ * sampler and the tail arrays, the Lyapunov tangent over the last
+ * lyapunov_steps steps; the driver supplies the numerics (dln_run_ops) and
+ * fills the fingerprint (dln_track_fp_head, dln_track_fp_modes,
+ * dln_track_fp_proj).  After it, the driver takes the final diagnostics
+ * and the rank that keeps the ring calls dln_track_conclude.
+ * No I/O, no MPI of its own (dln_track_train is as collective as the
+ * driver's ops); allocates only in dln_track_create and
+ * dln_track_result_arrays. */
+#ifndef DLNSWEEP_RUN_INTERNAL_H
+#define DLNSWEEP_RUN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dlnsweep/orbit.h"
+#include "dlnsweep/params.h"
+#include "dlnsweep/result.h"
+#include "dlnsweep/stability.h"
+
+#define DLN_RUN_PROJ_TERMS 32   /* parameters read by one sparse projection */
+
+typedef struct dln_run_track {
+    const dln_params *p;
+    dln_orbit *orbit;          /* NULL where no ring is kept              */
+    dln_transient *transient;  /* slow-transient samples (NULL: off/none) */
+    long twin;                 /* slow-transient window in steps (0: off) */
+    int rank, nsv, dim;        /* target rank, sv per fingerprint, length */
+    double *fp;                /* fingerprint scratch                     */
+    double *mode_prev;         /* diag(U^T W V) at the previous state     */
+    double *mode_now;          /* ... at the current state                */
+    int prev_ok;               /* mode_prev holds state t-1               */
+    long fp_from, tail_from;   /* first fingerprinted / tail state        */
+    long tr_from, lyap_from;   /* first transient-window / tangent step   */
+    double lyap_sum;           /* sum of log tangent growths              */
+    long lyap_n;
+    int lyap_bad;              /* tangent norm went non-finite            */
+    int keep;                  /* this rank keeps the ring and the result */
+} dln_run_track;
+
+/* The numerics a driver plugs into dln_track_train, on its own model
+ * (ctx). Each may be collective; none allocates. */
+typedef struct dln_run_ops {
+    void *ctx;
+    double (*loss)(void *ctx);   /* f(x_t); caches W_{L:1} of x_t        */
+    /* dln_diag_point's loss, sv1, sv2, balance_gap, offdiag_mass of x_t */
+    void (*point)(void *ctx, long t, double loss, dln_traj_point *pt);
+    /* top Hessian eigenvalues into top; returns how many, 0 on failure */
+    int (*hessian_top)(void *ctx, uint64_t seed, double *top);
+    /* target modes of x_t; fresh: recompute W_{L:1} first (after point) */
+    void (*modes)(void *ctx, double *modes, int fresh);
+    void (*fingerprint)(void *ctx, double loss);  /* into the track's fp */
+    double (*tangent)(void *ctx);   /* v <- (I - eta H) v; returns |v|   */
+    void (*rescale)(void *ctx, double nrm);       /* v <- v / nrm        */
+    void (*step)(void *ctx);        /* one GD step                       */
+} dln_run_ops;
+
+/* Zero k, then set windows and allocate scratch for p (validated); the ring
+ * and transient sampler only when keep_ring. Returns 0, or 1 on allocation
+ * failure (k then holds what was made: dln_track_free it). Not collective. */
+int dln_track_create(dln_run_track *k, const dln_params *p, int keep_ring);
+/* Free what k owns and zero it; accepts a zeroed k. */
+void dln_track_free(dln_run_track *k);
+
+/* Trajectory and tail arrays of r for p. Returns 0, or 1 on allocation
+ * failure (r keeps what was made; dln_result_clear frees it). */
+int dln_track_result_arrays(const dln_params *p, dln_result *r);
+
+/* Fill k->fp's loss and singular-value entries from sv[0..nsv_got-1]. */
+void dln_track_fp_head(dln_run_track *k, double loss, const double *sv,
+                       int nsv_got);
+/* Where the driver writes the rank target modes / DLN_RUN_NPROJ
+ * projections of k->fp. Pure. */
+double *dln_track_fp_modes(const dln_run_track *k);
+double *dln_track_fp_proj(const dln_run_track *k);
+/* Ring-held n_oscillating, the last point's sharpness and the regime of
+ * r (final_loss, sharpness, lyapunov filled). Needs the ring. */
+void dln_track_conclude(const dln_run_track *k, dln_result *r);
+
+/* GD from x_0 to x_steps (or divergence) with every per-step diagnostic,
+ * into r (arrays from dln_track_result_arrays where k->keep). Returns 1
+ * when x_steps was reached (steps_done and lyapunov set: the driver then
+ * takes the final diagnostics), 0 when the run diverged (r filled).
+ * Collective when the ops are. */
+int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
+                    dln_result *r);
+
+/* The seeded sparse projections of an n-parameter model: returns terms
+ * per projection; term k of projection j reads coordinate idx[j*terms+k]
+ * with weight w[j*terms+k]. Arrays hold DLN_RUN_NPROJ*DLN_RUN_PROJ_TERMS. */
+int dln_run_projections(const dln_params *p, size_t n, size_t *idx,
+                        double *w);
+
+/* Lanczos size for the top Hessian eigenvalues of an n-parameter model:
+ * returns the iterations, *k the eigenvalues wanted. Pure. */
+int dln_run_lanczos_size(const dln_params *p, size_t n, int *k);
+
+/* Eigenvalues among eig[0..n-1] above the edge of stability 2/eta. Pure. */
+int dln_run_count_above_eos(const double *eig, size_t n, double eta);
+
+#endif

@@ -1,0 +1,124 @@
+/* sweep_refine.c — the coordinator's refinement rounds: for every line of
+ * the grid (cells equal but for the refine axis, one seed), bisect between
+ * neighbours whose labels differ, until the lattice spacing (<= tol) or
+ * max_points. Everything is rebuilt from the database at each round, so a
+ * resumed sweep continues where it stopped. */
+#include <stdlib.h>
+#include "dlnsweep/jobspec.h"
+#include "dlnsweep/refine.h"
+#include "dlnsweep/store.h"
+#include "sweep_refine.h"
+
+/* Growable array of longs. */
+typedef struct longs {
+    long *v;
+    long n, cap;
+} longs;
+
+static int longs_push(longs *a, long x)
+{
+    if (a->n == a->cap) {
+        long cap = a->cap ? 2 * a->cap : 64;
+        long *v = realloc(a->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return 1;
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 0;
+}
+
+/* Label of lattice point i of the line starting at grid task `first`:
+ * 1 found (in pt), 0 not run yet, <0 error. Errored runs count as not
+ * there (they carry no label to bisect on). */
+static int lookup(const dln_jobspec *j, dln_store *db, long first, long i,
+                  dln_refine_point *pt)
+{
+    dln_task t;
+    long code = dln_jobspec_refine_code(j, first, i);
+    if (code == 0 || dln_jobspec_task(j, code, &t))
+        return -1;
+    pt->index = i;
+    int found = dln_store_label(db, t.cell_hash, t.seed_index, &pt->regime,
+                                &pt->period);
+    if (found == 1 && pt->regime == DLN_REGIME_ERROR)
+        return 0;
+    return found;
+}
+
+/* One line: its evaluated points from the DB, bisected until every
+ * proposal is a task not yet run (appended to todo). 0, 1 or 2. */
+static int refine_line(const dln_jobspec *j, dln_store *db, long first,
+                       long lattice, long g, longs *todo)
+{
+    int maxp = dln_jobspec_refine_max_points(j), n = 0, rc = 1;
+    dln_refine_point *pts = malloc(sizeof *pts * (size_t)maxp);
+    long *mid = malloc(sizeof *mid * (size_t)maxp);
+    if (!pts || !mid)
+        goto cleanup;
+    rc = 0;
+    for (long k = 0; k < g && n < maxp; k++) {
+        int f = lookup(j, db, first, k * (lattice / (g - 1)), &pts[n]);
+        if (f < 0) {
+            rc = 1;
+            goto cleanup;
+        }
+        if (f == 0)
+            goto cleanup;   /* the grid line is not complete yet */
+        n++;
+    }
+    for (;;) {
+        int found_any = 0, m = dln_refine_propose(pts, n, mid, maxp - n);
+        long queued_before = todo->n;
+        for (int q = 0; q < m; q++) {
+            dln_refine_point pt;
+            int f = lookup(j, db, first, mid[q], &pt);
+            if (f < 0 || (f == 0 && longs_push(todo, dln_jobspec_refine_code(
+                                                     j, first, mid[q])))) {
+                rc = 1;
+                goto cleanup;
+            }
+            if (f == 1) {
+                pts[n++] = pt;
+                found_any = 1;
+            }
+        }
+        if (!found_any)
+            break;              /* every proposal is still to run: queued */
+        todo->n = queued_before;   /* new labels: propose again from all */
+    }
+cleanup:
+    free(pts);
+    free(mid);
+    return rc;
+}
+
+int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
+                           int shard_index, int shard_count, long **codes,
+                           long *ncodes)
+{
+    longs todo = {0};
+    double lo, hi;
+    long g, lattice = dln_jobspec_refine_lattice(j);
+    *codes = NULL;
+    *ncodes = 0;
+    if (lattice <= 0 || dln_jobspec_refine_grid(j, &lo, &hi, &g))
+        return 0;
+    long ntasks = dln_jobspec_ntasks(j);
+    int shards = shard_count > 1 ? shard_count : 1;
+    for (long t = 0; t < ntasks; t++) {
+        long first, k;
+        if (t % shards != (shards > 1 ? shard_index : 0))
+            continue;
+        if (dln_jobspec_refine_line(j, t, &first, &k) || k != 0)
+            continue;   /* one visit per line: at its first grid point */
+        if (refine_line(j, db, first, lattice, g, &todo)) {
+            free(todo.v);
+            return 1;
+        }
+    }
+    *codes = todo.v;
+    *ncodes = todo.n;
+    return 0;
+}

@@ -1,0 +1,17 @@
+/* sweep_refine.h — refinement rounds of a sweep with a refine: section
+ * (private to the sweep_*.c files). */
+#ifndef DLNSWEEP_SWEEP_REFINE_H
+#define DLNSWEEP_SWEEP_REFINE_H
+
+#include "dlnsweep/jobspec.h"
+#include "dlnsweep/store.h"
+
+/* Task codes (dln_jobspec_refine_code) of the next round for the lines of
+ * this shard: midpoints between neighbours with different labels that are
+ * not in db yet. *codes is malloc'ed (caller frees; NULL when none).
+ * Returns 0, or 1 on a database/allocation failure. Not collective. */
+int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
+                           int shard_index, int shard_count, long **codes,
+                           long *ncodes);
+
+#endif
