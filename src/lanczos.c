@@ -22,6 +22,16 @@
 /* Relative size of a residual below which the Krylov space is invariant. */
 #define DLN_LANCZOS_BREAKDOWN 1e-12
 
+/* ||x||_2: sqrt of ddot (vectorised), or the scaled dnrm2 (several times
+ * slower) where the sum of squares over- or underflows. */
+static double norm2(int n, const double *x)
+{
+    double ss = cblas_ddot(n, x, 1, x, 1);
+    if (ss > 1e-280 && ss < 1e280)
+        return sqrt(ss);
+    return cblas_dnrm2(n, x, 1);
+}
+
 /* w <- w - Q Q^T w twice (CGS2) for Q = n x j; coef (length j) gets the
  * summed projection coefficients Q^T w of the original w. */
 static void orthogonalise(const double *q, int n, int j, double *w,
@@ -48,9 +58,9 @@ static int fresh_direction(double *q, int n, int j, uint64_t seed,
     double *w = q + (size_t)j * n;
     uint64_t stream = DLN_STREAM_LANCZOS + ((uint64_t)restart << 32);
     dln_rng_normal(seed, stream, w, (size_t)n);
-    double before = cblas_dnrm2(n, w, 1);
+    double before = norm2(n, w);
     orthogonalise(q, n, j, w, coef, tmp);
-    double after = cblas_dnrm2(n, w, 1);
+    double after = norm2(n, w);
     if (!(after > 1e-8 * before))
         return 1;
     cblas_dscal(n, 1.0 / after, w, 1);
@@ -87,7 +97,7 @@ int dln_lanczos_top(dln_model *m, int iters, int k, uint64_t seed,
     for (int j = 0; j < steps; j++) {
         const double *qj = q + (size_t)j * n;
         dln_model_hvp(m, qj, w);
-        double hq = cblas_dnrm2(n, w, 1);
+        double hq = norm2(n, w);
         if (!isfinite(hq)) {   /* NaN/Inf parameters: no spectrum */
             rc = 0;
             goto cleanup;
@@ -99,12 +109,13 @@ int dln_lanczos_top(dln_model *m, int iters, int k, uint64_t seed,
         done = j + 1;
         if (j + 1 == steps)
             break;
-        double b = cblas_dnrm2(n, w, 1);
+        double b = norm2(n, w);
         double *next = q + (size_t)(j + 1) * n;
         if (b > DLN_LANCZOS_BREAKDOWN * hnorm) {
             beta[j] = b;
+            double inv = 1.0 / b;   /* a multiply vectorises, a divide not */
             for (int i = 0; i < n; i++)
-                next[i] = w[i] / b;
+                next[i] = w[i] * inv;
         } else {   /* invariant subspace: restart orthogonally to Q */
             beta[j] = 0.0;
             if (fresh_direction(q, n, j + 1, seed, ++restart, coef, tmp))

@@ -7,7 +7,9 @@
  * residual E = P_L - M*, back-propagated B_L = E, B_{l-1} = W_l^T B_l, so the
  * gradient is G_l = B_l P_{l-1}^T (P_0 = I).  Tangents along a direction V:
  * dP_l = W_l dP_{l-1} + V_l P_{l-1}, dB_L = dP_L,
- * dB_{l-1} = V_l^T B_l + W_l^T dB_l, and (Hv)_l = dB_l P_{l-1}^T + B_l dP_{l-1}^T. */
+ * dB_{l-1} = V_l^T B_l + W_l^T dB_l, and (Hv)_l = dB_l P_{l-1}^T + B_l dP_{l-1}^T.
+ * B_1..B_{L-1} are kept per layer: the gradient fills them as it goes, and
+ * the HVPs of a Lanczos run (many at one point) reuse them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +32,11 @@ struct dln_model {
     double *prefix;     /* P_1..P_L                                  */
     double *dprefix;    /* dP_1..dP_L (HVP)                          */
     double *resid;      /* E                                         */
-    double *back[2];    /* B_l ping-pong, dmax x d_0                 */
-    double *dback[2];   /* dB_l ping-pong                            */
+    double *back;       /* B_1..B_{L-1} at offsets poff (B_L = E)    */
+    double *dback[2];   /* dB_l ping-pong, dmax x d0                 */
     double *grad;       /* gradient scratch for step                 */
     int fresh;          /* prefix/resid match x                      */
+    int back_fresh;     /* back matches x                            */
     double loss;
 };
 
@@ -193,14 +196,14 @@ int dln_model_create(const dln_params *p, dln_model **out)
     m->v = calloc((size_t)d0 * m->rank, sizeof(double));
     m->prefix = malloc(sizeof(double) * nprefix);
     m->dprefix = malloc(sizeof(double) * nprefix);
+    m->back = malloc(sizeof(double) * nprefix);
     for (int i = 0; i < 2; i++) {
-        m->back[i] = malloc(sizeof(double) * (size_t)dmax * d0);
         m->dback[i] = malloc(sizeof(double) * (size_t)dmax * d0);
-        if (!m->back[i] || !m->dback[i])
+        if (!m->dback[i])
             goto cleanup;
     }
     if (!m->x || !m->grad || !m->target || !m->resid || !m->u || !m->v ||
-        !m->prefix || !m->dprefix)
+        !m->prefix || !m->dprefix || !m->back)
         goto cleanup;
     if (build_target(m) || init_weights(m))
         goto cleanup;
@@ -228,10 +231,9 @@ void dln_model_destroy(dln_model **pm)
     free(m->v);
     free(m->prefix);
     free(m->dprefix);
-    for (int i = 0; i < 2; i++) {
-        free(m->back[i]);
+    free(m->back);
+    for (int i = 0; i < 2; i++)
         free(m->dback[i]);
-    }
     free(m);
     *pm = NULL;
 }
@@ -240,6 +242,7 @@ int dln_model_set_params(dln_model *m, const double *x)
 {
     memcpy(m->x, x, sizeof(double) * m->n);
     m->fresh = 0;
+    m->back_fresh = 0;
     return 0;
 }
 
@@ -264,9 +267,10 @@ static void forward(dln_model *m)
     const double *prod = m->prefix + m->poff[m->L];
     for (size_t i = 0; i < nt; i++)
         m->resid[i] = prod[i] - m->target[i];
-    double nrm = cblas_dnrm2((int)nt, m->resid, 1);
-    m->loss = 0.5 * nrm * nrm;
+    /* 0.5 * dnrm2^2 would over/underflow exactly where this does. */
+    m->loss = 0.5 * cblas_ddot((int)nt, m->resid, 1, m->resid, 1);
     m->fresh = 1;
+    m->back_fresh = 0;
 }
 
 double dln_model_loss(dln_model *m)
@@ -275,15 +279,31 @@ double dln_model_loss(dln_model *m)
     return m->loss;
 }
 
+/* B_{l-1} = W_l^T B_l for l = L..2 into back (current forward pass). */
+static void back_products(dln_model *m)
+{
+    int d0 = m->dims[0];
+    const double *b = m->resid;
+    for (int l = m->L; l > 1; l--) {
+        int rows = m->dims[l], cols = m->dims[l - 1];
+        double *next = m->back + m->poff[l - 1];
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, d0, rows,
+                    1.0, layer(m, m->x, l), rows, b, rows, 0.0, next, cols);
+        b = next;
+    }
+    m->back_fresh = 1;
+}
+
 double dln_model_gradient(dln_model *m, double *g)
 {
     int d0 = m->dims[0];
     if (!m->fresh)
         forward(m);
-    const double *b = m->resid;     /* B_L = E */
-    int cur = 0;
+    if (!m->back_fresh)
+        back_products(m);
     for (int l = m->L; l >= 1; l--) {
         int rows = m->dims[l], cols = m->dims[l - 1];
+        const double *b = l == m->L ? m->resid : m->back + m->poff[l];
         double *gl = g + m->off[l];
         if (l == 1)
             memcpy(gl, b, sizeof(double) * (size_t)rows * cols);   /* P_0 = I */
@@ -291,13 +311,6 @@ double dln_model_gradient(dln_model *m, double *g)
             cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols,
                         d0, 1.0, b, rows, m->prefix + m->poff[l - 1], cols,
                         0.0, gl, rows);
-        if (l > 1) {   /* B_{l-1} = W_l^T B_l */
-            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, d0,
-                        rows, 1.0, layer(m, m->x, l), rows, b, rows, 0.0,
-                        m->back[cur], cols);
-            b = m->back[cur];
-            cur ^= 1;
-        }
     }
     return m->loss;
 }
@@ -309,6 +322,7 @@ double dln_model_step(dln_model *m, double *g)
     if (g)
         memcpy(g, m->grad, sizeof(double) * m->n);
     m->fresh = 0;
+    m->back_fresh = 0;
     return loss;
 }
 
@@ -317,6 +331,8 @@ int dln_model_hvp(dln_model *m, const double *v, double *hv)
     int d0 = m->dims[0], L = m->L;
     if (!m->fresh)
         forward(m);
+    if (!m->back_fresh)
+        back_products(m);
     /* Tangent prefixes: dP_1 = V_1, dP_l = W_l dP_{l-1} + V_l P_{l-1}. */
     memcpy(m->dprefix + m->poff[1], layer(m, v, 1),
            sizeof(double) * (size_t)m->dims[1] * d0);
@@ -344,15 +360,13 @@ int dln_model_hvp(dln_model *m, const double *v, double *hv)
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, rows, cols, d0,
                     1.0, b, rows, m->dprefix + m->poff[l - 1], cols, 1.0, hl,
                     rows);
-        /* B_{l-1} = W_l^T B_l; dB_{l-1} = V_l^T B_l + W_l^T dB_l */
+        /* dB_{l-1} = V_l^T B_l + W_l^T dB_l (B_{l-1} is cached) */
         const double *wl = layer(m, m->x, l), *vl = layer(m, v, l);
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, d0, rows,
-                    1.0, wl, rows, b, rows, 0.0, m->back[cur], cols);
         cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, d0, rows,
                     1.0, vl, rows, b, rows, 0.0, m->dback[cur], cols);
         cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, cols, d0, rows,
                     1.0, wl, rows, db, rows, 1.0, m->dback[cur], cols);
-        b = m->back[cur];
+        b = m->back + m->poff[l - 1];
         db = m->dback[cur];
         cur ^= 1;
     }

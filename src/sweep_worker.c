@@ -46,9 +46,54 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
     host_name(hdr->host, sizeof hdr->host);
 }
 
-/* Pack hdr + r and send it to the coordinator. 0 or 1. */
+/* Results on their way to the coordinator: each buffer lives until its
+ * send completes.  Results above MPI's eager limit (a few KB: a trajectory
+ * of a few dozen points) need the coordinator to match them, and it polls
+ * with a back-off of up to a millisecond and writes to SQLite in between;
+ * a blocking send waited for that after every task (issue 7 benchmarks:
+ * ~1 ms lost per 1 ms cell).  Now a send is completed only when its slot
+ * comes round again, OUTBOX_DEPTH results later.  MPI keeps the order. */
+#define OUTBOX_DEPTH 8
+
+typedef struct outbox {
+    MPI_Request req[OUTBOX_DEPTH];
+    char *msg[OUTBOX_DEPTH];
+    int next;                 /* the slot the next result goes to */
+} outbox;
+
+static void outbox_init(outbox *b)
+{
+    for (int i = 0; i < OUTBOX_DEPTH; i++) {
+        b->req[i] = MPI_REQUEST_NULL;
+        b->msg[i] = NULL;
+    }
+    b->next = 0;
+}
+
+/* Complete slot i's send, if any, and free its buffer. 0 or 1. */
+static int finish_slot(outbox *b, int i)
+{
+    int rc = 0;
+    if (b->req[i] != MPI_REQUEST_NULL)
+        rc = MPI_Wait(&b->req[i], MPI_STATUS_IGNORE) != MPI_SUCCESS;
+    free(b->msg[i]);
+    b->msg[i] = NULL;
+    return rc;
+}
+
+/* Complete every pending send. 0 or 1. */
+static int outbox_flush(outbox *b)
+{
+    int rc = 0;
+    for (int i = 0; i < OUTBOX_DEPTH; i++)
+        rc |= finish_slot(b, i);
+    return rc;
+}
+
+/* Pack hdr + r and start sending it to the coordinator from the next slot
+ * of b (completing that slot's earlier send first).  0 or 1. */
 static int send_result(dln_sweep *s, const dln_wire_header *hdr,
-                       const dln_result *r)
+                       const dln_result *r, outbox *b)
 {
     void *packed = NULL;
     size_t len = 0;
@@ -62,9 +107,15 @@ static int send_result(dln_sweep *s, const dln_wire_header *hdr,
         goto cleanup;
     memcpy(msg, hdr, sizeof *hdr);
     memcpy(msg + sizeof *hdr, packed, len);
-    if (MPI_Send(msg, (int)(sizeof *hdr + len), MPI_BYTE, 0, TAG_RESULT,
-                 s->comm) != MPI_SUCCESS)
+    int i = b->next;
+    if (finish_slot(b, i))
         goto cleanup;
+    if (MPI_Isend(msg, (int)(sizeof *hdr + len), MPI_BYTE, 0, TAG_RESULT,
+                  s->comm, &b->req[i]) != MPI_SUCCESS)
+        goto cleanup;
+    b->msg[i] = msg;
+    b->next = (i + 1) % OUTBOX_DEPTH;
+    msg = NULL;
     rc = 0;
 cleanup:
     free(packed);
@@ -78,9 +129,11 @@ static int send_ready(dln_sweep *s, int kind)
     return MPI_Send(msg, 2, MPI_INT32_T, 0, TAG_READY, s->comm) != MPI_SUCCESS;
 }
 
-/* Run the tasks of one WORK message alone, sending each result; wait_s:
- * how long the worker waited for the message. 0 or 1. */
-static int run_batch(dln_sweep *s, const int64_t *idx, long n, double wait_s)
+/* Run the tasks of one WORK message alone, sending each result through b
+ * (the last ones may still be pending there); wait_s: how long the worker
+ * waited for the message. 0 or 1. */
+static int run_batch(dln_sweep *s, const int64_t *idx, long n, double wait_s,
+                     outbox *b)
 {
     for (long k = 0; k < n; k++) {
         dln_result r;
@@ -89,7 +142,7 @@ static int run_batch(dln_sweep *s, const int64_t *idx, long n, double wait_s)
         hdr.batch_done = k == n - 1;
         hdr.signo = dln_stop_signal();
         hdr.wait_s = k == 0 ? wait_s : 0.0;
-        int rc = send_result(s, &hdr, &r);
+        int rc = send_result(s, &hdr, &r, b);
         dln_result_clear(&r);
         if (rc)
             return 1;
@@ -143,7 +196,9 @@ static int work_wide(dln_sweep *s, int *stop)
             hdr.batch_done = 1;
             hdr.signo = dln_stop_signal();
             hdr.wait_s = wait_s;
-            rc = send_result(s, &hdr, &r);
+            outbox b;
+            outbox_init(&b);
+            rc = send_result(s, &hdr, &r, &b) || outbox_flush(&b);
         }
         dln_result_clear(&r);
         if (rc)
@@ -154,7 +209,9 @@ static int work_wide(dln_sweep *s, int *stop)
 int dln_sweep_work(dln_sweep *s)
 {
     int64_t *work = NULL;
+    outbox b;
     int rc = 1;
+    outbox_init(&b);
     if (s->group != MPI_COMM_NULL) {
         int stop = 0;
         if (work_wide(s, &stop))
@@ -180,11 +237,13 @@ int dln_sweep_work(dln_sweep *s)
             break;
         if (work[0] != MODE_WORK || work[1] < 1 || work[1] > count - 2)
             goto cleanup;
-        if (run_batch(s, work + 2, (long)work[1], dln_sweep_now() - t0))
+        if (run_batch(s, work + 2, (long)work[1], dln_sweep_now() - t0, &b))
             goto cleanup;
     }
-    rc = 0;
+    rc = outbox_flush(&b);
 cleanup:
+    /* On failure pending sends are left to MPI_Abort (waiting could hang
+     * on a dead coordinator), and so are their buffers. */
     free(work);
     return rc;
 }

@@ -83,6 +83,43 @@ static void hvp_matches_gradient_differences(void **state)
     dln_model_destroy(&m);
 }
 
+/* The back-propagated products the gradient and HVPs share are cached per
+ * point: interleaving steps, set_params, gradients and HVPs gives exactly
+ * what a fresh model at the same parameters gives. */
+static void cached_products_follow_the_parameters(void **state)
+{
+    (void)state;
+    dln_params p = make(4, 3, 5, 2, "3,1", 1, DLN_INIT_GAUSSIAN);
+    p.eta = 0.01;
+    dln_model *m = NULL, *ref = NULL;
+    assert_int_equal(dln_model_create(&p, &m), 0);
+    assert_int_equal(dln_model_create(&p, &ref), 0);
+    size_t n = dln_model_nparams(m);
+    double *v = malloc(n * sizeof *v), *a = malloc(n * sizeof *a);
+    double *b = malloc(n * sizeof *b), *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        v[i] = cos(0.5 + 2.0 * (double)i);
+    for (int round = 0; round < 6; round++) {
+        if (round == 3) {   /* jump elsewhere */
+            for (size_t i = 0; i < n; i++)
+                x[i] = dln_model_params(m)[i] * 0.9 + 0.01 * v[i];
+            dln_model_set_params(m, x);
+        }
+        dln_model_hvp(m, v, a);            /* fills the cache */
+        dln_model_set_params(ref, dln_model_params(m));
+        dln_model_hvp(ref, v, b);
+        assert_memory_equal(a, b, n * sizeof *a);
+        dln_model_gradient(m, a);          /* reuses it */
+        dln_model_set_params(ref, dln_model_params(m));
+        dln_model_gradient(ref, b);
+        assert_memory_equal(a, b, n * sizeof *a);
+        dln_model_step(m, NULL);           /* moves: the cache is stale */
+    }
+    free(v); free(a); free(b); free(x);
+    dln_model_destroy(&m);
+    dln_model_destroy(&ref);
+}
+
 /* Scalar L=2, s=1 with W_2=0, W_1=a: one step is (a, 0) -> (a, eta*a). */
 static void step_is_plain_gradient_descent(void **state)
 {
@@ -169,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gradient_matches_finite_differences),
         cmocka_unit_test(hvp_matches_gradient_differences),
+        cmocka_unit_test(cached_products_follow_the_parameters),
         cmocka_unit_test(step_is_plain_gradient_descent),
         cmocka_unit_test(target_and_orthogonal_init),
         cmocka_unit_test(init_is_reproducible),
