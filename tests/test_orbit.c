@@ -6,17 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "run_testutil.h"
 #include "dlnsweep/orbit.h"
 
-/* |a - b| <= tol, printing both numbers on failure (cmocka 1.1.5 has no
- * assert_close). */
-#define assert_close(a, b, tol)                                              \
-    do {                                                                     \
-        double a_ = (a), b_ = (b);                                           \
-        if (!(fabs(a_ - b_) <= (tol)))                                       \
-            fail_msg("%s = %.17g, expected %.17g +- %g", #a, a_, b_,         \
-                     (double)(tol));                                         \
-    } while (0)
 
 /* Period of the logistic map x <- r x (1-x) after a transient, observed
  * through the 2-entry fingerprint (x, x^2). */

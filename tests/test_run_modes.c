@@ -12,16 +12,10 @@
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
+#include "run_testutil.h"
 #include "dlnsweep/diagnostics.h"
 #include "dlnsweep/run.h"
 
-#define assert_close(a, b, tol)                                              \
-    do {                                                                     \
-        double a_ = (a), b_ = (b);                                           \
-        if (!(fabs(a_ - b_) <= (tol)))                                       \
-            fail_msg("%s = %.17g, expected %.17g +- %g", #a, a_, b_,         \
-                     (double)(tol));                                         \
-    } while (0)
 
 static dln_params net(double eta, dln_init_kind init, int rotate)
 {
@@ -35,12 +29,6 @@ static dln_params net(double eta, dln_init_kind init, int rotate)
     p.record_every = 500;
     p.seed = 11;
     return p;
-}
-
-static void run_ok(const dln_params *p, dln_result *r)
-{
-    dln_result_init(r);
-    assert_int_equal(dln_run(p, r), 0);
 }
 
 /* n_oscillating (measured on the orbit) equals the theory's count between

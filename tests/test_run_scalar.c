@@ -14,15 +14,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
+#include "run_testutil.h"
 #include "dlnsweep/run.h"
 
-#define assert_close(a, b, tol)                                              \
-    do {                                                                     \
-        double a_ = (a), b_ = (b);                                           \
-        if (!(fabs(a_ - b_) <= (tol)))                                       \
-            fail_msg("%s = %.17g, expected %.17g +- %g", #a, a_, b_,         \
-                     (double)(tol));                                         \
-    } while (0)
 
 static dln_params scalar(int L, double eta, dln_init_kind init, double alpha)
 {
@@ -40,14 +34,6 @@ static dln_params scalar(int L, double eta, dln_init_kind init, double alpha)
     p.record_every = 100;
     p.seed = 7;
     return p;
-}
-
-/* Run p into r, which the caller clears. */
-static void run_ok(const dln_params *p, dln_result *r)
-{
-    dln_result_init(r);
-    assert_int_equal(dln_run(p, r), 0);
-    assert_true(r->wall_s >= 0.0 && r->wall_s < 30.0);
 }
 
 static void expect_regime(int L, double eta, dln_init_kind init,
