@@ -243,8 +243,9 @@ class Sweep:
         self.t.join(timeout=5)
         return rc, "".join(self.err)
 
-    def ranks(self):
-        """pids of the rank processes (mpirun's children)."""
+    def _procs_with(self, field):
+        """pids whose /proc stat field (after the command name) is mpirun's
+        pid: 1 = parent, 3 = session."""
         out = []
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
@@ -254,24 +255,17 @@ class Sweep:
                     fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == self.p.pid:
+            if int(fields[field]) == self.p.pid:
                 out.append(int(pid))
         return out
 
+    def ranks(self):
+        """pids of the rank processes (mpirun's children)."""
+        return self._procs_with(1)
+
     def session(self):
         """Every process of the job (its session)."""
-        out = []
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % pid) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == self.p.pid:
-                out.append(int(pid))
-        return out
+        return self._procs_with(3)
 
 
 def reference(job):
