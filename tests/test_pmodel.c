@@ -20,6 +20,7 @@
 #include "dlnsweep/model.h"
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/rng.h"
+#include "engine_testutil.h"
 
 static int world_rank;
 
@@ -37,21 +38,11 @@ static dln_params cell(int L, int din, int d, int dout, const char *spec,
                        int rotate, dln_init_kind init, double alpha,
                        double eta)
 {
-    dln_params p;
-    char err[128];
-    dln_params_defaults(&p);
-    p.depth = L;
-    p.d_in = din;
-    p.width = d;
-    p.d_out = dout;
-    p.rotate = rotate;
-    p.init = init;
+    dln_params p = engine_params(L, din, d, dout, spec, rotate, init);
     p.alpha = alpha;
     p.eta = eta;
     p.seed = 0x5eed1234abcdULL;
     p.lanczos_iters = 60;
-    if (dln_params_parse_spectrum(&p, spec, err, sizeof err))
-        fail_msg("%s", err);
     return p;
 }
 
