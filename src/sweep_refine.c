@@ -48,7 +48,8 @@ static int lookup(const dln_jobspec *j, dln_store *db, long first, long i,
 }
 
 /* One line: its evaluated points from the DB, bisected until every
- * proposal is a task not yet run (appended to todo). 0, 1 or 2. */
+ * proposal is a task not yet run (appended to todo). 0, or 1 on a
+ * database or allocation failure. */
 static int refine_line(const dln_jobspec *j, dln_store *db, long first,
                        long lattice, long g, longs *todo)
 {
