@@ -263,7 +263,7 @@ static int parse_args(int argc, char **argv, dln_params *p, uint64_t *gseed,
                       const char **db, int *json)
 {
     char err[256];
-    long lv;
+    long lv = 0;
     int c;
     opterr = 0;
     optind = 1;

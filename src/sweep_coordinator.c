@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/store.h"
+#include "dlnsweep/store_writer.h"
 #include "sweep_internal.h"
 #include "sweep_refine.h"
 
@@ -24,7 +25,7 @@
 
 #define HEARTBEAT_EVERY_S 10.0
 #define BATCH_TARGET_S 0.25      /* a WORK message's predicted wall time   */
-#define POLL_MIN_S 20e-6         /* idle polling backs off between these   */
+#define POLL_MIN_S 200e-6        /* idle polling backs off between these   */
 #define POLL_MAX_S 1e-3
 
 /* A task waiting to be handed out. */
@@ -45,7 +46,6 @@ typedef struct queue {
 /* A handed-out task; a worker's results return in this order. */
 typedef struct inflight {
     long index;
-    int attempt;
     double cost, steps;
 } inflight;
 
@@ -65,6 +65,7 @@ typedef struct worker {
 struct dln_coord {
     dln_sweep *s;
     dln_store *db;
+    dln_store_writer *writer;        /* owns db while the sweep runs        */
     long sweep_id;
     char owner[256];
     int leased;
@@ -78,9 +79,7 @@ struct dln_coord {
     dln_costfit fit_small, fit_wide;
     double done_cost[2], done_steps[2];   /* small, wide: this run        */
     double busy_s, wait_s;           /* workers' run and wait-for-work time */
-    int batch_open, batch_rows;
-    double batch_opened_at;
-    double t0, last_progress, last_beat;
+    double t0, last_progress;
     int stopping, signo, failed;
     int refining;                    /* refine: rounds may still add tasks  */
     char host[64];
@@ -307,6 +306,16 @@ int dln_coord_setup(dln_sweep *s, dln_coord **out)
         c->w[r].wide = in_group && r == 1;
     }
     c->active = s->size - 1;
+    /* Rank 0 trains only when alone: then a writer thread needs a core of
+     * its own, else rank 0's core is the coordinator's and the writer's. */
+    dln_store_writer_options wo = {
+        .mode = s->size > 1 ? DLN_WRITER_THREAD : DLN_WRITER_AUTO,
+        .batch_rows = s->opt.batch_rows, .batch_seconds = s->opt.batch_seconds,
+        .lease_owner = c->owner, .heartbeat_s = HEARTBEAT_EVERY_S};
+    if (dln_store_writer_create(c->db, &wo, &c->writer)) {
+        snprintf(msg, sizeof msg, "cannot start the database writer thread");
+        goto fail;
+    }
     *out = c;
     return 0;
 fail:
@@ -320,6 +329,7 @@ void dln_coord_destroy(dln_coord **cp)
     dln_coord *c = cp ? *cp : NULL;
     if (!c)
         return;
+    dln_store_writer_destroy(&c->writer);   /* writes what is queued */
     if (c->db) {
         dln_store_commit(c->db);
         if (c->leased)
@@ -338,51 +348,45 @@ void dln_coord_destroy(dln_coord **cp)
     *cp = NULL;
 }
 
-/* ---- writing results ---------------------------------------------------- */
+/* ---- writing results (queued to the writer thread) ------------------- */
 
+/* Say why the writer thread failed; returns 1. */
+static int writer_failed(dln_coord *c)
+{
+    fprintf(stderr, "dlnsweep run: %s: %s\n", c->s->db_path,
+            dln_store_writer_errmsg(c->writer));
+    return 1;
+}
+
+/* Have everything queued committed now (without waiting). 0 or 1. */
 static int commit(dln_coord *c)
 {
-    if (!c->batch_open)
-        return 0;
-    c->batch_open = 0;
-    c->batch_rows = 0;
-    if (dln_store_commit(c->db)) {
-        fprintf(stderr, "dlnsweep run: commit failed: %s\n",
-                dln_store_errmsg(c->db));
-        return 1;
-    }
-    return 0;
+    return dln_store_writer_flush(c->writer) ? writer_failed(c) : 0;
 }
 
-static int open_batch(dln_coord *c)
+/* The store for the coordinator's own use, once everything queued is
+ * written (NULL after a failure, said); give it back with resume. */
+static dln_store *pause_writer(dln_coord *c)
 {
-    if (c->batch_open)
-        return 0;
-    if (dln_store_begin(c->db)) {
-        fprintf(stderr, "dlnsweep run: %s\n", dln_store_errmsg(c->db));
-        return 1;
+    dln_store *db = dln_store_writer_pause(c->writer);
+    if (!db) {
+        dln_store_writer_resume(c->writer);
+        writer_failed(c);
     }
-    c->batch_open = 1;
-    c->batch_opened_at = dln_sweep_now();
-    return 0;
+    return db;
 }
 
-/* The attempt number of a task being handed out now (1 + earlier starts),
- * counted in the DB inside the current batch. */
-static int start_attempt(dln_coord *c, const pending *p, int *attempt)
+/* Count a start of the task being handed out now (the run row's attempt
+ * is its count when the writer writes it). 0 or 1. */
+static int start_attempt(dln_coord *c, const pending *p)
 {
-    if (open_batch(c))
-        return 1;
-    if (dln_store_attempt_start(c->db, p->cell_hash, p->seed_index,
-                                attempt)) {
-        fprintf(stderr, "dlnsweep run: %s\n", dln_store_errmsg(c->db));
-        return 1;
-    }
+    if (dln_store_writer_attempt(c->writer, p->cell_hash, p->seed_index))
+        return writer_failed(c);
     return 0;
 }
 
-/* Write one result (inside the current batch) and account for it. */
-static int record(dln_coord *c, const dln_wire_header *h, const dln_result *r,
+/* Queue one result for writing (taking r's arrays) and account for it. */
+static int record(dln_coord *c, const dln_wire_header *h, dln_result *r,
                   const inflight *f, int wide)
 {
     dln_task t;
@@ -396,15 +400,8 @@ static int record(dln_coord *c, const dln_wire_header *h, const dln_result *r,
     snprintf(prov.git_hash, sizeof prov.git_hash, "%s", DLN_GIT_HASH);
     snprintf(prov.host, sizeof prov.host, "%s", h->host);
     prov.mpi_rank = h->rank;
-    prov.attempt = f->attempt;
+    prov.attempt = 0;                  /* the writer reads it from attempts */
     prov.sweep_id = c->sweep_id;
-    if (open_batch(c))
-        return 1;
-    if (dln_store_put_run(c->db, &t, r, &prov, 0)) {
-        fprintf(stderr, "dlnsweep run: writing task %lld: %s\n",
-                (long long)h->index, dln_store_errmsg(c->db));
-        return 1;
-    }
     c->done_now++;
     c->busy_s += h->wall_s;
     c->wait_s += h->wait_s;
@@ -417,8 +414,8 @@ static int record(dln_coord *c, const dln_wire_header *h, const dln_result *r,
                         f->steps, h->wall_s);
     c->done_cost[wide] += f->cost;
     c->done_steps[wide] += f->steps;
-    if (++c->batch_rows >= c->s->opt.batch_rows)
-        return commit(c);
+    if (dln_store_writer_put_run(c->writer, &t, r, &prov))
+        return writer_failed(c);
     return 0;
 }
 
@@ -470,16 +467,10 @@ static int housekeeping(dln_coord *c)
         if (commit(c))      /* keep what is done even if a SIGKILL follows */
             return 1;
     }
-    if (c->batch_open && now - c->batch_opened_at >= o->batch_seconds &&
-        commit(c))
-        return 1;
-    if (now - c->last_beat >= HEARTBEAT_EVERY_S) {
-        c->last_beat = now;
-        if (dln_store_lease_heartbeat(c->db, c->owner)) {
-            fprintf(stderr, "dlnsweep run: %s\n", dln_store_errmsg(c->db));
-            return 1;
-        }
-    }
+    /* A writer thread commits batches and heartbeats the lease by itself;
+     * an inline one does it here. */
+    if (dln_store_writer_tick(c->writer))
+        return writer_failed(c);
     if (now - c->last_progress >= o->progress_every_s)
         progress(c, now);
     return 0;
@@ -493,7 +484,7 @@ static int can_dispatch(const dln_coord *c)
            (c->s->opt.max_tasks <= 0 || c->dispatched < c->s->opt.max_tasks);
 }
 
-static int fifo_push(dln_coord *c, worker *w, const pending *p, int attempt)
+static int fifo_push(dln_coord *c, worker *w, const pending *p)
 {
     if (w->fifo_n == w->fifo_cap) {
         int cap = w->fifo_cap ? 2 * w->fifo_cap : 16;
@@ -509,7 +500,6 @@ static int fifo_push(dln_coord *c, worker *w, const pending *p, int attempt)
     }
     inflight *f = &w->fifo[(w->fifo_head + w->fifo_n) % w->fifo_cap];
     f->index = p->index;
-    f->attempt = attempt;
     f->cost = p->cost;
     f->steps = p->steps;
     w->fifo_n++;
@@ -518,13 +508,13 @@ static int fifo_push(dln_coord *c, worker *w, const pending *p, int attempt)
 }
 
 /* Take the next task of q, counting its attempt. 0 or 1. */
-static int take(dln_coord *c, queue *q, pending *out, int *attempt)
+static int take(dln_coord *c, queue *q, pending *out)
 {
     *out = q->v[q->head++];
     q->cost_left -= out->cost;
     q->steps_left -= out->steps;
     c->dispatched++;
-    return start_attempt(c, out, attempt);
+    return start_attempt(c, out);
 }
 
 /* Workers that run small tasks now (for batch sizing). */
@@ -597,9 +587,8 @@ static int feed_wide_leader(dln_coord *c, int r)
 {
     worker *w = &c->w[r];
     pending p;
-    int attempt;
     if (can_dispatch(c) && c->wide.head < c->wide.n) {
-        if (take(c, &c->wide, &p, &attempt) || fifo_push(c, w, &p, attempt))
+        if (take(c, &c->wide, &p) || fifo_push(c, w, &p))
             return 1;
         w->batches++;
         c->wbuf[2] = p.index;
@@ -623,7 +612,6 @@ static int feed(dln_coord *c, int r)
 {
     worker *w = &c->w[r];
     pending p;
-    int attempt;
     if (w->wide)
         return w->batches == 0 ? feed_wide_leader(c, r) : 0;
     while (w->state == W_RUNNING && w->batches < prefetch_depth(c)) {
@@ -636,8 +624,7 @@ static int feed(dln_coord *c, int r)
             return send_work(c, r, MODE_STOP, 0);
         }
         for (long k = 0; k < n; k++) {
-            if (take(c, &c->small, &p, &attempt) ||
-                fifo_push(c, w, &p, attempt))
+            if (take(c, &c->small, &p) || fifo_push(c, w, &p))
                 return 1;
             c->wbuf[2 + k] = p.index;
         }
@@ -741,12 +728,13 @@ static int refine_round(dln_coord *c)
     long *codes = NULL, n = 0;
     const dln_sweep *s = c->s;
     int rc = 1;
-    if (commit(c))
+    dln_store *db = pause_writer(c);   /* the round reads every result */
+    if (!db)
         return 1;
-    if (dln_sweep_refine_round(s->job, c->db, s->opt.shard_index,
+    if (dln_sweep_refine_round(s->job, db, s->opt.shard_index,
                                s->opt.shard_count, &codes, &n)) {
         fprintf(stderr, "dlnsweep run: refinement: %s\n",
-                dln_store_errmsg(c->db));
+                dln_store_errmsg(db));
         goto cleanup;
     }
     for (long k = 0; k < n; k++) {
@@ -764,11 +752,11 @@ static int refine_round(dln_coord *c)
     dln_store_counts counts;
     long sweep_id;
     char msg[512];
-    if (dln_store_counts_get(c->db, c->sweep_id, &counts) != 0)
+    if (dln_store_counts_get(db, c->sweep_id, &counts) != 0)
         goto cleanup;
     c->total = counts.done + n;
     c->done_before = counts.done - c->done_now;
-    if (dln_store_register_sweep(c->db, c->name, dln_jobspec_canonical(s->job),
+    if (dln_store_register_sweep(db, c->name, dln_jobspec_canonical(s->job),
                                  dln_jobspec_hash(s->job), c->total, 0,
                                  &sweep_id, msg, sizeof msg) != 0) {
         fprintf(stderr, "dlnsweep run: %s\n", msg);
@@ -776,6 +764,7 @@ static int refine_round(dln_coord *c)
     }
     rc = 0;
 cleanup:
+    dln_store_writer_resume(c->writer);
     free(codes);
     return rc;
 }
@@ -839,7 +828,6 @@ static int run_alone(dln_coord *c)
     for (;;) {
         pending p;
         inflight f;
-        int attempt;
         dln_result r;
         dln_wire_header h;
         if (housekeeping(c))
@@ -848,10 +836,9 @@ static int run_alone(dln_coord *c)
             return 1;
         if (!can_dispatch(c) || c->small.head >= c->small.n)
             return 0;
-        if (take(c, &c->small, &p, &attempt))
+        if (take(c, &c->small, &p))
             return 1;
         f.index = p.index;
-        f.attempt = attempt;
         f.cost = p.cost;
         f.steps = p.steps;
         dln_sweep_run_task(c->s, p.index, 0, &r, &h);
@@ -867,7 +854,7 @@ int dln_coord_run(dln_coord *c)
     dln_sweep *s = c->s;
     long remaining;
     int rc;
-    c->t0 = c->last_progress = c->last_beat = dln_sweep_now();
+    c->t0 = c->last_progress = dln_sweep_now();
     if (!s->opt.quiet && s->group_size == 0 && s->size > 1 &&
         dln_jobspec_wide_width(s->job) > 0 &&
         dln_jobspec_group_size(s->job) > 1)
@@ -876,8 +863,9 @@ int dln_coord_run(dln_coord *c)
                 dln_jobspec_group_size(s->job),
                 dln_jobspec_group_size(s->job) + 1, s->size);
     rc = s->size > 1 ? run_distributed(c) : run_alone(c);
-    if (rc == 0)
-        rc = commit(c);
+    /* Write what is queued; the store is the coordinator's again. */
+    if (dln_store_writer_finish(c->writer) && rc == 0)
+        rc = writer_failed(c);
     if (rc == 0 && dln_store_lease_release(c->db, c->owner) == 0)
         c->leased = 0;
     s->summary.total = c->total;

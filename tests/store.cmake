@@ -1,5 +1,6 @@
 # The results database (src/store*.c): unit tests and the CLI around it.
 dln_add_unit_test(test_store ${CMAKE_SOURCE_DIR}/tests/test_store.c)
+dln_add_unit_test(test_store_writer ${CMAKE_SOURCE_DIR}/tests/test_store_writer.c)
 
 add_executable(store_fixture ${CMAKE_SOURCE_DIR}/tests/store_fixture.c)
 target_link_libraries(store_fixture PRIVATE dlncore)

@@ -116,6 +116,11 @@ int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
 int dln_store_attempt_start(dln_store *s, const char *cell_hash,
                             int seed_index, int *attempt);
 
+/* Starts of task (cell_hash, seed_index) counted so far into *n (0 if
+ * never started).  Returns 0 or 1.  Not collective. */
+int dln_store_attempt_count(dln_store *s, const char *cell_hash,
+                            int seed_index, int *n);
+
 /* Fill counts for sweep_id (0 = all rows, -1 = rows of no sweep, i.e.
  * `single`). The rate window is the last 200 rows. Returns 0 or 1. */
 int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c);
