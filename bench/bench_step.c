@@ -189,24 +189,30 @@ static int write_doubles(const char *dir, const char *name, const double *x,
 }
 
 /* One training run from a fresh model: `steps` GD steps, the top Hessian
- * eigenvalue by Lanczos before every `every`-th step.  Losses (before each
- * step) and sharpness (0 where not computed) go to losses/sharp. */
+ * eigenvalue by Lanczos before every `every`-th step (in one workspace with
+ * one seed, as dln_run does).  Losses (before each step) and sharpness (0
+ * where not computed) go to losses/sharp. */
 static int train(const dln_params *p, long steps, int every, double *losses,
                  double *sharp, double *seconds)
 {
     dln_model *m = NULL;
-    if (dln_model_create(p, &m))
-        return 1;
-    int rc = 0;
+    dln_lanczos *lz = NULL;
+    int rc = 1;
+    if (dln_model_create(p, &m) ||
+        dln_lanczos_create(dln_model_nparams(m), BENCH_LANCZOS_ITERS, &lz))
+        goto cleanup;
+    rc = 0;
     double t0 = cpu_now();
     for (long t = 0; t < steps && !rc; t++) {
         sharp[t] = 0.0;
         if (every > 0 && t % every == 0)
-            rc = dln_lanczos_top(m, BENCH_LANCZOS_ITERS, 1,
+            rc = dln_lanczos_run(lz, m, BENCH_LANCZOS_ITERS, 1,
                                  BENCH_LANCZOS_SEED, &sharp[t]);
         losses[t] = dln_model_step(m, NULL);
     }
     *seconds = cpu_now() - t0;
+cleanup:
+    dln_lanczos_destroy(&lz);
     dln_model_destroy(&m);
     return rc;
 }

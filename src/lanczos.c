@@ -49,17 +49,36 @@ static void orthogonalise(const double *q, int n, int j, double *w,
     }
 }
 
+struct dln_lanczos {
+    int n;                    /* parameters                                */
+    int steps;                /* Krylov steps it has room for              */
+    double *q, *w, *alpha, *beta, *coef, *tmp;
+    double *start;            /* the seeded normals of restart 0 ...       */
+    uint64_t start_seed;      /* ... for this seed                         */
+    int have_start;
+};
+
 /* A fresh unit vector for column j of Q: seeded normals (stream depends on
- * the restart count) orthogonalised against columns 0..j-1.  Returns 0, or
- * 1 if nothing is left outside span(Q) (j == n in exact arithmetic). */
-static int fresh_direction(double *q, int n, int j, uint64_t seed,
-                           int restart, double *coef, double *tmp)
+ * the restart count; restart 0's are kept for the next run with the same
+ * seed) orthogonalised against columns 0..j-1.  Returns 0, or 1 if nothing
+ * is left outside span(Q) (j == n in exact arithmetic). */
+static int fresh_direction(dln_lanczos *l, int j, uint64_t seed, int restart)
 {
-    double *w = q + (size_t)j * n;
+    int n = l->n;
+    double *w = l->q + (size_t)j * n;
     uint64_t stream = DLN_STREAM_LANCZOS + ((uint64_t)restart << 32);
-    dln_rng_normal(seed, stream, w, (size_t)n);
+    if (restart == 0 && l->have_start && l->start_seed == seed) {
+        memcpy(w, l->start, sizeof(double) * (size_t)n);
+    } else {
+        dln_rng_normal(seed, stream, w, (size_t)n);
+        if (restart == 0) {
+            memcpy(l->start, w, sizeof(double) * (size_t)n);
+            l->start_seed = seed;
+            l->have_start = 1;
+        }
+    }
     double before = norm2(n, w);
-    orthogonalise(q, n, j, w, coef, tmp);
+    orthogonalise(l->q, n, j, w, l->coef, l->tmp);
     double after = norm2(n, w);
     if (!(after > 1e-8 * before))
         return 1;
@@ -67,45 +86,75 @@ static int fresh_direction(double *q, int n, int j, uint64_t seed,
     return 0;
 }
 
-int dln_lanczos_top(dln_model *m, int iters, int k, uint64_t seed,
-                    double *top)
+int dln_lanczos_create(size_t nparams, int iters, dln_lanczos **out)
 {
-    int rc = 2;
-    double *q = NULL, *w = NULL, *alpha = NULL, *beta = NULL, *coef = NULL;
-    double *tmp = NULL;
-    if (!m || !top || iters < 1 || k < 1 || k > iters)
-        goto cleanup;
-    size_t nparams = dln_model_nparams(m);
-    if (nparams < 1 || nparams > (size_t)INT32_MAX)
-        goto cleanup;
-    int n = (int)nparams;
+    dln_lanczos *l = NULL;
+    *out = NULL;
+    if (nparams < 1 || nparams > (size_t)INT32_MAX || iters < 1)
+        return 2;
+    if (!(l = calloc(1, sizeof *l)))
+        return 1;
+    l->n = (int)nparams;
+    l->steps = iters < l->n ? iters : l->n;
+    size_t n = nparams, st = (size_t)l->steps;
+    l->q = malloc(sizeof(double) * n * st);
+    l->w = malloc(sizeof(double) * n);
+    l->start = malloc(sizeof(double) * n);
+    l->alpha = malloc(sizeof(double) * st);
+    l->beta = malloc(sizeof(double) * st);
+    l->coef = malloc(sizeof(double) * st);
+    l->tmp = malloc(sizeof(double) * st);
+    if (!l->q || !l->w || !l->start || !l->alpha || !l->beta || !l->coef ||
+        !l->tmp) {
+        dln_lanczos_destroy(&l);
+        return 1;
+    }
+    *out = l;
+    return 0;
+}
+
+void dln_lanczos_destroy(dln_lanczos **lp)
+{
+    dln_lanczos *l = lp ? *lp : NULL;
+    if (!l)
+        return;
+    free(l->q);
+    free(l->w);
+    free(l->start);
+    free(l->alpha);
+    free(l->beta);
+    free(l->coef);
+    free(l->tmp);
+    free(l);
+    *lp = NULL;
+}
+
+int dln_lanczos_run(dln_lanczos *l, dln_model *m, int iters, int k,
+                    uint64_t seed, double *top)
+{
+    if (!l || !m || !top || iters < 1 || k < 1 || k > iters ||
+        dln_model_nparams(m) != (size_t)l->n)
+        return 2;
+    int n = l->n;
     int steps = iters < n ? iters : n;
-    rc = 1;
-    q = malloc(sizeof(double) * (size_t)n * steps);
-    w = malloc(sizeof(double) * (size_t)n);
-    alpha = malloc(sizeof(double) * (size_t)steps);
-    beta = malloc(sizeof(double) * (size_t)steps);
-    coef = malloc(sizeof(double) * (size_t)steps);
-    tmp = malloc(sizeof(double) * (size_t)steps);
-    if (!q || !w || !alpha || !beta || !coef || !tmp)
-        goto cleanup;
+    if (steps > l->steps)
+        return 2;
+    double *q = l->q, *w = l->w, *alpha = l->alpha, *beta = l->beta;
     for (int i = 0; i < k; i++)
         top[i] = NAN;
     int restart = 0, done = 0;
-    fresh_direction(q, n, 0, seed, restart, coef, tmp);
+    fresh_direction(l, 0, seed, restart);
     double hnorm = 0.0;   /* largest ||H q_j|| seen: the scale of H */
     for (int j = 0; j < steps; j++) {
         const double *qj = q + (size_t)j * n;
         dln_model_hvp(m, qj, w);
         double hq = norm2(n, w);
-        if (!isfinite(hq)) {   /* NaN/Inf parameters: no spectrum */
-            rc = 0;
-            goto cleanup;
-        }
+        if (!isfinite(hq))     /* NaN/Inf parameters: no spectrum */
+            return 0;
         if (hq > hnorm)
             hnorm = hq;
-        orthogonalise(q, n, j + 1, w, coef, tmp);
-        alpha[j] = coef[j];
+        orthogonalise(q, n, j + 1, w, l->coef, l->tmp);
+        alpha[j] = l->coef[j];
         done = j + 1;
         if (j + 1 == steps)
             break;
@@ -118,22 +167,27 @@ int dln_lanczos_top(dln_model *m, int iters, int k, uint64_t seed,
                 next[i] = w[i] * inv;
         } else {   /* invariant subspace: restart orthogonally to Q */
             beta[j] = 0.0;
-            if (fresh_direction(q, n, j + 1, seed, ++restart, coef, tmp))
+            if (fresh_direction(l, j + 1, seed, ++restart))
                 break;
         }
     }
     /* Eigenvalues of the tridiagonal T (ascending; alpha, beta overwritten). */
     if (LAPACKE_dstev(LAPACK_COL_MAJOR, 'N', done, alpha, beta, NULL, 1) != 0)
-        goto cleanup;
+        return 1;
     for (int i = 0; i < k && i < done; i++)
         top[i] = alpha[done - 1 - i];
-    rc = 0;
-cleanup:
-    free(q);
-    free(w);
-    free(alpha);
-    free(beta);
-    free(coef);
-    free(tmp);
+    return 0;
+}
+
+int dln_lanczos_top(dln_model *m, int iters, int k, uint64_t seed,
+                    double *top)
+{
+    dln_lanczos *l = NULL;
+    if (!m || !top || iters < 1 || k < 1 || k > iters)
+        return 2;
+    int rc = dln_lanczos_create(dln_model_nparams(m), iters, &l);
+    if (rc == 0)
+        rc = dln_lanczos_run(l, m, iters, k, seed, top);
+    dln_lanczos_destroy(&l);
     return rc;
 }

@@ -289,6 +289,7 @@ static int allocate(dln_pmodel *m, size_t nprefix, size_t nback,
     m->lz_w = malloc(sizeof(double) * nl);
     m->lz_coef = malloc(sizeof(double) * 2 * (size_t)(m->kmax + 1));
     m->lz_tri = malloc(sizeof(double) * 2 * (size_t)(m->kmax + 1));
+    m->lz_start = malloc(sizeof(double) * nl);
     if (m->rank == 0) {
         size_t nfull = m->n, nt0 = (size_t)m->dims[L] * m->dims[0];
         m->full = malloc(sizeof(double) * (nfull > nt0 ? nfull : nt0));
@@ -297,8 +298,8 @@ static int allocate(dln_pmodel *m, size_t nprefix, size_t nback,
     }
     if (!m->x || !m->grad || !m->target || !m->resid || !m->prefix ||
         !m->dprefix || !m->u || !m->v || !m->tv || !m->rr || !m->gram ||
-        !m->modes || !m->svd_a || !m->svd_s || !m->krylov || !m->lz_w || !m->lz_coef ||
-        !m->lz_tri)
+        !m->modes || !m->svd_a || !m->svd_s || !m->krylov || !m->lz_w ||
+        !m->lz_coef || !m->lz_tri || !m->lz_start)
         return 1;
     if (svd_query(m))
         return 1;
@@ -418,6 +419,7 @@ void dln_pmodel_destroy(dln_pmodel **pm)
     free(m->lz_w);
     free(m->lz_coef);
     free(m->lz_tri);
+    free(m->lz_start);
     free(m->full);
     if (m->ctxt_root >= 0)
         Cblacs_gridexit(m->ctxt_root);

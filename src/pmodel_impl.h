@@ -45,6 +45,9 @@ struct dln_pmodel {
     double *krylov, *lz_w;  /* kmax x nloc Krylov basis, scratch vector    */
     double *lz_coef;        /* 2(kmax+1): Gram-Schmidt scratch, sums      */
     double *lz_tri;         /* 2(kmax+1): tridiagonal alpha, beta         */
+    double *lz_start;       /* nloc: the local part of restart 0's normals */
+    uint64_t lz_start_seed; /* ... drawn from this seed                   */
+    int lz_have_start;
     int kmax;
     double *full;           /* rank 0: nparams doubles (scatter staging)  */
     double loss;

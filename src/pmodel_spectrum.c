@@ -47,16 +47,28 @@ static double norm(const dln_pmodel *m, const double *a)
 }
 
 /* Basis vector j: the serial seeded normals of this restart, scattered and
- * orthogonalised against vectors 0..j-1. Returns 0, or 1 if nothing is
- * left outside the basis. */
+ * orthogonalised against vectors 0..j-1 (restart 0's local part is kept
+ * for the next run with the same seed, as dln_lanczos does: drawing and
+ * scattering nparams normals on rank 0 would otherwise come with every
+ * sharpness estimate).  Returns 0, or 1 if nothing is left outside the
+ * basis.  Collective. */
 static int fresh_direction(dln_pmodel *m, int j, uint64_t seed, int restart,
                            double *coef)
 {
     double *w = m->krylov + (size_t)j * m->nloc;
     uint64_t stream = DLN_STREAM_LANCZOS + ((uint64_t)restart << 32);
-    if (m->rank == 0)
-        dln_rng_normal(seed, stream, m->full, m->n);
-    dln_pmodel_scatter(m, m->full, w);
+    if (restart == 0 && m->lz_have_start && m->lz_start_seed == seed) {
+        memcpy(w, m->lz_start, sizeof(double) * m->nloc);
+    } else {
+        if (m->rank == 0)
+            dln_rng_normal(seed, stream, m->full, m->n);
+        dln_pmodel_scatter(m, m->full, w);
+        if (restart == 0) {
+            memcpy(m->lz_start, w, sizeof(double) * m->nloc);
+            m->lz_start_seed = seed;
+            m->lz_have_start = 1;
+        }
+    }
     double before = norm(m, w);
     orthogonalise(m, j, w, coef);
     double after = norm(m, w);

@@ -32,6 +32,7 @@ typedef struct run_ws {
     double proj_w[DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
     int proj_terms;
     double *tan, *htan;       /* Lyapunov tangent vector and H v         */
+    dln_lanczos *lz;          /* the sharpness's Lanczos workspace       */
 } run_ws;
 
 static double seconds_since(const struct timespec *t0)
@@ -46,6 +47,7 @@ static void ws_free(run_ws *w)
 {
     dln_track_free(&w->k);
     dln_diag_destroy(&w->diag);
+    dln_lanczos_destroy(&w->lz);
     dln_model_destroy(&w->m);
     free(w->pv);
     free(w->tan);
@@ -79,6 +81,9 @@ static int ws_create(run_ws *w, const dln_params *p)
             return 1;
     }
     w->proj_terms = dln_run_projections(p, w->n, w->proj_idx, w->proj_w);
+    int k, iters = dln_run_lanczos_size(p, w->n, &k);
+    if (iters >= 1 && dln_lanczos_create(w->n, iters, &w->lz))
+        return 1;
     return 0;
 }
 
@@ -120,7 +125,7 @@ static void fingerprint(run_ws *w, double loss)
 static int hessian_top(run_ws *w, uint64_t seed, double *top)
 {
     int k, iters = dln_run_lanczos_size(w->p, w->n, &k);
-    if (dln_lanczos_top(w->m, iters, k, seed, top) != 0)
+    if (dln_lanczos_run(w->lz, w->m, iters, k, seed, top) != 0)
         return 0;
     return k;
 }

@@ -225,9 +225,11 @@ int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
             ops->point(ops->ctx, t, loss, &pt);
             pt.step = t;
             pt.sharpness = NAN;
+            /* Every estimate starts Lanczos from the run's seeded vector
+             * (drawn once and kept by the Lanczos workspace). */
             if (p->sharpness_every > 0 && t % p->sharpness_every == 0 &&
                 t != steps &&
-                ops->hessian_top(ops->ctx, p->seed + (uint64_t)t, top) > 0)
+                ops->hessian_top(ops->ctx, p->seed, top) > 0)
                 pt.sharpness = top[0];
             ops->modes(ops->ctx, modes, 1);
             pt.n_oscillating = modes_done(k, t);

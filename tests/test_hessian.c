@@ -294,6 +294,55 @@ static void lanczos_edge_cases(void **state)
     dln_model_destroy(&m);
 }
 
+/* A kept workspace gives dln_lanczos_top's bits whatever seeds came
+ * before (its kept start vector follows the seed), including restarts
+ * (H = I breaks down at once); a model or iters that does not fit it is
+ * refused. */
+static void lanczos_workspace(void **state)
+{
+    (void)state;
+    dln_params p = engine_params(3, 4, 5, 3, "10,9.5,9", 1,
+                                 DLN_INIT_GAUSSIAN);
+    dln_model *m = engine_model(&p);
+    dln_lanczos *l = NULL;
+    size_t n = dln_model_nparams(m);
+    assert_int_equal(dln_lanczos_create(n, 30, &l), 0);
+    const uint64_t seeds[] = {5, 5, 6, 5, 6, 6};
+    for (int i = 0; i < 6; i++) {
+        double want[4], got[4];
+        assert_int_equal(dln_lanczos_top(m, 30, 4, seeds[i], want), 0);
+        assert_int_equal(dln_lanczos_run(l, m, i % 2 ? 30 : 20, 4, seeds[i],
+                                         got), 0);
+        if (i % 2)
+            assert_memory_equal(want, got, sizeof want);
+        else   /* 20 steps: the top value has converged all the same */
+            assert_float_equal(got[0], want[0], 1e-9 * fabs(want[0]));
+        /* One GD step between estimates, as in a run. */
+        dln_model_step(m, NULL);
+    }
+    double top[4];
+    assert_int_equal(dln_lanczos_run(l, m, 31, 4, 5, top), 2);
+    assert_int_equal(dln_lanczos_run(l, m, 30, 0, 5, top), 2);
+    dln_params q = engine_params(1, 2, 2, 2, "2,1", 1, DLN_INIT_GAUSSIAN);
+    dln_model *small = engine_model(&q);   /* H = I on 4 parameters */
+    assert_int_equal(dln_lanczos_run(l, small, 4, 4, 5, top), 2);
+    dln_lanczos *ls = NULL;
+    assert_int_equal(dln_lanczos_create(4, 10, &ls), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(dln_lanczos_run(ls, small, 10, 4, 1, top), 0);
+        for (int k = 0; k < 4; k++)
+            assert_float_equal(top[k], 1.0, 1e-14);
+    }
+    dln_lanczos_destroy(&ls);
+    dln_lanczos_destroy(&ls);             /* accepts NULL */
+    assert_int_equal(dln_lanczos_create(0, 10, &ls), 2);
+    assert_null(ls);
+    dln_lanczos_destroy(&l);
+    assert_null(l);
+    dln_model_destroy(&small);
+    dln_model_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +352,7 @@ int main(void)
         cmocka_unit_test(sharpness_at_balanced_minimum),
         cmocka_unit_test(lanczos_matches_dense_eigenvalues),
         cmocka_unit_test(lanczos_edge_cases),
+        cmocka_unit_test(lanczos_workspace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
