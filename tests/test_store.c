@@ -118,6 +118,62 @@ static void test_roundtrip(void **state)
     dln_result_clear(&r);
 }
 
+/* Children in multi-row INSERTs (32 per statement, then one by one): every
+ * row arrives with its own values, for counts around the chunk size. */
+static void test_many_children(void **state)
+{
+    const char *path = tpath("many.db");
+    dln_store *s = open_rw(path);
+    const int counts[] = {31, 32, 33, 70};
+    for (int c = 0; c < 4; c++) {
+        dln_task t;
+        dln_result r;
+        int n = counts[c];
+        make_task(&t, 0.2 + c / 100.0, 0);
+        make_result(&r, 2.0 + c, n, n + 1, n + 2);
+        assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+        dln_result_clear(&r);
+    }
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    char sql[512];
+    for (int c = 0; c < 4; c++) {
+        long long n = counts[c];
+        const char *run = "(SELECT id FROM runs WHERE final_loss = %d)";
+        char rid[128];
+        snprintf(rid, sizeof rid, run, 2 + c);
+        /* make_result: step 10 i, sv1 9 + i, n_oscillating i, sharpness
+         * 1.5 i at even i (NULL at odd), loss = marker. */
+        snprintf(sql, sizeof sql, "SELECT count(*) || ' ' || sum(step) || "
+                 "' ' || sum(sv1) || ' ' || sum(n_oscillating) || ' ' || "
+                 "count(sharpness) || ' ' || sum(sharpness) || ' ' || "
+                 "min(loss) || ' ' || max(loss) FROM trajectories WHERE "
+                 "run_id = %s", rid);
+        char want[256];
+        double sharp = 0;
+        for (long long i = 0; i < n; i += 2)
+            sharp += 1.5 * (double)i;
+        snprintf(want, sizeof want, "%lld %lld %.1f %lld %lld %.1f %.1f %.1f",
+                 n, 10 * n * (n - 1) / 2, 9.0 * n + n * (n - 1) / 2.0,
+                 n * (n - 1) / 2, (n + 1) / 2, sharp, 2.0 + c, 2.0 + c);
+        assert_string_equal(sq_text(db, sql), want);
+        snprintf(sql, sizeof sql, "SELECT count(*) || ' ' || sum(k) || ' ' "
+                 "|| sum(sv1) FROM orbits WHERE run_id = %s", rid);
+        long long no = n + 1, odd = no / 2;
+        snprintf(want, sizeof want, "%lld %lld %.1f", no, no * (no - 1) / 2,
+                 10.5 * odd + 9.5 * (no - odd));
+        assert_string_equal(sq_text(db, sql), want);
+        snprintf(sql, sizeof sql, "SELECT count(*) || ' ' || count(value) "
+                 "|| ' ' || sum(value) FROM hessian_spectra WHERE run_id = "
+                 "%s", rid);
+        long long ns = n + 2;
+        snprintf(want, sizeof want, "%lld %lld %.1f", ns, ns - 1,
+                 (double)(ns * (ns - 1) / 2));
+        assert_string_equal(sq_text(db, sql), want);
+    }
+    sqlite3_close(db);
+}
+
 static void test_error_and_divergent(void **state)
 {
     const char *path = tpath("err.db");
@@ -606,6 +662,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_many_children),
         cmocka_unit_test(test_error_and_divergent),
         cmocka_unit_test(test_unique_replace),
         cmocka_unit_test(test_batch_and_readonly),
