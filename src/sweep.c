@@ -1,8 +1,10 @@
 /* sweep.c — the sweep handle: communicators, the wide group, and the
  * collective execute that agrees on setup errors before any work starts. */
+#define _POSIX_C_SOURCE 200809L   /* gethostname */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dlnsweep/jobspec.h"
 #include "sweep_internal.h"
 
@@ -53,6 +55,9 @@ int dln_sweep_create(MPI_Comm comm, const dln_jobspec *j,
         goto fail;
     MPI_Comm_rank(s->comm, &s->rank);
     MPI_Comm_size(s->comm, &s->size);
+    if (gethostname(s->host, sizeof s->host) != 0)
+        snprintf(s->host, sizeof s->host, "unknown");
+    s->host[sizeof s->host - 1] = '\0';
     /* The wide group: ranks 1..G when the job asks for one and there are
      * enough ranks besides the coordinator. */
     g = dln_jobspec_group_size(j);

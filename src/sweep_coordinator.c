@@ -268,9 +268,7 @@ int dln_coord_setup(dln_sweep *s, dln_coord **out)
         goto fail;
     c->s = s;
     c->name = dln_jobspec_name(s->job);
-    if (gethostname(c->host, sizeof c->host) != 0)
-        snprintf(c->host, sizeof c->host, "unknown");
-    c->host[sizeof c->host - 1] = '\0';
+    snprintf(c->host, sizeof c->host, "%s", s->host);
     lease_owner(c->owner, sizeof c->owner, c->host);
     if ((rc = precheck(c, dln_jobspec_hash(s->job), &takeover, msg,
                        sizeof msg)))

@@ -69,6 +69,7 @@ struct dln_sweep {
     const dln_jobspec *job;  /* borrowed                                    */
     dln_sweep_options opt;
     char db_path[4096];
+    char host[64];           /* this rank's host name (read once)           */
     dln_sweep_summary summary;
 };
 

@@ -10,13 +10,6 @@
 #include "dlnsweep/run.h"
 #include "sweep_internal.h"
 
-static void host_name(char *buf, size_t len)
-{
-    if (gethostname(buf, len) != 0)
-        snprintf(buf, len, "unknown");
-    buf[len - 1] = '\0';
-}
-
 void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
                         dln_wire_header *hdr)
 {
@@ -43,7 +36,7 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
     hdr->rank = s->rank;
     hdr->status = rc;
     hdr->wall_s = r->wall_s;
-    host_name(hdr->host, sizeof hdr->host);
+    snprintf(hdr->host, sizeof hdr->host, "%s", s->host);
 }
 
 /* Results on their way to the coordinator: each buffer lives until its
