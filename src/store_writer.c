@@ -244,7 +244,9 @@ static void *writer_main(void *arg)
         int force = w->want_pause || w->want_flush || w->stopping;
         w->want_flush = 0;
         pthread_mutex_unlock(&w->mu);
+        double c0 = thread_cpu_s();
         rc = w->failed ? 0 : timed_work(w, force, &what);
+        w->mine.busy_s += thread_cpu_s() - c0;
         pthread_mutex_lock(&w->mu);
         w->mine.max_queued = w->stats.max_queued;
         w->stats = w->mine;
@@ -291,7 +293,9 @@ static int write_inline(dln_store_writer *w, entry *e)
     int rc = w->failed;
     e->next = NULL;
     if (!rc) {
+        double c0 = thread_cpu_s();
         rc = write_list(w, e, &what) || timed_work(w, 0, &what);
+        w->mine.busy_s += thread_cpu_s() - c0;
         w->mine.max_queued = 1;
         w->stats = w->mine;
         if (rc)
@@ -306,8 +310,10 @@ static int tick_inline(dln_store_writer *w, int force)
 {
     const char *what = "writing";
     pthread_mutex_lock(&w->mu);
+    double c0 = thread_cpu_s();
     if (!w->failed && !w->joined && timed_work(w, force, &what))
         fail_locked(w, what);
+    w->mine.busy_s += thread_cpu_s() - c0;
     w->stats = w->mine;
     int rc = w->failed;
     pthread_mutex_unlock(&w->mu);

@@ -893,6 +893,15 @@ int dln_coord_run(dln_coord *c)
                 "run, %ld errors) in %s, %.1f s%s\n", c->name, c->total,
                 c->done_now, c->errors_now, s->db_path,
                 dln_sweep_now() - c->t0, waited);
+        dln_store_writer_stats ws;
+        dln_store_writer_stats_get(c->writer, &ws);
+        if (ws.runs > 0)
+            fprintf(stderr, "dlnsweep: database writer (%s): %ld runs in "
+                    "%ld commits, %.3f s CPU, %.0f us per run\n",
+                    dln_store_writer_threaded(c->writer) ? "thread"
+                                                         : "inline",
+                    ws.runs, ws.commits, ws.busy_s,
+                    1e6 * ws.busy_s / (double)ws.runs);
     }
     return 0;
 }

@@ -1,5 +1,8 @@
 /* store.h — the results database (SQLite).  The only module that touches
  * SQLite.  One writer per database: the sweep coordinator or `single`.
+ * A handle may move between threads but is used by one at a time (it is
+ * opened without SQLite's per-connection mutex; store_writer.h hands it
+ * over under its own).
  *
  * Schema (documented in README.md, "Database schema"): sweeps, runs (one
  * row per (cell_hash, seed_index), UNIQUE), trajectories, orbits,

@@ -42,7 +42,9 @@ typedef struct dln_store_writer_options {
 typedef struct dln_store_writer_stats {
     long runs;                /* runs written                              */
     long commits;             /* transactions committed                    */
-    double busy_s;            /* thread CPU seconds spent writing          */
+    double busy_s;            /* CPU seconds spent writing and committing
+                                 (the writer's thread, or the caller's
+                                 while an inline writer writes)            */
     long max_queued;          /* the longest the queue has been            */
 } dln_store_writer_stats;
 
