@@ -32,6 +32,9 @@ done (which costs the launch, MPI start, job expansion and DB open only:
   ovh us/cell        worker time per cell not spent training,
                      (W * T - sum(wall_s)) / (n - 1) with W worker ranks,
                      and "ovh %" = that over the mean cell time
+  db us/cell         CPU seconds of the database writer (its thread, or
+                     the rank while it writes inline) per cell, from the
+                     sweep's own summary line: part of coord cpu
   coord cpu us/cell  CPU seconds (user + system) of rank 0 in the sweep
                      minus those of the no-op rerun, per cell, at 2 ranks
                      (at 1 rank rank 0 also trains): the coordinator's
@@ -45,6 +48,7 @@ fastest span; the smallest coordinator CPU).
 import argparse
 import datetime
 import os
+import re
 import shlex
 import shutil
 import sqlite3
@@ -106,19 +110,22 @@ def rank_wrapper(args):
 
 
 def run_sweep(args, ranks, job, db, flags=()):
-    """CPU seconds (user + system) of rank 0 in one `dlnsweep run`; flags:
-    extra launcher options."""
+    """CPU seconds (user + system) of rank 0 in one `dlnsweep run`, its
+    wall seconds, and the database writer's CPU seconds (its summary line;
+    0 when it wrote nothing); flags: extra launcher options."""
     cmd = shlex.split(args.launcher) + list(flags) + ["-n", str(ranks),
                                                       args.wrapper,
                                         args.exe, "run", job, "--db", db,
-                                        "--quiet"]
+                                        "--progress", "3600"]
     out = subprocess.run(cmd, env=env(), capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"sweep_throughput: {' '.join(cmd)} failed "
                  f"({out.returncode}): {out.stderr.strip()[-500:]}")
     with open(os.path.join(args.work, "time.0")) as f:
         user, system, elapsed = (float(x) for x in f.read().split()[-3:])
-    return user + system, elapsed
+    m = re.search(r"database writer \((\w+)\): \d+ runs in \d+ commits, "
+                  r"([0-9.]+) s CPU", out.stderr)
+    return user + system, elapsed, float(m.group(2)) if m else 0.0
 
 
 def unix(iso):
@@ -178,22 +185,25 @@ def calibrate(args, kind):
 
 
 def measure(args, kind, steps, cells, ranks, flags=()):
-    """Best-of-repeats (span, launch s, rows, sum wall_s, rank-0 CPU)."""
+    """Best-of-repeats (span, rows, sum wall_s, launch s, rank-0 CPU per
+    cell, database writer CPU per cell)."""
     name = f"{kind}-{ranks}"
     job = write_job(args, name, kind, steps, cells)
     db = os.path.join(args.work, name + ".db")
     best, coord_cpu, launch = None, float("inf"), float("inf")
+    writer = float("inf")
     for _ in range(args.repeats):
         fresh(db)
-        cpu_run, _ = run_sweep(args, ranks, job, db, flags)
-        cpu_noop, t_noop = run_sweep(args, ranks, job, db, flags)
+        cpu_run, _, db_cpu = run_sweep(args, ranks, job, db, flags)
+        cpu_noop, t_noop, _ = run_sweep(args, ranks, job, db, flags)
         n, wall, span = db_stats(db)
         coord_cpu = min(coord_cpu, (cpu_run - cpu_noop) / n)
+        writer = min(writer, db_cpu / n)
         launch = min(launch, t_noop)
         if best is None or span < best[0]:
             best = (max(span, 1e-9), n, wall)
     fresh(db)
-    return best + (launch, coord_cpu)
+    return best + (launch, coord_cpu, writer)
 
 
 def main():
@@ -212,15 +222,15 @@ def main():
     print(f"{'kind':>8} {'cells':>5} {'steps':>6} {'ranks':>7} "
           f"{'cell ms':>8} {'T s':>6} {'launch s':>8} {'cells/s':>8} "
           f"{'effic.':>7} {'ovh us/cell':>11} {'ovh %':>6} "
-          f"{'coord cpu us/cell':>17}")
+          f"{'coord cpu us/cell':>17} {'db us/cell':>10}")
     shares = {}
     for kind, cells in (("tiny", args.tiny_cells),
                         ("tiny-sum", args.tiny_cells),
                         ("medium", args.medium_cells)):
         steps = calibrate(args, kind)
         for label, ranks, flags in CONFIGS:
-            T, n, wall, launch, coord = measure(args, kind, steps, cells,
-                                                ranks, flags)
+            T, n, wall, launch, coord, db = measure(args, kind, steps,
+                                                    cells, ranks, flags)
             workers = max(1, ranks - 1)
             per_cell = wall / (n - 1)
             overhead = (workers * T - wall) / (n - 1)
@@ -228,8 +238,8 @@ def main():
                   f"{per_cell * 1e3:>8.3f} {T:>6.2f} {launch:>8.2f} "
                   f"{(n - 1) / T:>8.1f} {wall / (ranks * T):>7.1%} "
                   f"{overhead * 1e6:>11.0f} {overhead / per_cell:>6.1%} "
-                  f"{coord * 1e6 if ranks > 1 else float('nan'):>17.0f}",
-                  flush=True)
+                  f"{coord * 1e6 if ranks > 1 else float('nan'):>17.0f} "
+                  f"{db * 1e6:>10.0f}", flush=True)
             shares[kind, label] = overhead / per_cell
     for label, what in (("2", "2 ranks: the coordinator and its writer "
                               "thread beside one worker"),

@@ -218,15 +218,19 @@ static void *writer_main(void *arg)
             double c0 = thread_cpu_s();
             rc = write_list(w, list, &what);
             w->mine.busy_s += thread_cpu_s() - c0;
-            pthread_mutex_lock(&w->mu);
-            w->mine.max_queued = w->stats.max_queued;
-            w->stats = w->mine;
-            for (entry *e = list, *nx; e; e = nx) {
+            long n = 0;
+            size_t bytes = 0;
+            for (entry *e = list, *nx; e; e = nx) {   /* free unlocked */
                 nx = e->next;
-                w->queued--;
-                w->queued_bytes -= e->bytes;
+                n++;
+                bytes += e->bytes;
                 entry_free(e);
             }
+            pthread_mutex_lock(&w->mu);
+            w->queued -= n;
+            w->queued_bytes -= bytes;
+            w->mine.max_queued = w->stats.max_queued;
+            w->stats = w->mine;
             if (rc)
                 fail_locked(w, what);
             pthread_cond_broadcast(&w->room);
