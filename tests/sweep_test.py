@@ -5,7 +5,8 @@ usage: sweep_test.py CASE --exe DLNSWEEP --launcher "mpirun ..." --jobs DIR
                      --tests DIR --work DIR
 
 CASE is one of:
-  ranks        smoke.yaml on 1, 2 and 4 ranks: identical runs tables
+  ranks        smoke.yaml on 1, 2 and 4 ranks and without a launcher (the
+               writer inline and on its thread): identical runs tables
   drain-usr1   SIGUSR1 to mpirun (forwarded to every rank) drains; resume
   drain-term   SIGTERM to the rank processes (as Slurm and srun deliver it)
   drain-alone  SIGTERM to a rank-less `dlnsweep run` (no launcher)
@@ -57,18 +58,21 @@ def env():
     return e
 
 
-def command(nranks, job, db, *extra):
-    """`dlnsweep run` under the launcher with nranks ranks (0: no launcher)."""
+def command(nranks, job, db, *extra, launch=()):
+    """`dlnsweep run` under the launcher with nranks ranks (0: no launcher;
+    launch: more launcher options)."""
     cmd = [ARGS.exe, "run", job, "--db", db] + list(extra)
     if nranks == 0:
         return cmd
     # -q: mpirun adds no banner of its own when a rank exits non-zero.
-    return shlex.split(ARGS.launcher) + ["-q", "-n", str(nranks)] + cmd
+    return (shlex.split(ARGS.launcher) + list(launch) +
+            ["-q", "-n", str(nranks)] + cmd)
 
 
-def run(nranks, job, db, *extra, timeout=60):
-    p = subprocess.run(command(nranks, job, db, *extra), env=env(),
-                       capture_output=True, text=True, timeout=timeout)
+def run(nranks, job, db, *extra, timeout=60, launch=()):
+    p = subprocess.run(command(nranks, job, db, *extra, launch=launch),
+                       env=env(), capture_output=True, text=True,
+                       timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -180,10 +184,21 @@ def case_ranks():
     job = job_path("smoke.yaml")
     total = total_tasks(job)
     dbs = []
-    for n in (1, 2, 4):
+    # The database writer: inline where one rank is bound to one core
+    # (mpirun -n 1 --bind-to core), a thread otherwise (no launcher: the
+    # process may use every core; 2 and 4 ranks: rank 0 only coordinates).
+    cpus = len(os.sched_getaffinity(0))
+    want_mode = {0: "thread" if cpus >= 2 else "inline", 1: "inline",
+                 2: "thread", 4: "thread"}
+    for n in (1, 0, 2, 4):
         db = fresh("ranks%d.db" % n)
-        rc, out, err = run(n, job, db)
+        rc, out, err = run(n, job, db,
+                           launch=("--bind-to", "core") if n == 1 else ())
         check(rc == 0, "%d ranks: exit %d\n%s" % (n, rc, err))
+        m = re.search(r"database writer \((\w+)\): %d runs in \d+ commits"
+                      % total, err)
+        check(m and m.group(1) == want_mode[n], "%d ranks: want the %s "
+              "writer's summary line\n%s" % (n, want_mode[n], err))
         check(re.search(r"\[sweep smoke\] %d/%d \(100%%\)" % (total, total),
                         err), "%d ranks: no final progress line\n%s"
               % (n, err))
@@ -194,7 +209,7 @@ def case_ranks():
         att = {r[0] for r in con.execute("SELECT attempt FROM runs")}
         git = {r[0] for r in con.execute("SELECT git_hash FROM runs")}
         con.close()
-        check(ranks == {0} if n == 1 else ranks <= set(range(1, n)),
+        check(ranks == {0} if n <= 1 else ranks <= set(range(1, n)),
               "%d ranks: rows computed on ranks %s" % (n, ranks))
         check(att == {1}, "%d ranks: attempts %s, want all 1" % (n, att))
         check(len(git) == 1 and None not in git and "" not in git,
@@ -206,7 +221,8 @@ def case_ranks():
     rc, out, err = run(2, job, dbs[1])
     check(rc == 0 and this_run(err) == (total, 0),
           "rerun of a complete sweep: exit %d\n%s" % (rc, err))
-    print("ranks: %d tasks identical on 1, 2 and 4 ranks" % total)
+    print("ranks: %d tasks identical on 1 (inline writer), 1 without "
+          "launcher (writer thread), 2 and 4 ranks" % total)
 
 
 class Sweep:
