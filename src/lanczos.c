@@ -171,7 +171,13 @@ int dln_lanczos_run(dln_lanczos *l, dln_model *m, int iters, int k,
                 break;
         }
     }
-    /* Eigenvalues of the tridiagonal T (ascending; alpha, beta overwritten). */
+    return dln_lanczos_ritz_top(done, alpha, beta, k, top);
+}
+
+int dln_lanczos_ritz_top(int done, double *alpha, double *beta, int k,
+                         double *top)
+{
+    /* Eigenvalues of T, ascending, into alpha. */
     if (LAPACKE_dstev(LAPACK_COL_MAJOR, 'N', done, alpha, beta, NULL, 1) != 0)
         return 1;
     for (int i = 0; i < k && i < done; i++)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
+#include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/rng.h"
@@ -118,12 +118,8 @@ int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
                 break;
         }
     }
-    /* Eigenvalues of the tridiagonal T, replicated on every rank. */
-    if (LAPACKE_dstev(LAPACK_COL_MAJOR, 'N', done, alpha, beta, NULL, 1) != 0)
-        return 1;
-    for (int i = 0; i < k && i < done; i++)
-        top[i] = alpha[done - 1 - i];
-    return 0;
+    /* T is replicated on every rank, and so are its Ritz values. */
+    return dln_lanczos_ritz_top(done, alpha, beta, k, top);
 }
 
 /* The dense Hessian has n = sum_l d_l d_{l-1} <= DLN_PRUN_FULL_SPECTRUM_MAX

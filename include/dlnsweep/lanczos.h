@@ -36,4 +36,12 @@ void dln_lanczos_destroy(dln_lanczos **l);
 int dln_lanczos_run(dln_lanczos *l, dln_model *m, int iters, int k,
                     uint64_t seed, double *top);
 
+/* The top k Ritz values (descending) of a Lanczos run of `done` steps
+ * from its tridiagonal T (diagonal alpha[done], couplings beta[done-1];
+ * both overwritten) into top[0..min(k, done)-1], by LAPACK dstev.
+ * Returns 0, or 1 if dstev fails.  Not collective (the distributed
+ * Lanczos calls it on every rank with the same T). */
+int dln_lanczos_ritz_top(int done, double *alpha, double *beta, int k,
+                         double *top);
+
 #endif
