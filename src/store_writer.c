@@ -8,7 +8,6 @@
  * frees them.  Pause hands the store to the caller: the thread commits,
  * says it is parked, and waits for resume. */
 #define _GNU_SOURCE               /* pthread_setname_np */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -94,6 +93,16 @@ static void fail_locked(dln_store_writer *w, const char *what)
                  dln_store_errmsg(w->store));
     w->failed = 1;
     pthread_cond_broadcast(&w->room);
+}
+
+/* With mu held: publish the writer's own counters, keeping the longest
+ * queue the callers saw. */
+static void publish_stats(dln_store_writer *w)
+{
+    long longest = w->stats.max_queued;
+    w->stats = w->mine;
+    if (longest > w->stats.max_queued)
+        w->stats.max_queued = longest;
 }
 
 /* ---- the thread's side (store calls are made with mu released) -------- */
@@ -229,8 +238,7 @@ static void *writer_main(void *arg)
             pthread_mutex_lock(&w->mu);
             w->queued -= n;
             w->queued_bytes -= bytes;
-            w->mine.max_queued = w->stats.max_queued;
-            w->stats = w->mine;
+            publish_stats(w);
             if (rc)
                 fail_locked(w, what);
             pthread_cond_broadcast(&w->room);
@@ -252,8 +260,7 @@ static void *writer_main(void *arg)
         rc = w->failed ? 0 : timed_work(w, force, &what);
         w->mine.busy_s += thread_cpu_s() - c0;
         pthread_mutex_lock(&w->mu);
-        w->mine.max_queued = w->stats.max_queued;
-        w->stats = w->mine;
+        publish_stats(w);
         if (rc)
             fail_locked(w, what);
         if (w->head && !w->failed)
@@ -301,7 +308,7 @@ static int write_inline(dln_store_writer *w, entry *e)
         rc = write_list(w, e, &what) || timed_work(w, 0, &what);
         w->mine.busy_s += thread_cpu_s() - c0;
         w->mine.max_queued = 1;
-        w->stats = w->mine;
+        publish_stats(w);
         if (rc)
             fail_locked(w, what);
     }
@@ -318,7 +325,7 @@ static int tick_inline(dln_store_writer *w, int force)
     if (!w->failed && !w->joined && timed_work(w, force, &what))
         fail_locked(w, what);
     w->mine.busy_s += thread_cpu_s() - c0;
-    w->stats = w->mine;
+    publish_stats(w);
     int rc = w->failed;
     pthread_mutex_unlock(&w->mu);
     return rc;
