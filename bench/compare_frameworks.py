@@ -6,7 +6,7 @@ same eta, steps and sharpness cadence: before every K-th step the top
 Hessian eigenvalue by Lanczos (20 Krylov steps, full reorthogonalisation by
 two passes of classical Gram-Schmidt, as dlnsweep does) on exact
 Hessian-vector products
-(NumPy: the same tangent recursion as src/model.c; PyTorch: double
+(NumPy: the same tangent recursion as src/engine/model.c; PyTorch: double
 backward).  All three run single-threaded on the same OpenBLAS.  Times are
 process CPU seconds (the machine is shared), each the best of ROUNDS rounds
 that run the three implementations in turn, so that load bursts hit all of
@@ -81,7 +81,7 @@ def unflatten(x, like):
 
 
 def numpy_loop(ws0, target, eta, steps, every, iters, start):
-    """GD with the analytic gradient and HVP of src/model.c, in NumPy."""
+    """GD with the analytic gradient and HVP of src/engine/model.c, in NumPy."""
     L = len(ws0)
     ws = [np.asfortranarray(w.copy()) for w in ws0]
     n = sum(w.size for w in ws)

@@ -1,5 +1,5 @@
-# Embed analysis/views.sql into dlncore as the NUL-terminated C string
-# dln_views_sql (src/store.c executes it on every writable open).  Editing
+# Embed analysis/views.sql into dln_store as the NUL-terminated C string
+# dln_views_sql (src/store/store.c executes it on every writable open).  Editing
 # views.sql re-runs CMake, which rewrites the generated file.
 set(DLN_VIEWS_SQL ${CMAKE_SOURCE_DIR}/analysis/views.sql)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${DLN_VIEWS_SQL})
@@ -12,4 +12,4 @@ file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/generated/views_sql.c @ONLY CONTENT
 const unsigned char dln_views_sql[] = {
   @DLN_VIEWS_BYTES@0x00};
 ")
-target_sources(dlncore PRIVATE ${CMAKE_BINARY_DIR}/generated/views_sql.c)
+target_sources(dln_store PRIVATE ${CMAKE_BINARY_DIR}/generated/views_sql.c)

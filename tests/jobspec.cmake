@@ -1,6 +1,6 @@
 # Job files: parsing, expansion, canonical hash, malformed inputs (library),
 # and `dlnsweep check` exit codes / one-line errors (CLI).
-dln_add_unit_test(test_jobspec tests/test_jobspec.c)
+dln_add_unit_test(test_jobspec tests/test_jobspec.c job)
 target_compile_definitions(test_jobspec PRIVATE
   DLN_TEST_SOURCE_DIR="${CMAKE_SOURCE_DIR}" DLN_EXE="$<TARGET_FILE:dlnsweep>")
 add_dependencies(test_jobspec dlnsweep)

@@ -1,1 +1,1 @@
-dln_add_unit_test(test_model tests/test_model.c)
+dln_add_unit_test(test_model tests/test_model.c engine)

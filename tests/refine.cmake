@@ -1,5 +1,5 @@
-dln_add_unit_test(test_stability tests/test_stability.c)
-dln_add_unit_test(test_refine tests/test_refine.c)
+dln_add_unit_test(test_stability tests/test_stability.c engine)
+dln_add_unit_test(test_refine tests/test_refine.c job)
 
 # Adaptive refinement end to end (tests/refine_sweep.py): bisection to the
 # period-doubling points of the scalar models, through `dlnsweep run`.

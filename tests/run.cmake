@@ -1,8 +1,8 @@
 # Tests of the orbit (period detection), run (training + classification) and
 # `dlnsweep single` modules.
-dln_add_unit_test(test_orbit tests/test_orbit.c)
-dln_add_unit_test(test_run_scalar tests/test_run_scalar.c)
-dln_add_unit_test(test_run_modes tests/test_run_modes.c)
+dln_add_unit_test(test_orbit tests/test_orbit.c engine)
+dln_add_unit_test(test_run_scalar tests/test_run_scalar.c engine)
+dln_add_unit_test(test_run_modes tests/test_run_modes.c engine)
 # `dlnsweep single`: exit codes, --json, --db (python3 + its sqlite3 module).
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)

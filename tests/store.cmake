@@ -1,9 +1,9 @@
-# The results database (src/store*.c): unit tests and the CLI around it.
-dln_add_unit_test(test_store ${CMAKE_SOURCE_DIR}/tests/test_store.c)
-dln_add_unit_test(test_store_writer ${CMAKE_SOURCE_DIR}/tests/test_store_writer.c)
+# The results database (src/store/): unit tests and the CLI around it.
+dln_add_unit_test(test_store ${CMAKE_SOURCE_DIR}/tests/test_store.c store)
+dln_add_unit_test(test_store_writer ${CMAKE_SOURCE_DIR}/tests/test_store_writer.c store)
 
 add_executable(store_fixture ${CMAKE_SOURCE_DIR}/tests/store_fixture.c)
-target_link_libraries(store_fixture PRIVATE dlncore)
+target_link_libraries(store_fixture PRIVATE dln_store)
 add_test(NAME cli_store
   COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli_store.sh $<TARGET_FILE:dlnsweep>
           $<TARGET_FILE:store_fixture> ${CMAKE_CURRENT_BINARY_DIR}/cli_store)

@@ -1,8 +1,8 @@
-# Integration tests of `dlnsweep run` (src/sweep*.c, src/cli_run.c): the
+# Integration tests of `dlnsweep run` (src/sweep/, src/cli/cli_run.c): the
 # sweep under 1-4 MPI ranks, drain on signals, crash and resume, input
 # errors, shards. Each case runs a few sweeps of seconds; see
 # tests/sweep_test.py for what each checks.
-dln_add_unit_test(test_sweep_parts ${CMAKE_SOURCE_DIR}/tests/test_sweep_parts.c)
+dln_add_unit_test(test_sweep_parts ${CMAKE_SOURCE_DIR}/tests/test_sweep_parts.c sweep)
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)

@@ -4,6 +4,7 @@
 #include "engine_testutil.h"
 #include <cblas.h>
 #include "dlnsweep/diagnostics.h"
+#include "dlnsweep/theory.h"
 
 /* D = W_{l+1}^T W_{l+1} - W_l W_l^T (k x k) of layers a = W_l (k x c),
  * b = W_{l+1} (r x k), by plain loops (independent of the library). */

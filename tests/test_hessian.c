@@ -25,6 +25,7 @@
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/diagnostics.h"
 #include "dlnsweep/rng.h"
+#include "dlnsweep/theory.h"
 
 /* lambda_ij of the header comment (pow(0, 0) = 1 as C99 guarantees). */
 static double pair_eigenvalue(int L, double si, double sj)

@@ -15,6 +15,7 @@
 #include "run_testutil.h"
 #include "dlnsweep/diagnostics.h"
 #include "dlnsweep/run.h"
+#include "dlnsweep/theory.h"
 
 
 static dln_params net(double eta, dln_init_kind init, int rotate)

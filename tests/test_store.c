@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include "dlnsweep/store.h"
-#include "dlnsweep/diagnostics.h"
+#include "dlnsweep/theory.h"
 #include "store_testutil.h"
 
 static void put(dln_store *s, double eta, int seed_index, double marker,

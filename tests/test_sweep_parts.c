@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dlnsweep/store.h"
-#include "../src/sweep_internal.h"
+#include "../src/sweep/sweep_internal.h"
 
 /* wall = 2e-9 s/flop * cost + 3e-6 s/step * steps exactly: both
  * coefficients come back, and so do predictions of unseen tasks. */

@@ -34,12 +34,6 @@ double dln_diag_balance_gap(dln_diag *d, const dln_model *m, double *gaps);
  * product is 0, NaN when it is not finite. Uses m's cached product. */
 double dln_diag_offdiag_mass(dln_diag *d, const dln_model *m);
 
-/* Number of target modes i with eta > 2/(L s_i^(2-2/L)) (theory, pure). */
-int dln_theory_oscillating_modes(const dln_params *p);
-
-/* Sharpness of a balanced global minimum, L s_1^(2-2/L) (theory, pure). */
-double dln_theory_sharpness(const dln_params *p);
-
 /* Fill a trajectory point at step from m (loss, sv1, sv2 (0 if the product
  * has one singular value), gap, offdiag; refreshes m's cached product;
  * sharpness left NaN; n_oscillating left 0: from the measured orbit it is

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "dlnsweep/diagnostics.h"
+#include "dlnsweep/theory.h"
 #include "store_internal.h"
 
 #ifndef DLN_VERSION

@@ -16,6 +16,7 @@
 #include "dlnsweep/result.h"
 #include "dlnsweep/run.h"
 #include "dlnsweep/store.h"
+#include "dlnsweep/theory.h"
 
 #ifndef DLN_GIT_HASH
 #define DLN_GIT_HASH "unknown"

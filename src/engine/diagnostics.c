@@ -189,27 +189,6 @@ double dln_diag_offdiag_mass(dln_diag *d, const dln_model *m)
     return cblas_dnrm2((int)sz, d->mat, 1) / pnorm;
 }
 
-/* 2/eta threshold of mode s at depth L: L s^(2-2/L) (0^0 = 1 at L = 1). */
-static double mode_sharpness(int L, double s)
-{
-    return (double)L * pow(s, 2.0 - 2.0 / (double)L);
-}
-
-int dln_theory_oscillating_modes(const dln_params *p)
-{
-    int cnt = 0;
-    for (int i = 0; i < p->rank; i++)
-        if (p->spectrum[i] > 0.0 &&
-            p->eta > 2.0 / mode_sharpness(p->depth, p->spectrum[i]))
-            cnt++;
-    return cnt;
-}
-
-double dln_theory_sharpness(const dln_params *p)
-{
-    return mode_sharpness(p->depth, p->spectrum[0]);
-}
-
 int dln_diag_point(dln_diag *d, dln_model *m, long step, dln_traj_point *pt)
 {
     double sv[DLN_MAX_SV];
