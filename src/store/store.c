@@ -14,77 +14,6 @@
 #define DLN_VERSION "unknown"
 #endif
 
-/* Schema version 1.  Every statement is idempotent (IF NOT EXISTS). */
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS sweeps("
-    " id INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL UNIQUE,"
-    " spec_hash TEXT NOT NULL,"
-    " spec_text TEXT,"
-    " ntasks INTEGER NOT NULL DEFAULT 0,"
-    " created_at TEXT NOT NULL,"
-    " updated_at TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS runs("
-    " id INTEGER PRIMARY KEY,"
-    " sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,"
-    " cell_hash TEXT NOT NULL,"
-    " seed_index INTEGER NOT NULL,"
-    " eta REAL NOT NULL, depth INTEGER NOT NULL, width INTEGER NOT NULL,"
-    " d_in INTEGER, d_out INTEGER, rank INTEGER, spectrum TEXT,"
-    " s1 REAL, s2 REAL, rotate INTEGER, init TEXT, alpha REAL,"
-    " steps INTEGER, seed INTEGER, record_every INTEGER,"
-    " sharpness_every INTEGER, max_period INTEGER, lanczos_iters INTEGER,"
-    " top_k INTEGER, tail INTEGER, period_tol REAL, diverge_bound REAL,"
-    " lyapunov_steps INTEGER, full_spectrum INTEGER,"
-    " regime TEXT NOT NULL CHECK(regime IN ('converged','periodic',"
-    "  'chaotic','divergent','collapsed','unresolved','error')),"
-    " period INTEGER, final_loss REAL, sharpness REAL, eos_ratio REAL,"
-    " lyapunov REAL, diverge_step INTEGER, steps_done INTEGER,"
-    " balance_gap REAL, balance_gaps TEXT, offdiag_mass REAL,"
-    " n_oscillating INTEGER, n_oscillating_theory INTEGER, sv_product TEXT, sv_layers TEXT,"
-    " hessian_top TEXT, n_hessian_above_eos INTEGER, error TEXT,"
-    " wall_s REAL, git_hash TEXT, host TEXT, mpi_rank INTEGER,"
-    " attempt INTEGER, created_at TEXT NOT NULL, dlnsweep_version TEXT,"
-    " UNIQUE(cell_hash, seed_index));"
-    "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
-    "CREATE INDEX IF NOT EXISTS runs_eta ON runs(eta);"
-    "CREATE INDEX IF NOT EXISTS runs_regime ON runs(regime);"
-    "CREATE TABLE IF NOT EXISTS trajectories("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " step INTEGER NOT NULL, loss REAL, sharpness REAL, sv1 REAL, sv2 REAL,"
-    " balance_gap REAL, offdiag_mass REAL, n_oscillating INTEGER,"
-    " PRIMARY KEY(run_id, step)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS orbits("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " k INTEGER NOT NULL, sv1 REAL, loss REAL,"
-    " PRIMARY KEY(run_id, k)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS hessian_spectra("
-    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
-    " k INTEGER NOT NULL, value REAL,"
-    " PRIMARY KEY(run_id, k)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS attempts("
-    " cell_hash TEXT NOT NULL, seed_index INTEGER NOT NULL,"
-    " n INTEGER NOT NULL, PRIMARY KEY(cell_hash, seed_index)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS lease("
-    " id INTEGER PRIMARY KEY CHECK(id = 1),"
-    " owner TEXT NOT NULL, host TEXT, pid INTEGER, slurm_job_id TEXT,"
-    " acquired_at REAL NOT NULL, heartbeat REAL NOT NULL);";
-
-const char *const dln_store_run_columns[] = {
-    "sweep_id", "cell_hash", "seed_index", "eta", "depth", "width", "d_in",
-    "d_out", "rank", "spectrum", "s1", "s2", "rotate", "init", "alpha",
-    "steps", "seed", "record_every", "sharpness_every", "max_period",
-    "lanczos_iters", "top_k", "tail", "period_tol", "diverge_bound",
-    "lyapunov_steps", "full_spectrum", "regime", "period", "final_loss",
-    "sharpness", "eos_ratio", "lyapunov", "diverge_step", "steps_done",
-    "balance_gap", "balance_gaps", "offdiag_mass", "n_oscillating",
-    "n_oscillating_theory",
-    "sv_product", "sv_layers", "hessian_top", "n_hessian_above_eos",
-    "error", "wall_s", "git_hash", "host", "mpi_rank", "attempt",
-    "created_at", "dlnsweep_version"};
-const int dln_store_n_run_columns =
-    (int)(sizeof dln_store_run_columns / sizeof dln_store_run_columns[0]);
-
 double dln_store_now(void)
 {
     struct timespec ts;
@@ -391,11 +320,9 @@ static int install_schema(dln_store *s)
     snprintf(marks, sizeof marks, "PRAGMA application_id = %d;"
              "PRAGMA user_version = %d;", DLN_STORE_APP_ID,
              DLN_STORE_SCHEMA_VERSION);
-    /* Version 1 -> 2: runs gained balance_gaps (per layer pair). */
-    if (ver == 1 && nobj > 0 &&
-        dln_store_exec(s, "ALTER TABLE runs ADD COLUMN balance_gaps TEXT"))
+    if (nobj > 0 && ver >= 1 && dln_store_migrate(s, (int)ver))
         goto done;
-    if (dln_store_exec(s, schema_sql) || dln_store_exec(s, marks) ||
+    if (dln_store_exec(s, dln_store_schema_sql) || dln_store_exec(s, marks) ||
         install_views(s))
         goto done;
     ok = 1;

@@ -40,6 +40,14 @@ struct dln_store {
 /* The embedded analysis/views.sql (generated at build time). */
 extern const unsigned char dln_views_sql[];
 
+/* The latest schema's statements (store_schema.c). */
+extern const char dln_store_schema_sql[];
+
+/* Bring a database of schema version `version` (>= 1) to
+ * DLN_STORE_SCHEMA_VERSION by the steps of store_schema.c; inside the
+ * caller's schema transaction. 0, or 1 with s->msg set. */
+int dln_store_migrate(dln_store *s, int version);
+
 /* Column names of runs after id, in insert order, and their count. */
 extern const char *const dln_store_run_columns[];
 extern const int dln_store_n_run_columns;
