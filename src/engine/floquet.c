@@ -1,0 +1,324 @@
+/* floquet.c — leading Floquet multipliers of a p-cycle: the monodromy
+ * applied by exact HVPs along the stored orbit, then dense dgeev or
+ * ARPACK-ng Arnoldi (choice and method in floquet.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpack.h>
+#include <cblas.h>
+#include <lapacke.h>
+#include "dlnsweep/floquet.h"
+#include "dlnsweep/rng.h"
+
+struct dln_floquet {
+    size_t n;
+    double *v, *hv, *g;      /* tangent, HVP and gradient scratch       */
+    double *states;          /* x_0..x_p of the current run             */
+    size_t nstates;          /* states allocated                        */
+};
+
+/* One run's operator: M restricted to a block, in its coordinates. */
+typedef struct monodromy {
+    dln_floquet *w;
+    dln_model *m;
+    double eta;
+    int period;
+    dln_svs *svs;
+    dln_block block;
+    int quotient;
+    long matvecs;
+} monodromy;
+
+void dln_floquet_defaults(dln_floquet_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->nev = 6;
+    s->settle = 0;
+    s->dense_max = 256;
+    s->ncv = 0;
+    s->max_iter = 300;
+    s->arpack_tol = 0.0;
+    s->block = DLN_BLOCK_FULL;
+    s->quotient = 0;
+    s->seed = 1;
+}
+
+void dln_floquet_destroy(dln_floquet **pw)
+{
+    if (!pw || !*pw)
+        return;
+    dln_floquet *w = *pw;
+    free(w->v);
+    free(w->hv);
+    free(w->g);
+    free(w->states);
+    free(w);
+    *pw = NULL;
+}
+
+int dln_floquet_create(const dln_model *m, dln_floquet **out)
+{
+    int rc = 1;
+    dln_floquet *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w)
+        goto cleanup;
+    w->n = dln_model_nparams(m);
+    w->v = malloc(sizeof(double) * w->n);
+    w->hv = malloc(sizeof(double) * w->n);
+    w->g = malloc(sizeof(double) * w->n);
+    if (!w->v || !w->hv || !w->g)
+        goto cleanup;
+    *out = w;
+    w = NULL;
+    rc = 0;
+cleanup:
+    dln_floquet_destroy(&w);
+    return rc;
+}
+
+/* The orbit: `settle` GD steps from m's state, then x_0..x_period into
+ * w->states. Returns 0, 1 on allocation failure, 3 on a non-finite state. */
+static int record_orbit(dln_floquet *w, dln_model *m, double eta, int period,
+                        long settle)
+{
+    size_t n = w->n, need = (size_t)period + 1;
+    if (need > w->nstates) {
+        double *st = realloc(w->states, sizeof(double) * n * need);
+        if (!st)
+            return 1;
+        w->states = st;
+        w->nstates = need;
+    }
+    double *x = w->states;
+    memcpy(x, dln_model_params(m), sizeof(double) * n);
+    for (long t = 0; t < settle + period; t++) {
+        dln_model_set_params(m, x);
+        if (!isfinite(dln_model_gradient(m, w->g)))
+            return 3;
+        double *next = t < settle ? x : x + n;
+        if (next != x)
+            memcpy(next, x, sizeof(double) * n);
+        cblas_daxpy((int)n, -eta, w->g, 1, next, 1);
+        x = next;
+    }
+    for (size_t j = 0; j < n * need; j++)
+        if (!isfinite(w->states[j]))
+            return 3;
+    return 0;
+}
+
+/* y = (block coordinates of) P M P E c, M applied by HVPs along the
+ * stored orbit, the block kept after every step. */
+static void apply(monodromy *op, const double *c, double *y)
+{
+    dln_floquet *w = op->w;
+    size_t n = w->n;
+    double *v = w->v;
+    if (op->svs) {
+        dln_svs_block_expand(op->svs, op->block, c, v);
+        if (op->quotient)
+            dln_svs_project(op->svs, op->block, 1, v);
+    } else
+        memcpy(v, c, sizeof(double) * n);
+    for (int t = 0; t < op->period; t++) {
+        dln_model_set_params(op->m, w->states + (size_t)t * n);
+        dln_model_hvp(op->m, v, w->hv);
+        cblas_daxpy((int)n, -op->eta, w->hv, 1, v, 1);
+        if (op->svs)
+            dln_svs_project(op->svs, op->block, 0, v);
+    }
+    if (op->svs) {
+        if (op->quotient)
+            dln_svs_project(op->svs, op->block, 1, v);
+        dln_svs_block_coords(op->svs, op->block, v, y);
+    } else
+        memcpy(y, v, sizeof(double) * n);
+    op->matvecs++;
+}
+
+/* Every eigenvalue of the dense nb x nb monodromy into wr/wi (nb long).
+ * Returns 0 or 1. */
+static int dense_eigs(monodromy *op, int nb, double *wr, double *wi)
+{
+    int rc = 1;
+    double *a = malloc(sizeof(double) * ((size_t)nb * nb + nb));
+    if (!a)
+        return 1;
+    double *e = a + (size_t)nb * nb;
+    memset(e, 0, sizeof(double) * (size_t)nb);
+    for (int j = 0; j < nb; j++) {
+        e[j] = 1.0;
+        apply(op, e, a + (size_t)j * nb);
+        e[j] = 0.0;
+    }
+    if (LAPACKE_dgeev(LAPACK_COL_MAJOR, 'N', 'N', nb, a, nb, wr, wi, NULL, 1,
+                      NULL, 1) == 0)
+        rc = 0;
+    free(a);
+    return rc;
+}
+
+/* The nev largest-modulus eigenvalues by ARPACK's dnaupd/dneupd into wr/wi
+ * (nev + 1 long); *nconv: how many converged. Returns 0 or 1. */
+static int arnoldi_eigs(monodromy *op, int nb, const dln_floquet_settings *s,
+                        double *wr, double *wi, int *nconv)
+{
+    int nev = s->nev, rc = 1;
+    int ncv = s->ncv > 0 ? s->ncv : (2 * nev + 1 > 20 ? 2 * nev + 1 : 20);
+    if (ncv > nb)
+        ncv = nb;
+    if (ncv < nev + 2)
+        return 1;
+    a_int ido = 0, info = 1, iparam[11] = {0}, ipntr[14] = {0};
+    a_int lworkl = 3 * ncv * ncv + 6 * ncv;
+    size_t nn = (size_t)nb;
+    double *resid = malloc(sizeof(double) * nn);
+    double *vb = malloc(sizeof(double) * nn * (size_t)ncv);
+    double *workd = malloc(sizeof(double) * 3 * nn);
+    double *workl = malloc(sizeof(double) * (size_t)lworkl);
+    double *workev = malloc(sizeof(double) * 3 * (size_t)ncv);
+    double *z = malloc(sizeof(double) * nn * (size_t)(nev + 1));
+    a_int *select = calloc((size_t)ncv, sizeof(a_int));
+    if (!resid || !vb || !workd || !workl || !workev || !z || !select)
+        goto cleanup;
+    dln_rng_normal(s->seed, DLN_STREAM_LYAPUNOV, resid, nn);   /* seeded */
+    iparam[0] = 1;                 /* exact shifts */
+    iparam[2] = s->max_iter;
+    iparam[6] = 1;                 /* mode 1: A x = lambda x */
+    for (;;) {
+        dnaupd_c(&ido, "I", nb, "LM", nev, s->arpack_tol, resid, ncv, vb, nb,
+                 iparam, ipntr, workd, workl, lworkl, &info);
+        if (ido != -1 && ido != 1)
+            break;
+        apply(op, workd + ipntr[0] - 1, workd + ipntr[1] - 1);
+    }
+    if (info < 0)
+        goto cleanup;
+    dneupd_c(0, "A", select, wr, wi, z, nb, 0.0, 0.0, workev, "I", nb, "LM",
+             nev, s->arpack_tol, resid, ncv, vb, nb, iparam, ipntr, workd,
+             workl, lworkl, &info);
+    if (info != 0)
+        goto cleanup;
+    *nconv = iparam[4];
+    rc = 0;
+cleanup:
+    free(resid);
+    free(vb);
+    free(workd);
+    free(workl);
+    free(workev);
+    free(z);
+    free(select);
+    return rc;
+}
+
+typedef struct multiplier { double re, im, mod; } multiplier;
+
+static int by_modulus(const void *a, const void *b)
+{
+    const multiplier *x = a, *y = b;
+    if (x->mod != y->mod)
+        return x->mod < y->mod ? 1 : -1;
+    return (x->im < y->im) - (x->im > y->im);   /* +im first */
+}
+
+/* Sort the cnt eigenvalues wr/wi by modulus and keep the top nev. */
+static int fill_result(const double *wr, const double *wi, int cnt, int nev,
+                       int period, dln_floquet_result *out)
+{
+    multiplier *mu = malloc(sizeof *mu * (size_t)(cnt > 0 ? cnt : 1));
+    if (!mu)
+        return 1;
+    for (int i = 0; i < cnt; i++)
+        mu[i] = (multiplier){wr[i], wi[i], hypot(wr[i], wi[i])};
+    qsort(mu, (size_t)cnt, sizeof *mu, by_modulus);
+    out->n = cnt < nev ? cnt : nev;
+    for (int i = 0; i < out->n; i++) {
+        out->re[i] = mu[i].re;
+        out->im[i] = mu[i].im;
+        out->modulus[i] = mu[i].mod;
+        out->argument[i] = atan2(mu[i].im, mu[i].re);
+        out->exponent[i] = log(mu[i].mod) / period;
+    }
+    free(mu);
+    return 0;
+}
+
+/* |x_p - x_0| / |x_0| of the stored orbit. */
+static double closure(const dln_floquet *w, int period)
+{
+    size_t n = w->n;
+    const double *x0 = w->states, *xp = w->states + (size_t)period * n;
+    double d = 0.0, s = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        d += (xp[j] - x0[j]) * (xp[j] - x0[j]);
+        s += x0[j] * x0[j];
+    }
+    return s > 0.0 ? sqrt(d / s) : sqrt(d);
+}
+
+int dln_floquet_run(dln_floquet *w, dln_model *m, double eta, int period,
+                    dln_svs *svs, const dln_floquet_settings *s,
+                    dln_floquet_result *out)
+{
+    int rc = 2, nb, cnt = 0;
+    double *wr = NULL, *wi = NULL, *x_caller = NULL;
+    memset(out, 0, sizeof *out);
+    out->closure = NAN;
+    out->period = period;
+    if (period < 1 || s->nev < 1 || s->nev > DLN_FLOQUET_MAX_NEV ||
+        s->settle < 0 || dln_model_nparams(m) != w->n ||
+        (int)s->block < 0 || s->block > DLN_BLOCK_TRANSVERSE ||
+        (!svs && (s->block != DLN_BLOCK_FULL || s->quotient)))
+        return 2;
+    rc = 1;
+    x_caller = malloc(sizeof(double) * w->n);
+    if (!x_caller)
+        goto cleanup;
+    memcpy(x_caller, dln_model_params(m), sizeof(double) * w->n);
+    int orc = record_orbit(w, m, eta, period, s->settle);
+    if (orc == 3) {   /* non-finite orbit: no multipliers */
+        rc = 0;
+        goto cleanup;
+    }
+    if (orc)
+        goto cleanup;
+    out->closure = closure(w, period);
+    monodromy op = {w, m, eta, period, svs, s->block, s->quotient, 0};
+    if (svs && s->quotient &&
+        (out->neutral = dln_svs_set_point(svs, w->states)) < 0)
+        goto cleanup;
+    nb = svs ? (int)dln_svs_block_dim(svs, s->block) : (int)w->n;
+    if (nb == 0) {   /* an empty block: nothing to find, nothing missed */
+        out->converged = 1;
+        rc = 0;
+        goto cleanup;
+    }
+    wr = malloc(sizeof(double) * (size_t)(nb + 1));
+    wi = malloc(sizeof(double) * (size_t)(nb + 1));
+    if (!wr || !wi)
+        goto cleanup;
+    if (nb <= s->dense_max || nb < s->nev + 3) {
+        out->method = DLN_FLOQUET_DENSE;
+        if (dense_eigs(&op, nb, wr, wi))
+            goto cleanup;
+        cnt = nb;
+        out->converged = 1;
+    } else {
+        out->method = DLN_FLOQUET_ARNOLDI;
+        if (arnoldi_eigs(&op, nb, s, wr, wi, &cnt))
+            goto cleanup;
+        out->converged = cnt >= s->nev;
+    }
+    out->matvecs = op.matvecs;
+    out->hvps = op.matvecs * period;
+    rc = fill_result(wr, wi, cnt, s->nev, period, out);
+cleanup:
+    if (x_caller)
+        dln_model_set_params(m, x_caller);
+    free(x_caller);
+    free(wr);
+    free(wi);
+    return rc;
+}
