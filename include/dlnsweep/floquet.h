@@ -13,12 +13,13 @@
  * in the block's coordinates (nb applications) and LAPACK dgeev; a larger
  * one gets ARPACK-ng's implicitly restarted Arnoldi (dnaupd/dneupd reverse
  * communication, which = "LM") on the same operator.  Default dense_max
- * = 256: at the Figure-2 size (n = 75) the dense route costs 75 mat-vecs
- * while Arnoldi with ncv = 20 needs at least 20 and usually 60-200 and can
- * fail to converge on the clustered multipliers near 1 that symmetries
- * and flat directions produce; dgeev at nb = 256 takes ~50 ms, so below
- * that the dense route is both exact and as cheap (see the report of the
- * change for measured crossovers).
+ * = 512 and ncv = 60, from bench/bench_floquet.c (Figure-2-like 2-cycles,
+ * widths 4..20, one core): below ~500 the dense route costs at most ~1.5x
+ * Arnoldi's time and is exact with no convergence risk; above, Arnoldi
+ * wins (9x at nb = 1140) and dgeev grows as nb^3.  ncv = 20 left Arnoldi
+ * unconverged after 300 restarts on most of those cases (many multipliers
+ * of modulus 1: symmetries and flat directions); ncv = 60 converged on
+ * all, to 1e-14 of dgeev.
  *
  * Blocks (svs.h): with an SVS workspace, M is restricted to the in-set or
  * transverse block, and `quotient` removes the neutral directions of x_0
@@ -39,7 +40,7 @@ typedef struct dln_floquet_settings {
     int nev;              /* multipliers wanted, 1..DLN_FLOQUET_MAX_NEV      */
     long settle;          /* GD steps from the model's state to x_0          */
     int dense_max;        /* block dimension up to which dense + dgeev       */
-    int ncv;              /* Arnoldi basis size (0: max(2 nev + 1, 20))      */
+    int ncv;              /* Arnoldi basis size (0: max(2 nev + 1, 60))      */
     int max_iter;         /* Arnoldi restarts                                */
     double arpack_tol;    /* ARPACK's relative tolerance (0: machine eps)    */
     dln_block block;      /* FULL, or INSET/TRANSVERSE with an SVS workspace  */
@@ -66,7 +67,7 @@ typedef struct dln_floquet_result {
     double closure;       /* |x_p - x_0| / |x_0|: 0 on an exact p-cycle      */
 } dln_floquet_result;
 
-/* Defaults: nev 6, settle 0, dense_max 256, ncv 0, max_iter 300, tol 0,
+/* Defaults: nev 6, settle 0, dense_max 512, ncv 0, max_iter 300, tol 0,
  * full block, no quotient, seed 1. */
 void dln_floquet_defaults(dln_floquet_settings *s);
 

@@ -34,7 +34,7 @@ void dln_floquet_defaults(dln_floquet_settings *s)
     memset(s, 0, sizeof *s);
     s->nev = 6;
     s->settle = 0;
-    s->dense_max = 256;
+    s->dense_max = 512;
     s->ncv = 0;
     s->max_iter = 300;
     s->arpack_tol = 0.0;
@@ -165,7 +165,7 @@ static int arnoldi_eigs(monodromy *op, int nb, const dln_floquet_settings *s,
                         double *wr, double *wi, int *nconv)
 {
     int nev = s->nev, rc = 1;
-    int ncv = s->ncv > 0 ? s->ncv : (2 * nev + 1 > 20 ? 2 * nev + 1 : 20);
+    int ncv = s->ncv > 0 ? s->ncv : (2 * nev + 1 > 60 ? 2 * nev + 1 : 60);
     if (ncv > nb)
         ncv = nb;
     if (ncv < nev + 2)
