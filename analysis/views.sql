@@ -17,11 +17,14 @@
 -- among the runs of the majority regime (ties: the smaller period);
 -- 1 converged, p periodic, 0 otherwise.  agreement = n_majority / n_voting.
 
--- Tie-break order of regimes (also the legend order of the figures).
+-- Tie-break order of regimes (also the legend order of the figures: keep
+-- it the order of REGIME_TABLE in analysis/figstyle.py).  A regime missing
+-- here still votes; it loses ties to every listed one.
 DROP VIEW IF EXISTS regime_order;
 CREATE VIEW regime_order(regime, ord) AS VALUES
-  ('converged', 0), ('periodic', 1), ('chaotic', 2), ('unresolved', 3),
-  ('collapsed', 4), ('divergent', 5), ('error', 6);
+  ('converged', 0), ('periodic', 1), ('quasiperiodic', 2), ('chaotic', 3),
+  ('unresolved', 4), ('saddle', 5), ('collapsed', 6), ('divergent', 7),
+  ('error', 8);
 
 -- Runs per regime per sweep (sweep NULL / '(single)' for `single` runs).
 DROP VIEW IF EXISTS regime_counts;
@@ -60,8 +63,9 @@ WITH v AS (
   FROM v
 ), x AS (
   SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, cell_hash
-           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
-  FROM w JOIN regime_order o USING (regime)
+           ORDER BY n_r DESC, COALESCE(o.ord, 99), regime, n_rp DESC,
+                    period) AS rk
+  FROM w LEFT JOIN regime_order o USING (regime)
 ), a AS (
   SELECT sweep_id, cell_hash, MIN(eta) AS eta, MIN(depth) AS depth,
          MIN(width) AS width, MIN(d_in) AS d_in, MIN(d_out) AS d_out,
@@ -99,8 +103,9 @@ WITH v AS (
   FROM v
 ), x AS (
   SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, depth
-           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
-  FROM w JOIN regime_order o USING (regime)
+           ORDER BY n_r DESC, COALESCE(o.ord, 99), regime, n_rp DESC,
+                    period) AS rk
+  FROM w LEFT JOIN regime_order o USING (regime)
 ), a AS (
   SELECT sweep_id, eta, depth, COUNT(*) AS n_runs,
          COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
@@ -128,8 +133,9 @@ WITH v AS (
   FROM v
 ), x AS (
   SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, s1
-           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
-  FROM w JOIN regime_order o USING (regime)
+           ORDER BY n_r DESC, COALESCE(o.ord, 99), regime, n_rp DESC,
+                    period) AS rk
+  FROM w LEFT JOIN regime_order o USING (regime)
 ), a AS (
   SELECT sweep_id, eta, s1, COUNT(*) AS n_runs,
          COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
@@ -157,8 +163,9 @@ WITH v AS (
   FROM v
 ), x AS (
   SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, width
-           ORDER BY n_r DESC, o.ord, n_rp DESC, period) AS rk
-  FROM w JOIN regime_order o USING (regime)
+           ORDER BY n_r DESC, COALESCE(o.ord, 99), regime, n_rp DESC,
+                    period) AS rk
+  FROM w LEFT JOIN regime_order o USING (regime)
 ), a AS (
   SELECT sweep_id, eta, width, COUNT(*) AS n_runs,
          COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
