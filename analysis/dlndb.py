@@ -13,9 +13,11 @@ import sqlite3
 HERE = os.path.dirname(os.path.abspath(__file__))
 VIEWS_SQL = os.path.join(HERE, "views.sql")
 
-# Regimes in legend / tie-break order (same as the regime_order view).
-REGIMES = ("converged", "periodic", "chaotic", "unresolved", "collapsed",
-           "divergent", "error")
+# The columns that make a line of cells along eta: cells equal in all of
+# them differ only in eta (the partition of the boundaries view).  A seed
+# index is part of a line: one seed per line.
+LINE_COLUMNS = ("depth", "width", "d_in", "d_out", "spectrum", "rotate",
+                "init", "alpha", "steps", "seed_index")
 
 # Numeric runs columns that may serve as phase-diagram axes.
 AXES = ("eta", "depth", "width", "s1", "s2", "alpha", "rank", "d_in",
@@ -164,6 +166,24 @@ def phase_sql(x, y, source="runs"):
         "                  AND x.%(y)s IS a.%(y)s\n"
         "ORDER BY a.%(y)s, a.%(x)s"
         % {"k": k, "x": x, "y": y, "src": source})
+
+
+def sweep_refine(con, sweep_id):
+    """(axis, tol, max_points) of the sweep's refine: section from its
+    canonical spec (the line "refine=eta,5e-07,120"), or None when the
+    sweep has none (or sweep_id is None: `single` runs)."""
+    if sweep_id is None:
+        return None
+    row = con.execute("SELECT spec_text FROM sweeps WHERE id = ?",
+                      (int(sweep_id),)).fetchone()
+    for line in (row[0] or "").splitlines() if row else ():
+        if line.startswith("refine="):
+            parts = line[len("refine="):].split(",")
+            try:
+                return parts[0], float(parts[1]), int(parts[2])
+            except (IndexError, ValueError):
+                return None
+    return None
 
 
 def eos_eta(depth, s1):

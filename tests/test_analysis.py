@@ -8,16 +8,21 @@ usage: test_analysis.py --dlnsweep BIN --source-dir DIR --workdir DIR
 single.db: `dlnsweep single` runs of the scalar model (width 1, s = 1,
 balanced start 0.5) at L = 2, 3 and eta in ETAS, plus two runs from the
 unbalanced identity start.  sweep.db: `mpirun -n 2 dlnsweep run` of a small
-job (2 seeds per cell) plus one `single` run.  The views must report the
+job (2 seeds per cell) plus one `single` run.  logeta.db: a one-rank sweep
+on a log-spaced eta grid with the default sharpness_every = 0.
+cascade.db: a one-rank refine: sweep of the depth-3 cascade (tolerance
+1e-4).  digits.db: two `single` runs at eta 0.1997 and 0.2.  The views must report the
 regimes of the per-layer map u <- u - eta (u^L - 1) u^(L-1): 2-cycle onset
 at eta = 2/(L s^(2-2/L)) (1 for L = 2, 2/3 for L = 3), then period
 doubling (L = 2: 2-cycle at 1.1, 4-cycle at 1.25, chaos at 1.6), divergence
 at 2.1.  Also checked: the majority rule on rows cloned from real ones, the
 figures (PNG/PDF, not blank, captions with the database hash and the SQL),
-graceful skipping, exit codes for bad input.
+graceful skipping, exit codes for bad input, and what each figure draws
+(figures.py --dump-json) against the database and closed forms.
 """
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -85,8 +90,47 @@ diagnostics:
   tail: 64
   max_period: 32
 """
+LOG_JOB = """name: logeta
+grid:
+  depth: [2, 3]
+  width: 1
+  spectrum: 1
+  init: balanced
+  alpha: 0.5
+  eta: {logspace: [0.1, 1.9, 6]}
+  steps: 3000
+diagnostics:
+  record_every: 50
+  tail: 64
+  max_period: 32
+  lanczos_iters: 8
+  top_k: 2
+"""
+# The depth-3 cascade (tests/jobs/refine-l3.yaml) located to 1e-4 only.
+CASCADE_TOL = 1e-4
+CASCADE_JOB = """name: cascade
+grid:
+  depth: 3
+  width: 1
+  spectrum: 1
+  init: balanced
+  alpha: 0.5
+  eta: {linspace: [0.6, 0.8768, 5]}
+  steps: 40000
+diagnostics:
+  record_every: 0
+  tail: 64
+  max_period: 64
+  lyapunov_steps: 200
+  transient_window: 20000
+refine:
+  axis: eta
+  tol: %g
+  max_points: 60
+""" % CASCADE_TOL
 DB = None           # single.db, built once by setUpModule
 SWEEP_DB = None     # sweep.db, built once by setUpModule
+LOG_DB = CASCADE_DB = DIGITS_DB = None
 
 
 def single(db, *args):
@@ -97,8 +141,22 @@ def single(db, *args):
                               r.stderr))
 
 
+def sweep_one_rank(name, text):
+    """Run the job text with `dlnsweep run` on one rank (no launcher) into
+    workdir/name.db; returns the path."""
+    path = os.path.join(ARGS.workdir, name + ".db")
+    job = os.path.join(ARGS.workdir, name + ".yaml")
+    with open(job, "w") as f:
+        f.write(text)
+    r = run([ARGS.dlnsweep, "run", job, "--db", path, "--quiet"])
+    if r.returncode != 0:
+        raise RuntimeError("dlnsweep run %s failed (%d):\n%s%s"
+                           % (name, r.returncode, r.stdout, r.stderr))
+    return path
+
+
 def setUpModule():
-    global DB, SWEEP_DB
+    global DB, SWEEP_DB, LOG_DB, CASCADE_DB, DIGITS_DB
     shutil.rmtree(ARGS.workdir, ignore_errors=True)
     os.makedirs(ARGS.workdir)
     DB = os.path.join(ARGS.workdir, "single.db")
@@ -120,6 +178,11 @@ def setUpModule():
                            % (r.returncode, r.stdout, r.stderr))
     single(path, "--depth", "2", "--eta", "0.9", "--init", "balanced")
     SWEEP_DB = path
+    LOG_DB = sweep_one_rank("logeta", LOG_JOB)
+    CASCADE_DB = sweep_one_rank("cascade", CASCADE_JOB)
+    DIGITS_DB = os.path.join(ARGS.workdir, "digits.db")
+    for eta in ("0.1997", "0.2"):
+        single(DIGITS_DB, "--depth", "2", "--eta", eta, "--init", "balanced")
 
 
 def connect(path):
@@ -391,7 +454,8 @@ class Figures(unittest.TestCase):
 
     def test_all_figures(self):
         out = os.path.join(ARGS.workdir, "figs")
-        r = figures(DB, out, "--where", "s1 = 1")
+        r = figures(DB, out, "--where", "s1 = 1", "--only",
+                    ",".join(self.NAMES))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("skipped", r.stderr)
         digest = sha256(DB)
@@ -454,11 +518,15 @@ class Figures(unittest.TestCase):
         out = os.path.join(ARGS.workdir, "figs_bare")
         r = figures(path, out, "--formats", "png")
         self.assertEqual(r.returncode, 0, r.stderr)
-        for name in ("bifurcation", "sharpness", "balance"):
+        for name in ("bifurcation", "balance"):
             self.assertIn("skipped %s" % name, r.stderr)
             self.assertFalse(os.path.exists(os.path.join(out, name + ".png")))
         self.assert_image(self, os.path.join(out, "phase.png"))
         self.assert_image(self, os.path.join(out, "oscillating.png"))
+        # Without trajectories the sharpness figure shows the end values.
+        self.assert_image(self, os.path.join(out, "sharpness.png"))
+        with open(os.path.join(out, "sharpness.txt")) as f:
+            self.assertIn("along training was not recorded", f.read())
 
     def test_bad_input(self):
         out = os.path.join(ARGS.workdir, "figs_bad")
@@ -479,6 +547,343 @@ class Figures(unittest.TestCase):
             self.assertIn(msg, r.stderr)
             self.assertNotIn("Traceback", r.stderr)
         self.assertEqual(sha256(junk), before)
+
+
+_DUMPS = {}
+
+
+def dump(db, tag, *extra):
+    """figures.py --dump-json on db into workdir/dump_TAG (once per tag):
+    (CompletedProcess, {figure: parsed NAME.json})."""
+    if tag not in _DUMPS:
+        out = os.path.join(ARGS.workdir, "dump_" + tag)
+        shutil.rmtree(out, ignore_errors=True)
+        r = figures(db, out, "--dump-json", "--formats", "png", *extra)
+        got = {}
+        if os.path.isdir(out):
+            for name in os.listdir(out):
+                if name.endswith(".json"):
+                    with open(os.path.join(out, name)) as f:
+                        got[name[:-5]] = json.load(f)
+        _DUMPS[tag] = (r, got)
+    return _DUMPS[tag]
+
+
+def style():
+    sys.path.insert(0, os.path.join(ARGS.source_dir, "analysis"))
+    import figstyle
+    return figstyle
+
+
+class FigureData(unittest.TestCase):
+    """What the figures draw (--dump-json), against the database."""
+
+    def fig(self, db, tag, name, *extra):
+        r, got = dump(db, tag, *extra)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("Warning", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertIn(name, got, r.stderr)
+        return got[name]
+
+    def rows(self, db, sql):
+        con, _ = connect(db)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    # 1. sharpness when sharpness_every = 0
+    def test_sharpness_without_recorded_trajectory(self):
+        f = self.fig(LOG_DB, "log", "sharpness")
+        d = f["data"]
+        self.assertFalse(d["recorded"])
+        self.assertEqual(d["not_recorded_because"], "sharpness_every = 0")
+        self.assertIn("sharpness_every = 0", f["drawn"]["suptitle"])
+        self.assertEqual(len(f["drawn"]["axes"]), 1)
+        want = {r[0]: (r[1], r[2]) for r in self.rows(
+            LOG_DB, "SELECT id, eta, sharpness FROM runs WHERE sharpness "
+            "IS NOT NULL")}
+        got = {p["run_id"]: (p["eta"], p["sharpness"])
+               for p in d["final"]["points"]}
+        self.assertEqual(got, want)
+        self.assertEqual(len(want), 11)          # all but the divergent run
+        th = d["final"]["threshold"]
+        for eta, value in zip(th["eta"], th["value"]):
+            self.assertAlmostEqual(value, 2.0 / eta, places=12)
+        # The sharpness of a balanced minimum, L s^(2-2/L) = L for s = 1,
+        # is what converged runs end at.
+        self.assertEqual(sorted((m["depth"], m["value"])
+                                for m in d["final"]["minima"]),
+                         [(2, 2.0), (3, 3.0)])
+        for p in d["final"]["points"]:
+            if p["regime"] == "converged":
+                self.assertAlmostEqual(p["sharpness"], p["depth"], places=5)
+
+    def test_sharpness_along_training_when_recorded(self):
+        d = self.fig(DB, "single", "sharpness")["data"]
+        self.assertTrue(d["recorded"])
+        self.assertTrue(d["trajectories"])
+        for t in d["trajectories"]:
+            self.assertGreater(len(t["step"]), 10)
+            self.assertAlmostEqual(t["threshold"], 2.0 / t["eta"])
+
+    # 2. cascade: never from an unrefined grid
+    def test_cascade_refuses_unrefined_grid(self):
+        for db, tag in ((DB, "single"), (SWEEP_DB, "sweep")):
+            extra = ("--sweep", "antest", "--only", "bifurcation,cascade") \
+                if db == SWEEP_DB else ()
+            r, got = dump(db, tag, *extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("cascade", got)
+            self.assertIn("skipped cascade", r.stderr)
+            self.assertIn("unrefined grid", r.stderr)
+            self.assertNotIn("0.000", r.stderr)
+            self.assertNotIn("Warning", r.stderr)
+
+    def test_cascade_located_boundaries(self):
+        f = self.fig(CASCADE_DB, "cascade", "cascade")
+        d = f["data"]
+        self.assertEqual(d["tol"], CASCADE_TOL)
+        want = self.rows(CASCADE_DB, "SELECT eta, gap, period_from, "
+                         "period_to FROM boundaries WHERE kind = "
+                         "'period-doubling' ORDER BY eta")
+        got = [(p["eta"], p["gap"], p["period_from"], p["period_to"])
+               for p in d["located"]]
+        self.assertEqual(got, want)
+        self.assertEqual([(p[2], p[3]) for p in got][:3],
+                         [(1, 2), (2, 4), (4, 8)])
+        self.assertLessEqual(max(p[1] for p in got), CASCADE_TOL)
+        # Closed form: the 2-cycle appears at 2/(L s^(2-2/L)) = 2/3.
+        self.assertLess(abs(got[0][0] - 2.0 / 3.0), CASCADE_TOL)
+        b = [p[0] for p in got]
+        self.assertEqual(len(d["ratios"]), len(b) - 2)
+        for k, rat in enumerate(d["ratios"]):
+            delta = (b[k + 1] - b[k]) / (b[k + 2] - b[k + 1])
+            self.assertAlmostEqual(rat["value"], delta, places=9)
+            lo, hi = rat["range"]
+            self.assertTrue(lo <= delta <= hi, rat)
+            self.assertNotIn("0.000", rat["text"])
+        # delta_1 of the depth-3 map is 4.38 (tests/refine_sweep.py).
+        self.assertLess(abs(d["ratios"][0]["value"] / 4.38 - 1), 0.02)
+
+    # 3. every period of the phase map has its own colour and legend entry
+    def test_phase_periods_distinguished(self):
+        f = self.fig(DB, "balanced", "phase", "--where", "init = 'balanced'",
+                     "--only", "phase")
+        cells = f["data"]["cells"]
+        legend = {e["label"]: e["colour"] for e in f["data"]["legend"]}
+        periods = {c["period"] for c in cells if c["regime"] == "periodic"}
+        self.assertEqual(periods, {2, 4, 6})      # L=2: 2, 4; L=3: 2, 6
+        colours = {}
+        for c in cells:
+            if c["regime"] == "periodic":
+                label = "periodic, period %d" % c["period"]
+                self.assertIn(label, legend)
+                colours.setdefault(c["period"], set()).add(c["colour"])
+        self.assertEqual({len(v) for v in colours.values()}, {1})
+        self.assertEqual(len({min(v) for v in colours.values()}), 3)
+        self.assertEqual(f["drawn"]["axes"][0]["legend"]["labels"][:4],
+                         ["converged", "periodic, period 2",
+                          "periodic, period 4", "periodic, period 6"])
+        # The refined cascade: periods 16 and 32 sit in cells far too
+        # narrow for a number, yet have their own legend entries.
+        f = self.fig(CASCADE_DB, "cascade", "phase")
+        labels = f["drawn"]["axes"][0]["legend"]["labels"]
+        for p in (2, 4, 8, 16, 32):
+            self.assertIn("periodic, period %d" % p, labels)
+        self.assertFalse([c for c in f["data"]["cells"]
+                          if c["period"] == 32 and c["text"]])
+
+    # 4. the EOS onset per depth, never a slope
+    def test_phase_eos_per_row(self):
+        d = self.fig(CASCADE_DB, "cascade", "phase")["data"]
+        self.assertEqual(len(d["eos"]), 1)        # one depth: one line
+        (x0, y0), (x1, y1) = d["eos"][0]["points"]
+        self.assertEqual(x0, x1)
+        self.assertAlmostEqual(x0, 2.0 / 3.0, places=12)
+        self.assertTrue(y0 < 3 < y1)
+        d = self.fig(DB, "balanced", "phase", "--where",
+                     "init = 'balanced'", "--only", "phase")["data"]
+        by_depth = {s["depth"]: s for s in d["eos"]}
+        self.assertEqual(sorted(by_depth), [2, 3])
+        for L, s in by_depth.items():
+            (x0, y0), (x1, y1) = s["points"]
+            self.assertEqual(x0, x1)
+            self.assertAlmostEqual(x0, 2.0 / (L * 1.0 ** (2 - 2.0 / L)))
+            self.assertEqual((y0, y1), (L - 0.5, L + 0.5))   # its row only
+        # 2/3 lies left of the first value, 0.8: said at the row's edge.
+        self.assertIsNone(by_depth[2]["outside"])
+        self.assertIn("0.667", by_depth[3]["outside"])
+
+    # 5. legends never on the data
+    def test_legends_outside_axes(self):
+        n = 0
+        for db, tag in ((DB, "single"), (LOG_DB, "log"),
+                        (CASCADE_DB, "cascade")):
+            for name, f in dump(db, tag)[1].items():
+                for ax in f["drawn"]["axes"]:
+                    if ax["legend"] is None:
+                        continue
+                    n += 1
+                    x0, y0, x1, y1 = ax["legend"]["bbox"]
+                    self.assertTrue(x0 >= 1.0 or y1 <= 0.0,
+                                    "%s/%s legend at %s" % (tag, name,
+                                                            ax["legend"]))
+        self.assertGreater(n, 8)
+
+    # 6. log-spaced eta grids get a log axis
+    def test_log_eta_axes(self):
+        for name in ("phase", "bifurcation", "oscillating", "sharpness"):
+            f = self.fig(LOG_DB, "log", name)
+            self.assertEqual(f["drawn"]["axes"][-1]["xscale"], "log", name)
+            f = self.fig(DB, "single", name)
+            self.assertEqual(f["drawn"]["axes"][-1]["xscale"], "linear",
+                             name)
+        fs = style()
+        lin = [0.6 + 0.2768 * i / 4 for i in range(5)]
+        self.assertEqual(fs.grid_spacing(lin), "linear")
+        self.assertEqual(fs.grid_spacing(lin[:2] + lin[3:]), "linear")
+        self.assertEqual(fs.grid_spacing(lin + [0.6 + 0.2768 * 5 / 16]),
+                         "linear")                  # a refined point
+        geo = [0.1 * 19.0 ** (i / 5) for i in range(6)]
+        self.assertEqual(fs.grid_spacing(geo), "log")
+        self.assertEqual(fs.grid_spacing(geo[:3] + geo[4:]), "log")
+        self.assertEqual(fs.axis_scale([geo, geo[:4]]), "log")
+        self.assertEqual(fs.axis_scale([[0.8, 0.9, 1.1, 1.25, 1.6, 2.1]]),
+                         "linear")
+
+    # 7. eta labels keep their digits
+    def test_eta_labels_keep_digits(self):
+        f = self.fig(DIGITS_DB, "digits", "phase", "--only",
+                     "phase,sharpness")
+        self.assertEqual(f["drawn"]["axes"][0]["xticklabels"],
+                         ["0.1997", "0.2"])
+        f = self.fig(DIGITS_DB, "digits", "sharpness", "--only",
+                     "phase,sharpness")
+        labels = f["drawn"]["axes"][0]["legend"]["labels"]
+        self.assertTrue(any(r"\eta = 0.1997$" in t for t in labels), labels)
+        self.assertTrue(any(r"\eta = 0.2$" in t for t in labels), labels)
+        fs = style()
+        lab = fs.value_labels([0.1997, 0.2, 1.0 / 3.0, 0.33333334])
+        self.assertEqual(lab[0.1997], "0.1997")
+        self.assertEqual(lab[0.2], "0.2")
+        self.assertNotEqual(lab[1.0 / 3.0], lab[0.33333334])
+        self.assertEqual(len(set(lab.values())), 4)
+
+    # 8. the bifurcation figure never pools different cells
+    def test_bifurcation_panel_per_line(self):
+        d = self.fig(DB, "single", "bifurcation")["data"]
+        keys = [(p["key"]["depth"], p["key"]["init"]) for p in d["panels"]]
+        self.assertEqual(sorted(keys), [(2, "balanced"), (2, "identity"),
+                                        (3, "balanced")])
+        for p in d["panels"]:
+            k = p["key"]
+            self.assertIn("%s init" % k["init"], p["title"])
+            want = sorted(self.rows(DB, (
+                "SELECT r.eta, o.sv1 FROM orbits o JOIN runs r ON r.id = "
+                "o.run_id WHERE o.sv1 IS NOT NULL AND r.depth = %d AND "
+                "r.init = '%s' AND r.seed_index = %d")
+                % (k["depth"], k["init"], k["seed_index"])))
+            self.assertEqual(sorted(zip(p["eta"], p["sv1"])), want)
+            self.assertAlmostEqual(p["eos_eta"], 2.0 / k["depth"])
+        # Two seeds per cell of a balanced start (the seed changes nothing):
+        # one panel per depth, saying so.
+        d = self.fig(SWEEP_DB, "sweep", "bifurcation", "--sweep", "antest",
+                     "--only", "bifurcation,cascade")["data"]
+        self.assertEqual([(p["title"], p["seeds"]) for p in d["panels"]],
+                         [("$L = 2$", [0, 1]), ("$L = 3$", [0, 1])])
+        self.assertIn("seeds 0, 1 (identical late orbits)", d["common"])
+
+    def test_bifurcation_seeds_apart_unless_identical(self):
+        # Seed 1 of the L = 3 line with a different orbit, seed 1 of the
+        # identity line with the same orbit as seed 0.
+        path = os.path.join(ARGS.workdir, "seeds.db")
+        shutil.copy(DB, path)
+        con = sqlite3.connect(path)
+        cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")
+                if r[1] not in ("id", "seed_index")]
+        for cond, scale in (("depth = 3", 1.01), ("init = 'identity'", 1.0)):
+            for (rid,) in con.execute("SELECT id FROM runs WHERE %s"
+                                      % cond).fetchall():
+                con.execute("INSERT INTO runs(seed_index, %s) SELECT 1, %s "
+                            "FROM runs WHERE id = ?" % (", ".join(cols),
+                                                        ", ".join(cols)),
+                            (rid,))
+                new = con.execute("SELECT last_insert_rowid()").fetchone()[0]
+                con.execute("INSERT INTO orbits(run_id, k, sv1, loss) SELECT "
+                            "?, k, sv1 * ?, loss FROM orbits WHERE run_id = ?",
+                            (new, scale, rid))
+        con.commit()
+        con.close()
+        d = self.fig(path, "seeds", "bifurcation", "--only",
+                     "bifurcation")["data"]
+        got = sorted((p["key"]["depth"], p["key"]["init"], p["seeds"],
+                      p["title"]) for p in d["panels"])
+        self.assertEqual(got, [
+            (2, "balanced", [0], "$L = 2$, balanced init, seed 0"),
+            (2, "identity", [0, 1], "$L = 2$, identity init, seeds 0, 1 "
+             "(identical late orbits)"),
+            (3, "balanced", [0], "$L = 3$, balanced init, seed 0"),
+            (3, "balanced", [1], "$L = 3$, balanced init, seed 1")])
+
+    # The regime table: one order, new and unknown regimes drawn as such.
+    def test_regime_table(self):
+        fs = style()
+        con, _ = connect(DB)
+        order = [r[0] for r in con.execute(
+            "SELECT regime FROM regime_order ORDER BY ord")]
+        con.close()
+        self.assertEqual(tuple(order), fs.REGIMES)
+        for g in ("saddle", "quasiperiodic", "converged", "periodic",
+                  "chaotic", "divergent", "collapsed", "unresolved",
+                  "error"):
+            self.assertTrue(fs.known(g))
+        self.assertEqual(len({fs.regime_colour(g) for g in fs.REGIMES}),
+                         len(fs.REGIMES))
+        self.assertEqual(fs.regime_name("weird"), "unknown regime 'weird'")
+
+        path = os.path.join(ARGS.workdir, "regimes.db")
+        shutil.copy(DB, path)
+        con = sqlite3.connect(path)
+        # Regimes the schema of this version does not allow yet.
+        con.execute("PRAGMA ignore_check_constraints = ON")
+        cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")
+                if r[1] not in ("id", "cell_hash", "regime", "period",
+                                "eta")]
+        src = con.execute("SELECT id FROM runs WHERE depth = 2 AND init = "
+                          "'balanced' ORDER BY eta LIMIT 1").fetchone()[0]
+        for cell, eta, g in (("new1", 2.3, "saddle"),
+                             ("new2", 2.4, "quasiperiodic"),
+                             ("new3", 2.5, "weird")):
+            con.execute("INSERT INTO runs(cell_hash, regime, period, eta, %s)"
+                        " SELECT ?, ?, 0, ?, %s FROM runs WHERE id = ?"
+                        % (", ".join(cols), ", ".join(cols)),
+                        (cell, g, eta, src))
+        con.commit()
+        con.close()
+        f = self.fig(path, "regimes", "phase", "--where",
+                     "init = 'balanced'")
+        labels = f["drawn"]["axes"][0]["legend"]["labels"]
+        for want in ("saddle", "quasiperiodic", "unknown regime 'weird'"):
+            self.assertIn(want, labels)
+        self.assertLess(labels.index("quasiperiodic"), labels.index("saddle"))
+        cells = {c["regime"]: c["colour"] for c in f["data"]["cells"]}
+        self.assertEqual(cells["saddle"], fs.regime_colour("saddle"))
+        self.assertEqual(cells["weird"], fs.UNKNOWN_COLOUR)
+        # An unknown regime still wins its cell's vote (not 'error').
+        con, _ = connect(path)
+        self.assertEqual(con.execute("SELECT regime FROM cell_regimes WHERE "
+                                     "cell_hash = 'new3'").fetchone()[0],
+                         "weird")
+        con.close()
+        # Every figure draws them (unknown ones hatched or outlined).
+        r, got = dump(path, "regimes", "--where", "init = 'balanced'")
+        self.assertEqual(sorted(got), ["bifurcation", "oscillating", "phase",
+                                       "sharpness"])
+        sharp = {p["regime"] for p in got["sharpness"]["data"]["final"]
+                 ["points"]}
+        self.assertTrue({"saddle", "quasiperiodic", "weird"} <= sharp)
 
 
 if __name__ == "__main__":
