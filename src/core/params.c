@@ -1,35 +1,25 @@
-/* params.c — defaults, validation, hashing and cost of run parameters. */
+/* params.c — defaults, validation and hashing of run parameters through
+ * their table (paramdefs.c), derived seeds, init names, spectra, cost. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/paramdefs.h"
 #include "dlnsweep/params.h"
 
 void dln_params_defaults(dln_params *p)
 {
+    char err[128];
     memset(p, 0, sizeof *p);
-    p->eta = 0.05;
-    p->depth = 3;
-    p->width = 3;
-    p->rank = 3;
-    p->spectrum[0] = 10.0;
-    p->spectrum[1] = 9.5;
-    p->spectrum[2] = 9.0;
-    p->init = DLN_INIT_IDENTITY;
-    p->alpha = 1.0;
-    p->steps = 5000;
-    p->record_every = 10;
-    p->sharpness_every = 0;
-    p->lanczos_iters = 40;
-    p->top_k = 4;
-    p->max_period = 64;
-    p->tail = 128;
-    p->period_tol = 1e-7;
-    p->diverge_bound = 1e12;
-    p->lyapunov_steps = 1000;
-    p->transient_window = -1;
+    for (int i = 0; i < dln_param_count(); i++) {
+        const dln_param_def *d = dln_param_at(i);
+        if (d->type == DLN_PT_SPECTRUM)
+            dln_params_parse_spectrum(p, d->def_list, err, sizeof err);
+        else
+            dln_param_set(p, d, d->def);
+    }
 }
 
 int dln_params_d_in(const dln_params *p)
@@ -46,54 +36,10 @@ int dln_params_d_out(const dln_params *p)
 
 int dln_params_validate(const dln_params *p, char *err, size_t errlen)
 {
-    if (!(p->eta > 0.0) || !isfinite(p->eta))
-        BAD("eta: must be a finite number > 0 (got %g)", p->eta);
-    if (p->depth < 1 || p->depth > 1000)
-        BAD("depth: must be an integer in 1..1000 (got %d)", p->depth);
-    if (p->width < 1 || p->width > 1000000)
-        BAD("width: must be an integer >= 1 (got %d)", p->width);
-    if (p->d_in < 0 || p->d_out < 0)
-        BAD("d_in/d_out: must be >= 0 (0 means = width)");
-    if (p->rank < 1 || p->rank > DLN_MAX_SPECTRUM)
-        BAD("spectrum: needs 1..%d singular values (got %d)", DLN_MAX_SPECTRUM,
-            p->rank);
-    int dmin = dln_params_d_in(p) < dln_params_d_out(p) ? dln_params_d_in(p)
-                                                        : dln_params_d_out(p);
-    if (p->rank > dmin)
-        BAD("spectrum: %d singular values exceed min(d_in, d_out) = %d",
-            p->rank, dmin);
-    for (int i = 0; i < p->rank; i++) {
-        if (!(p->spectrum[i] >= 0.0) || !isfinite(p->spectrum[i]))
-            BAD("spectrum: singular value %d must be finite and >= 0", i + 1);
-        if (i && p->spectrum[i] > p->spectrum[i - 1])
-            BAD("spectrum: singular values must be in descending order");
-    }
-    if (p->init < DLN_INIT_IDENTITY || p->init > DLN_INIT_GAUSSIAN)
-        BAD("init: unknown init kind %d", (int)p->init);
-    if (!isfinite(p->alpha) || p->alpha < 0.0)
-        BAD("alpha: must be finite and >= 0 (got %g)", p->alpha);
-    if (p->steps < 1)
-        BAD("steps: must be >= 1 (got %ld)", p->steps);
-    if (p->record_every < 0 || p->sharpness_every < 0)
-        BAD("record_every/sharpness_every: must be >= 0");
-    if (p->lanczos_iters < 1 || p->lanczos_iters > 10000)
-        BAD("lanczos_iters: must be in 1..10000 (got %d)", p->lanczos_iters);
-    if (p->top_k < 1 || p->top_k > 16 || p->top_k > p->lanczos_iters)
-        BAD("top_k: must be in 1..min(16, lanczos_iters) (got %d)", p->top_k);
-    if (p->max_period < 1 || p->max_period > 4096)
-        BAD("max_period: must be in 1..4096 (got %d)", p->max_period);
-    if (p->tail < 0 || p->tail > 100000)
-        BAD("tail: must be in 0..100000 (got %d)", p->tail);
-    if (!(p->period_tol > 0.0) || p->period_tol >= 1.0)
-        BAD("period_tol: must be in (0, 1) (got %g)", p->period_tol);
-    if (!(p->diverge_bound > 0.0))
-        BAD("diverge_bound: must be > 0 (got %g)", p->diverge_bound);
-    if (p->transient_window < -1 || p->transient_window > p->steps)
-        BAD("transient_window: must be -1 (auto), 0 (off) or 1..steps "
-            "(got %ld)", p->transient_window);
-    if (p->lyapunov_steps < 0)
-        BAD("lyapunov_steps: must be >= 0 (got %d)", p->lyapunov_steps);
-    return 0;
+    dln_param_problem why;
+    if (!dln_params_check(p, &why))
+        return 0;
+    BAD("%s: %s", why.key->name, why.reason);
 }
 
 uint64_t dln_hash_bytes(uint64_t h, const void *data, size_t len)
@@ -118,41 +64,26 @@ static uint64_t mix64(uint64_t z)
 
 void dln_params_spectrum_text(const dln_params *p, char *buf, size_t len)
 {
-    size_t used = 0;
-    if (len == 0)
-        return;
-    buf[0] = '\0';
-    for (int i = 0; i < p->rank && used < len; i++) {
-        int n = snprintf(buf + used, len - used, "%s%.17g", i ? "," : "",
-                         p->spectrum[i]);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    dln_param_format_list(p->spectrum, p->rank, 1, buf, len);
 }
 
 void dln_params_cell_hash(const dln_params *p, char out[DLN_HASH_HEX])
 {
-    /* Canonical text of every field but the seed: the same cell from any
-     * source (job file, `single`) hashes identically on every platform. */
-    char spec[DLN_MAX_SPECTRUM * 26];
-    char text[sizeof spec + 512];
-    dln_params_spectrum_text(p, spec, sizeof spec);
-    snprintf(text, sizeof text,
-             "eta=%.17g;L=%d;d=%d;din=%d;dout=%d;s=%s;rot=%d;init=%s;"
-             "alpha=%.17g;steps=%ld;rec=%d;sh=%d;lz=%d;k=%d;maxp=%d;"
-             "tail=%d;ptol=%.17g;div=%.17g;lyap=%d",
-             p->eta, p->depth, p->width, dln_params_d_in(p),
-             dln_params_d_out(p), spec, p->rotate, dln_init_name(p->init),
-             p->alpha, p->steps, p->record_every, p->sharpness_every,
-             p->lanczos_iters, p->top_k, p->max_period, p->tail,
-             p->period_tol, p->diverge_bound, p->lyapunov_steps);
-    if (p->full_spectrum)   /* appended only when set: older hashes stay valid */
-        strncat(text, ";fs=1", sizeof text - strlen(text) - 1);
-    if (p->transient_window != -1) {   /* likewise: only when not auto */
-        char tw[32];
-        snprintf(tw, sizeof tw, ";tw=%ld", p->transient_window);
-        strncat(text, tw, sizeof text - strlen(text) - 1);
+    /* Canonical text of every row but those DLN_PARAM_HASH_IF_SET rows that
+     * hold their default, in table order, "key=value" joined by ';' (exact
+     * values, 0-is-width resolved): the same cell from any source (job
+     * file, `single`) hashes identically on every platform, and a row added
+     * later leaves every older hash valid (paramdefs.h). */
+    char text[DLN_MAX_SPECTRUM * 26 + 1024];
+    size_t used = 0;
+    for (int i = 0; i < dln_param_count() && used < sizeof text; i++) {
+        const dln_param_def *d = dln_param_at(i);
+        char v[DLN_MAX_SPECTRUM * 26];
+        if ((d->flags & DLN_PARAM_HASH_IF_SET) && dln_param_is_default(p, d))
+            continue;
+        dln_param_format(p, d, DLN_TEXT_EXACT, v, sizeof v);
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s=%s",
+                                 used ? ";" : "", d->hash, v);
     }
     uint64_t h = mix64(dln_hash_bytes(0, text, strlen(text)));
     snprintf(out, DLN_HASH_HEX, "%016llx", (unsigned long long)h);

@@ -1,0 +1,439 @@
+/* paramdefs.c — the table of run parameters (paramdefs.h) and the
+ * accessors that read, write, print, parse and range-check a parameter of
+ * a dln_params through its row. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dlnsweep/paramdefs.h"
+
+#define FIELD(f) offsetof(dln_params, f), sizeof(((dln_params *)0)->f)
+#define GRID(k) DLN_PS_GRID, k
+#define DIAG DLN_PS_DIAG, -1
+
+/* The rows.  Read paramdefs.h's rules before touching this table: its
+ * order is the order of the cell-hash text, and a new row goes at the end
+ * with DLN_PARAM_NEW. */
+static const dln_param_def defs[] = {
+    {"eta", DLN_PT_REAL, FIELD(eta), 0, INFINITY, DLN_PARAM_LO_OPEN, 0.05,
+     NULL, GRID(9), "eta", "GD step size"},
+    {"depth", DLN_PT_INT, FIELD(depth), 1, 1000, 0, 3, NULL, GRID(0), "L",
+     "number of layers L"},
+    {"width", DLN_PT_INT, FIELD(width), 1, 1000000, 0, 3, NULL, GRID(1), "d",
+     "hidden width d"},
+    {"d_in", DLN_PT_INT, FIELD(d_in), 0, 1000000, DLN_PARAM_ZERO_IS_WIDTH, 0,
+     NULL, GRID(2), "din", "input dimension; 0 means = width"},
+    {"d_out", DLN_PT_INT, FIELD(d_out), 0, 1000000, DLN_PARAM_ZERO_IS_WIDTH,
+     0, NULL, GRID(3), "dout", "output dimension; 0 means = width"},
+    {"spectrum", DLN_PT_SPECTRUM, FIELD(spectrum), 0, INFINITY, 0, 0,
+     "10,9.5,9", GRID(4), "s", "singular values s of the target M*, at most "
+     "min(d_in, d_out) of them"},
+    {"rotate", DLN_PT_BOOL, FIELD(rotate), 0, 1, 0, 0, NULL, GRID(5), "rot",
+     "M* = U diag(s) V^T with random (seeded) U, V instead of diag(s)"},
+    {"init", DLN_PT_INIT, FIELD(init), 0, DLN_INIT_GAUSSIAN, 0,
+     DLN_INIT_IDENTITY, NULL, GRID(6), "init", "identity: W_L = 0, other "
+     "layers alpha I; balanced: every layer alpha I; orthogonal, gaussian: "
+     "seeded random"},
+    {"alpha", DLN_PT_REAL, FIELD(alpha), 0, INFINITY, 0, 1.0, NULL, GRID(7),
+     "alpha", "init scale"},
+    {"steps", DLN_PT_LONG, FIELD(steps), 1, 1e12, 0, 5000, NULL, GRID(8),
+     "steps", "GD steps"},
+    {"record_every", DLN_PT_INT, FIELD(record_every), 0, 1e9, 0, 10, NULL,
+     DIAG, "rec", "trajectory point every k steps; 0 = none"},
+    {"sharpness_every", DLN_PT_INT, FIELD(sharpness_every), 0, 1e9, 0, 0,
+     NULL, DIAG, "sh", "Lanczos sharpness every k steps; 0 = at the end "
+     "only"},
+    {"lanczos_iters", DLN_PT_INT, FIELD(lanczos_iters), 1, 10000, 0, 40, NULL,
+     DIAG, "lz", "Krylov dimension of the Lanczos eigensolver"},
+    {"top_k", DLN_PT_INT, FIELD(top_k), 1, 16, 0, 4, NULL, DIAG, "k",
+     "top Hessian eigenvalues kept (at most lanczos_iters)"},
+    {"max_period", DLN_PT_INT, FIELD(max_period), 1, 4096, 0, 64, NULL, DIAG,
+     "maxp", "longest orbit period detected"},
+    {"tail", DLN_PT_INT, FIELD(tail), 0, 100000, 0, 128, NULL, DIAG, "tail",
+     "late-orbit points stored (bifurcation diagrams)"},
+    {"period_tol", DLN_PT_REAL, FIELD(period_tol), 0, 1,
+     DLN_PARAM_LO_OPEN | DLN_PARAM_HI_OPEN, 1e-7, NULL, DIAG, "ptol",
+     "relative tolerance of the period test"},
+    {"diverge_bound", DLN_PT_REAL, FIELD(diverge_bound), 0, INFINITY,
+     DLN_PARAM_LO_OPEN, 1e12, NULL, DIAG, "div",
+     "a loss above this (or not finite) is divergence"},
+    {"lyapunov_steps", DLN_PT_INT, FIELD(lyapunov_steps), 0, 1e9, 0, 1000,
+     NULL, DIAG, "lyap", "tangent-map steps of the Lyapunov exponent"},
+    {"full_spectrum", DLN_PT_BOOL, FIELD(full_spectrum), 0, 1,
+     DLN_PARAM_HASH_IF_SET, 0, NULL, DIAG, "fs",
+     "dense Hessian spectrum at the end (small models only)"},
+    {"transient_window", DLN_PT_LONG, FIELD(transient_window), -1, 1e9,
+     DLN_PARAM_NEW, -1, NULL, DIAG, "tw", "steps of the slow-transient fit "
+     "near period doublings; -1 = auto (min(steps/4, 4096)), 0 = off, at "
+     "most steps"},
+};
+
+#define NDEFS ((int)(sizeof defs / sizeof defs[0]))
+_Static_assert(NDEFS <= DLN_PARAM_MAX, "raise DLN_PARAM_MAX");
+
+int dln_param_count(void) { return NDEFS; }
+
+const dln_param_def *dln_param_at(int i)
+{
+    return i >= 0 && i < NDEFS ? &defs[i] : NULL;
+}
+
+int dln_param_index(const dln_param_def *d) { return (int)(d - defs); }
+
+const dln_param_def *dln_param_find(const char *name)
+{
+    for (int i = 0; i < NDEFS; i++)
+        if (!strcmp(defs[i].name, name))
+            return &defs[i];
+    return NULL;
+}
+
+const dln_param_def *dln_param_of_field(size_t offset)
+{
+    for (int i = 0; i < NDEFS; i++)
+        if (defs[i].offset == offset)
+            return &defs[i];
+    return NULL;
+}
+
+int dln_param_axis_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < NDEFS; i++)
+        n += defs[i].section == DLN_PS_GRID;
+    return n;
+}
+
+const dln_param_def *dln_param_axis(int k)
+{
+    for (int i = 0; i < NDEFS; i++)
+        if (defs[i].section == DLN_PS_GRID && defs[i].axis == k)
+            return &defs[i];
+    return NULL;
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+#define AT(p, d, T) ((T *)((char *)(p) + (d)->offset))
+#define CAT(p, d, T) ((const T *)((const char *)(p) + (d)->offset))
+
+double dln_param_get(const dln_params *p, const dln_param_def *d)
+{
+    switch (d->type) {
+    case DLN_PT_REAL: return *CAT(p, d, double);
+    case DLN_PT_INT:
+    case DLN_PT_BOOL: return (double)*CAT(p, d, int);
+    case DLN_PT_LONG: return (double)*CAT(p, d, long);
+    case DLN_PT_INIT: return (double)*CAT(p, d, dln_init_kind);
+    default: return NAN;
+    }
+}
+
+double dln_param_resolved(const dln_params *p, const dln_param_def *d)
+{
+    double v = dln_param_get(p, d);
+    if ((d->flags & DLN_PARAM_ZERO_IS_WIDTH) && v == 0.0)
+        return (double)p->width;
+    return v;
+}
+
+void dln_param_set(dln_params *p, const dln_param_def *d, double v)
+{
+    switch (d->type) {
+    case DLN_PT_REAL: *AT(p, d, double) = v; break;
+    case DLN_PT_INT:
+    case DLN_PT_BOOL: *AT(p, d, int) = (int)v; break;
+    case DLN_PT_LONG: *AT(p, d, long) = (long)v; break;
+    case DLN_PT_INIT: *AT(p, d, dln_init_kind) = (dln_init_kind)(int)v; break;
+    default: break;
+    }
+}
+
+int dln_param_is_default(const dln_params *p, const dln_param_def *d)
+{
+    if (d->type != DLN_PT_SPECTRUM)
+        return dln_param_get(p, d) == d->def;
+    dln_params q;
+    char err[128];
+    q.rank = 0;
+    if (dln_params_parse_spectrum(&q, d->def_list, err, sizeof err))
+        return 0;
+    if (q.rank != p->rank)
+        return 0;
+    for (int i = 0; i < q.rank; i++)
+        if (q.spectrum[i] != p->spectrum[i])
+            return 0;
+    return 1;
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+void dln_format_real(double v, char *buf, size_t len)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+void dln_param_format_list(const double *v, int n, int exact, char *buf,
+                           size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < len; i++) {
+        char num[32];
+        if (exact)
+            snprintf(num, sizeof num, "%.17g", v[i]);
+        else
+            dln_format_real(v[i], num, sizeof num);
+        int k = snprintf(buf + used, len - used, "%s%s", i ? "," : "", num);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+}
+
+void dln_param_format_value(const dln_param_def *d, double v,
+                            dln_text_style style, char *buf, size_t len)
+{
+    switch (d->type) {
+    case DLN_PT_REAL:
+        if (style == DLN_TEXT_EXACT)
+            snprintf(buf, len, "%.17g", v);
+        else if (style == DLN_TEXT_HUMAN &&
+                 snprintf(buf, len, "%g", v) > 0 && strtod(buf, NULL) == v)
+            break;   /* "1e+12" rather than "1000000000000" */
+        else
+            dln_format_real(v, buf, len);
+        break;
+    case DLN_PT_BOOL:
+        if (style == DLN_TEXT_HUMAN)
+            snprintf(buf, len, "%s", v != 0.0 ? "true" : "false");
+        else
+            snprintf(buf, len, "%d", v != 0.0);
+        break;
+    case DLN_PT_INIT:
+        snprintf(buf, len, "%s", dln_init_name((dln_init_kind)(int)v));
+        break;
+    default:   /* integers (the spectrum has no scalar value) */
+        snprintf(buf, len, "%ld", (long)v);
+        break;
+    }
+}
+
+void dln_param_format(const dln_params *p, const dln_param_def *d,
+                      dln_text_style style, char *buf, size_t len)
+{
+    if (d->type == DLN_PT_SPECTRUM)
+        dln_param_format_list(p->spectrum, p->rank, style == DLN_TEXT_EXACT,
+                              buf, len);
+    else
+        dln_param_format_value(d, style == DLN_TEXT_EXACT
+                                      ? dln_param_resolved(p, d)
+                                      : dln_param_get(p, d),
+                               style, buf, len);
+}
+
+void dln_param_range_text(const dln_param_def *d, char *buf, size_t len)
+{
+    char lo[32], hi[32];
+    dln_format_real(d->lo, lo, sizeof lo);
+    dln_format_real(d->hi, hi, sizeof hi);
+    switch (d->type) {
+    case DLN_PT_REAL:
+        if (isinf(d->hi))
+            snprintf(buf, len, "%s %s", d->flags & DLN_PARAM_LO_OPEN ? ">"
+                                                                     : ">=",
+                     lo);
+        else
+            snprintf(buf, len, "in %c%s, %s%c",
+                     d->flags & DLN_PARAM_LO_OPEN ? '(' : '[', lo, hi,
+                     d->flags & DLN_PARAM_HI_OPEN ? ')' : ']');
+        break;
+    case DLN_PT_INT:
+    case DLN_PT_LONG:
+        snprintf(buf, len, "an integer in %.0f..%.0f", d->lo, d->hi);
+        break;
+    case DLN_PT_BOOL:
+        snprintf(buf, len, "true or false");
+        break;
+    case DLN_PT_INIT: {
+        size_t used = 0;
+        buf[0] = '\0';
+        for (int k = (int)d->lo; k <= (int)d->hi && used < len; k++)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                     k == (int)d->lo ? ""
+                                     : k == (int)d->hi ? " or " : ", ",
+                                     dln_init_name((dln_init_kind)k));
+        break;
+    }
+    default:
+        snprintf(buf, len, "a descending list of 1..%d values >= %s",
+                 DLN_MAX_SPECTRUM, lo);
+        break;
+    }
+}
+
+int dln_param_in_range(const dln_param_def *d, double v)
+{
+    if (!isfinite(v))
+        return 0;
+    if (v < d->lo || v > d->hi)
+        return 0;
+    if (d->type == DLN_PT_REAL) {
+        if ((d->flags & DLN_PARAM_LO_OPEN) && v == d->lo)
+            return 0;
+        if ((d->flags & DLN_PARAM_HI_OPEN) && v == d->hi)
+            return 0;
+    }
+    return 1;
+}
+
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return 2; } while (0)
+
+/* The spectrum's own rules: 1..DLN_MAX_SPECTRUM values in range,
+ * descending. */
+static int check_spectrum(const dln_params *p, const dln_param_def *d,
+                          char *err, size_t errlen)
+{
+    if (p->rank < 1 || p->rank > DLN_MAX_SPECTRUM)
+        BAD("%s: needs 1..%d singular values (got %d)", d->name,
+            DLN_MAX_SPECTRUM, p->rank);
+    for (int i = 0; i < p->rank; i++) {
+        if (!dln_param_in_range(d, p->spectrum[i]))
+            BAD("%s: singular value %d must be finite and >= 0", d->name,
+                i + 1);
+        if (i && p->spectrum[i] > p->spectrum[i - 1])
+            BAD("%s: singular values must be in descending order", d->name);
+    }
+    return 0;
+}
+
+int dln_param_check(const dln_params *p, const dln_param_def *d, char *err,
+                    size_t errlen)
+{
+    char range[128], got[32];
+    if (d->type == DLN_PT_SPECTRUM)
+        return check_spectrum(p, d, err, errlen);
+    double v = dln_param_get(p, d);
+    if (dln_param_in_range(d, v))
+        return 0;
+    dln_param_range_text(d, range, sizeof range);
+    if (d->type == DLN_PT_INIT)
+        BAD("%s: unknown %s kind %d (expected %s)", d->name, d->name, (int)v,
+            range);
+    if (d->type == DLN_PT_REAL)
+        snprintf(got, sizeof got, "%g", v);
+    else
+        snprintf(got, sizeof got, "%ld", (long)v);
+    BAD("%s: must be %s (got %s)", d->name, range, got);
+}
+
+int dln_param_parse(dln_params *p, const dln_param_def *d, const char *text,
+                    char *err, size_t errlen)
+{
+    char range[128];
+    char *end;
+    double v = 0.0;
+    dln_params q = *p;
+    dln_param_range_text(d, range, sizeof range);
+    errno = 0;
+    switch (d->type) {
+    case DLN_PT_SPECTRUM:
+        if (dln_params_parse_spectrum(&q, text, err, errlen))
+            return 2;
+        break;
+    case DLN_PT_INIT: {
+        dln_init_kind k;
+        if (dln_init_parse(text, &k))
+            BAD("%s: unknown kind '%s' (%s)", d->name, text, range);
+        v = (double)k;
+        break;
+    }
+    case DLN_PT_BOOL:
+        if (!strcmp(text, "true") || !strcmp(text, "1"))
+            v = 1.0;
+        else if (!strcmp(text, "false") || !strcmp(text, "0"))
+            v = 0.0;
+        else
+            BAD("%s: '%s' is not true or false", d->name, text);
+        break;
+    case DLN_PT_REAL:
+        v = strtod(text, &end);
+        if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+            BAD("%s: '%s' is not a finite number", d->name, text);
+        break;
+    default: {   /* integers */
+        long x = strtol(text, &end, 10);
+        if (end == text || *end != '\0')
+            BAD("%s: '%s' is not an integer", d->name, text);
+        if (errno == ERANGE || x < d->lo || x > d->hi)
+            BAD("%s: must be %s (got %s)", d->name, range, text);
+        v = (double)x;
+        break;
+    }
+    }
+    if (d->type != DLN_PT_SPECTRUM)
+        dln_param_set(&q, d, v);
+    if (dln_param_check(&q, d, err, errlen))
+        return 2;
+    *p = q;
+    return 0;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static void problem(dln_param_problem *out, const dln_param_def *key,
+                    const dln_param_def *w0, const dln_param_def *w1,
+                    const dln_param_def *w2)
+{
+    out->key = key;
+    out->with[0] = w0;
+    out->with[1] = w1;
+    out->with[2] = w2;
+}
+
+int dln_params_check(const dln_params *p, dln_param_problem *out)
+{
+    char msg[sizeof out->reason];
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < NDEFS; i++)
+        if (dln_param_check(p, &defs[i], msg, sizeof msg)) {
+            const char *colon = strchr(msg, ':');
+            const char *why = colon ? colon + 2 : msg;   /* after "name: " */
+            problem(out, &defs[i], NULL, NULL, NULL);
+            memcpy(out->reason, why, strlen(why) + 1);
+            return 2;
+        }
+    /* The checks across fields (each names the rows involved). */
+    int dmin = dln_params_d_in(p) < dln_params_d_out(p) ? dln_params_d_in(p)
+                                                        : dln_params_d_out(p);
+    if (p->rank > dmin) {
+        problem(out, DLN_PARAM_OF(spectrum), DLN_PARAM_OF(width),
+                DLN_PARAM_OF(d_in), DLN_PARAM_OF(d_out));
+        snprintf(out->reason, sizeof out->reason, "%d singular values exceed "
+                 "min(d_in, d_out) = %d", p->rank, dmin);
+        return 2;
+    }
+    if (p->top_k > p->lanczos_iters) {
+        problem(out, DLN_PARAM_OF(top_k), DLN_PARAM_OF(lanczos_iters), NULL,
+                NULL);
+        snprintf(out->reason, sizeof out->reason, "must be in 1..min(%.0f, "
+                 "lanczos_iters) (got %d)", DLN_PARAM_OF(top_k)->hi,
+                 p->top_k);
+        return 2;
+    }
+    if (p->transient_window > p->steps) {
+        problem(out, DLN_PARAM_OF(transient_window), DLN_PARAM_OF(steps),
+                NULL, NULL);
+        snprintf(out->reason, sizeof out->reason, "must be -1 (auto), 0 "
+                 "(off) or 1..steps (got %ld)", p->transient_window);
+        return 2;
+    }
+    return 0;
+}
