@@ -5,9 +5,9 @@
  * YAML syntax error, "(document)" for a file that is not one mapping).
  * The format is documented in README.md "Job files" and the files in jobs/.
  *
- * Expansion order (stable, documented): axes from slowest to fastest are
- * depth, width, d_in, d_out, spectrum, rotate, init, alpha, steps, eta; the
- * seed index varies fastest of all.  Task i is cell i / nseeds with seed
+ * Expansion order (stable, documented): the grid axes of the parameter
+ * table (paramdefs.h) in the order dln_param_axis gives, slowest first
+ * (depth ... eta); the seed index varies fastest of all.  Task i is cell i / nseeds with seed
  * index i % nseeds.  Nothing here does MPI; a loaded spec is read-only and
  * may be shared between threads. */
 #ifndef DLNSWEEP_JOBSPEC_H

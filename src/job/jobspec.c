@@ -33,15 +33,6 @@ char *js_strdup(const char *s)
     return c ? memcpy(c, s, n) : NULL;
 }
 
-void js_format_double(double v, char *buf, size_t len)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
 /* splitmix64 finaliser over FNV-1a (as dln_params_cell_hash does). */
 static uint64_t mix64(uint64_t z)
 {
@@ -52,32 +43,26 @@ static uint64_t mix64(uint64_t z)
 
 /* ---- expansion ------------------------------------------------------ */
 
+int js_naxes(void) { return dln_param_axis_count(); }
+const dln_param_def *js_axis_def(int k) { return dln_param_axis(k); }
+
+/* Value k of axis ax into p. */
 static void apply_value(const dln_jobspec *j, int ax, long k, dln_params *p)
 {
     const js_axis *a = &j->ax[ax];
-    switch (ax) {
-    case JS_AX_DEPTH: p->depth = (int)a->v[k]; break;
-    case JS_AX_WIDTH: p->width = (int)a->v[k]; break;
-    case JS_AX_D_IN: p->d_in = (int)a->v[k]; break;
-    case JS_AX_D_OUT: p->d_out = (int)a->v[k]; break;
-    case JS_AX_SPECTRUM:
+    if (js_axis_def(ax)->type == DLN_PT_SPECTRUM) {
         memset(p->spectrum, 0, sizeof p->spectrum);
         memcpy(p->spectrum, a->s[k].s, (size_t)a->s[k].rank * sizeof(double));
         p->rank = a->s[k].rank;
-        break;
-    case JS_AX_ROTATE: p->rotate = (int)a->v[k]; break;
-    case JS_AX_INIT: p->init = (dln_init_kind)(int)a->v[k]; break;
-    case JS_AX_ALPHA: p->alpha = a->v[k]; break;
-    case JS_AX_STEPS: p->steps = (long)a->v[k]; break;
-    default: p->eta = a->v[k]; break;
-    }
+    } else
+        dln_param_set(p, js_axis_def(ax), a->v[k]);
 }
 
-/* Parameters of cell c: the last axis (eta) varies fastest. */
+/* Parameters of cell c: the last axis varies fastest. */
 static void fill_cell(const dln_jobspec *j, long c, dln_params *p)
 {
     *p = j->base;
-    for (int ax = JS_AX_COUNT - 1; ax >= 0; ax--) {
+    for (int ax = js_naxes() - 1; ax >= 0; ax--) {
         long n = j->ax[ax].n;
         apply_value(j, ax, c % n, p);
         c /= n;
@@ -120,7 +105,7 @@ static int axis_has(const js_axis *a, double v)
 /* No axis may repeat a value: the cells would collide in the database. */
 static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
 {
-    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+    for (int ax = 0; ax < js_naxes(); ax++) {
         const js_axis *a = &j->ax[ax];
         if (a->n < 2)
             continue;
@@ -144,13 +129,13 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
                 if (a->s)
                     spectrum_text(&a->s[later], val, sizeof val);
                 else
-                    js_format_double(a->v[later], val, sizeof val);
+                    dln_format_real(a->v[later], val, sizeof val);
                 char where[64] = "";
                 if (a->line[first] != a->line[later])
                     snprintf(where, sizeof where, ", lines %d and %d",
                              a->line[first], a->line[later]);
                 int rc = js_fail(j, err, errlen, a->line[later],
-                                 js_axis_name(ax), "value %.200s appears "
+                                 js_axis_def(ax)->name, "value %.200s appears "
                                  "twice (values %ld and %ld%s): cells must "
                                  "be distinct", val, first + 1, later + 1,
                                  where);
@@ -160,17 +145,21 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
         }
         free(k);
     }
-    /* d_in/d_out 0 means "= width": 0 next to a width value is a repeat. */
-    for (int ax = JS_AX_D_IN; ax <= JS_AX_D_OUT; ax++) {
+    /* 0 means "= width" (d_in, d_out): 0 next to a width value is a
+     * repeat. */
+    const js_axis *width = &j->ax[DLN_PARAM_OF(width)->axis];
+    for (int ax = 0; ax < js_naxes(); ax++) {
         const js_axis *a = &j->ax[ax];
-        if (a->n < 2 || !axis_has(a, 0.0))
+        const char *name = js_axis_def(ax)->name;
+        if (!(js_axis_def(ax)->flags & DLN_PARAM_ZERO_IS_WIDTH) || a->n < 2 ||
+            !axis_has(a, 0.0))
             continue;
         for (long k = 0; k < a->n; k++)
-            if (a->v[k] != 0.0 && axis_has(&j->ax[JS_AX_WIDTH], a->v[k]))
-                return js_fail(j, err, errlen, a->line[k], js_axis_name(ax),
+            if (a->v[k] != 0.0 && axis_has(width, a->v[k]))
+                return js_fail(j, err, errlen, a->line[k], name,
                                "value %.0f repeats %s: 0 (0 means = width) "
                                "in the cells with width %.0f", a->v[k],
-                               js_axis_name(ax), a->v[k]);
+                               name, a->v[k]);
     }
     return 0;
 }
@@ -178,7 +167,7 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
 static int check_size(dln_jobspec *j, char *err, size_t errlen)
 {
     long cells = 1;
-    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+    for (int ax = 0; ax < js_naxes(); ax++) {
         if (j->ax[ax].n > JS_MAX_TASKS / cells)
             return js_fail(j, err, errlen, j->grid_line ? j->grid_line : 1,
                            "grid", "expands to more than %ld cells",
@@ -194,7 +183,7 @@ static int check_size(dln_jobspec *j, char *err, size_t errlen)
     if (j->has_refine) {
         /* bisection works on a lattice through an evenly spaced grid */
         const js_axis *a = &j->ax[j->refine_axis];
-        const char *name = js_axis_name(j->refine_axis);
+        const char *name = js_axis_def(j->refine_axis)->name;
         if (a->n < 2)
             return js_fail(j, err, errlen, j->refine_line, "axis", "refine "
                            "needs grid axis '%s' to have at least 2 values "
@@ -211,62 +200,42 @@ static int check_size(dln_jobspec *j, char *err, size_t errlen)
     return 0;
 }
 
-/* Line of a key named in a dln_params_validate message, 0 if not in file. */
-static int key_line(const dln_jobspec *j, const char *key)
+/* Line of parameter d in the file (its first value), 0 if not given. */
+static int key_line(const dln_jobspec *j, const dln_param_def *d)
 {
-    for (int ax = 0; ax < JS_AX_COUNT; ax++)
-        if (!strcmp(key, js_axis_name(ax)) && j->ax[ax].key_line)
-            return j->ax[ax].line[0];
-    for (int d = 0; d < JS_DG_COUNT; d++)
-        if (!strcmp(key, js_diag_name(d)))
-            return j->diag_line[d];
-    return 0;
+    if (d->section == DLN_PS_GRID)
+        return j->ax[d->axis].key_line ? j->ax[d->axis].line[0] : 0;
+    return j->diag_line[dln_param_index(d)];
 }
 
-/* dln_params_validate p; on failure name the line of the value varied
- * (axis ax, value k) or, for the base cell (ax < 0), of the key named in
- * the message ("key: reason", key possibly "a/b"). */
+/* dln_params_check p; on failure name the line of the value varied
+ * (axis ax, value k) or, for the base cell (ax < 0), of the parameter at
+ * fault, else of one the file sets that it clashes with. */
 static int validate_at(const dln_jobspec *j, const dln_params *p, int ax,
                        long k, char *err, size_t errlen)
 {
-    char msg[256], key[64] = "";
-    if (!dln_params_validate(p, msg, sizeof msg))
+    dln_param_problem why;
+    char msg[sizeof why.reason + 64];
+    int line;
+    if (!dln_params_check(p, &why))
         return 0;
-    const char *colon = strchr(msg, ':');
-    const char *reason = colon ? colon + 1 + (colon[1] == ' ') : msg;
-    if (colon && (size_t)(colon - msg) < sizeof key)
-        memcpy(key, msg, (size_t)(colon - msg)), key[colon - msg] = '\0';
+    snprintf(msg, sizeof msg, "%s: %s", why.key->name, why.reason);
     if (ax >= 0) {
-        return js_fail(j, err, errlen, j->ax[ax].line[k], js_axis_name(ax),
-                       "%s", strcmp(key, js_axis_name(ax)) ? msg : reason);
+        const dln_param_def *d = js_axis_def(ax);
+        return js_fail(j, err, errlen, j->ax[ax].line[k], d->name, "%s",
+                       why.key == d ? why.reason : msg);
     }
-    /* "d_in/d_out": the first named part the file sets. */
-    char *part = key, *slash;
-    int line = 0;
-    do {
-        slash = strchr(part, '/');
-        if (slash)
-            *slash = '\0';
-        if ((line = key_line(j, part)))
-            break;
-        part = slash ? slash + 1 : part;
-    } while (slash);
-    if (line)
-        return js_fail(j, err, errlen, line, part, "%s", reason);
-    /* The key keeps its default: blame the key it clashes with. */
-    static const struct { const char *key, *with[3]; } partners[] = {
-        {"spectrum", {"width", "d_in", "d_out"}},
-        {"top_k", {"lanczos_iters", NULL, NULL}},
-    };
-    for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++)
-        for (int w = 0; w < 3 && !strcmp(key, partners[i].key); w++)
-            if (partners[i].with[w] &&
-                (line = key_line(j, partners[i].with[w])))
-                return js_fail(j, err, errlen, line, partners[i].with[w],
-                               "%s (%s is not set: default value)", msg, key);
+    if ((line = key_line(j, why.key)))
+        return js_fail(j, err, errlen, line, why.key->name, "%s", why.reason);
+    /* The parameter keeps its default: blame one it clashes with. */
+    for (int w = 0; w < 3 && why.with[w]; w++)
+        if ((line = key_line(j, why.with[w])))
+            return js_fail(j, err, errlen, line, why.with[w]->name,
+                           "%s (%s is not set: default value)", msg,
+                           why.key->name);
     return js_fail(j, err, errlen, j->grid_line ? j->grid_line : 1,
-                   key[0] ? key : "grid", "%s (default value: set it in the "
-                   "job file)", reason);
+                   why.key->name, "%s (default value: set it in the job "
+                   "file)", why.reason);
 }
 
 /* Every cell is valid iff the first cell is, each axis value is with the
@@ -279,32 +248,36 @@ static int check_cells(const dln_jobspec *j, char *err, size_t errlen)
     fill_cell(j, 0, &base);
     if ((rc = validate_at(j, &base, -1, 0, err, errlen)))
         return rc;
-    for (int ax = 0; ax < JS_AX_COUNT; ax++)
+    for (int ax = 0; ax < js_naxes(); ax++)
         for (long k = 1; k < j->ax[ax].n; k++) {
             p = base;
             apply_value(j, ax, k, &p);
             if ((rc = validate_at(j, &p, ax, k, err, errlen)))
                 return rc;
         }
-    const js_axis *w = &j->ax[JS_AX_WIDTH], *sp = &j->ax[JS_AX_SPECTRUM];
+    const int wax = DLN_PARAM_OF(width)->axis;
+    const int dims[2] = {DLN_PARAM_OF(d_in)->axis, DLN_PARAM_OF(d_out)->axis};
+    const js_axis *w = &j->ax[wax];
+    const js_axis *sp = &j->ax[DLN_PARAM_OF(spectrum)->axis];
     double wmin = w->v[0], dmin = INFINITY;
-    int dax = JS_AX_WIDTH;
+    int dax = wax;
     for (long k = 1; k < w->n; k++)
         wmin = fmin(wmin, w->v[k]);
-    for (int ax = JS_AX_D_IN; ax <= JS_AX_D_OUT; ax++)
-        for (long k = 0; k < j->ax[ax].n; k++) {
-            double v = j->ax[ax].v[k], d = v > 0.0 ? v : wmin;
+    for (int i = 0; i < 2; i++)
+        for (long k = 0; k < j->ax[dims[i]].n; k++) {
+            double v = j->ax[dims[i]].v[k], d = v > 0.0 ? v : wmin;
             if (d < dmin)
-                dmin = d, dax = v > 0.0 ? ax : JS_AX_WIDTH;
+                dmin = d, dax = v > 0.0 ? dims[i] : wax;
         }
     for (long k = 0; k < sp->n; k++)
         if (sp->s[k].rank > dmin)
             return js_fail(j, err, errlen, sp->key_line ? sp->line[k]
                            : j->ax[dax].key_line ? j->ax[dax].line[0]
                            : j->grid_line ? j->grid_line : 1,
-                           "spectrum", "%d singular values exceed min(d_in, "
-                           "d_out) = %.0f of the cells with %s %.0f",
-                           sp->s[k].rank, dmin, js_axis_name(dax), dmin);
+                           DLN_PARAM_OF(spectrum)->name, "%d singular values "
+                           "exceed min(d_in, d_out) = %.0f of the cells with "
+                           "%s %.0f", sp->s[k].rank, dmin,
+                           js_axis_def(dax)->name, dmin);
     return 0;
 }
 
@@ -339,14 +312,7 @@ static void sb_add(sbuf *b, const char *t)
 
 static void spectrum_text(const js_spectrum *s, char *buf, size_t len)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < s->rank && used + 32 < len; i++) {
-        char num[32];
-        js_format_double(s->s[i], num, sizeof num);
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
-                                 num);
-    }
+    dln_param_format_list(s->s, s->rank, 0, buf, len);
 }
 
 static int cmp_double(const void *pa, const void *pb)
@@ -361,14 +327,23 @@ static int cmp_str(const void *pa, const void *pb)
 }
 
 /* One "key=v1,v2,..." line: values sorted (a set), d_in/d_out equal to the
- * only width written as 0 (the same cells). */
+ * only width written as 0 (the same cells); none for a DLN_PARAM_SPEC_IF_SET
+ * axis that is its default alone. */
 static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
 {
     const js_axis *a = &j->ax[ax];
+    const dln_param_def *d = js_axis_def(ax);
+    const js_axis *width = &j->ax[DLN_PARAM_OF(width)->axis];
     char num[64 * 32 + 64];
-    sb_add(b, js_axis_name(ax));
+    if ((d->flags & DLN_PARAM_SPEC_IF_SET) && a->n == 1) {
+        dln_params q = j->base;
+        apply_value(j, ax, 0, &q);
+        if (dln_param_is_default(&q, d))
+            return 0;
+    }
+    sb_add(b, d->name);
     sb_add(b, "=");
-    if (ax == JS_AX_SPECTRUM) {
+    if (d->type == DLN_PT_SPECTRUM) {
         char **t = calloc((size_t)a->n, sizeof *t);
         if (!t)
             return 1;
@@ -396,16 +371,13 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
     if (!v)
         return 1;
     memcpy(v, a->v, (size_t)a->n * sizeof *v);
-    if ((ax == JS_AX_D_IN || ax == JS_AX_D_OUT) && j->ax[JS_AX_WIDTH].n == 1)
+    if ((d->flags & DLN_PARAM_ZERO_IS_WIDTH) && width->n == 1)
         for (long k = 0; k < a->n; k++)
-            if (v[k] == j->ax[JS_AX_WIDTH].v[0])
+            if (v[k] == width->v[0])
                 v[k] = 0.0;
     qsort(v, (size_t)a->n, sizeof *v, cmp_double);
     for (long k = 0; k < a->n; k++) {
-        if (ax == JS_AX_INIT)
-            snprintf(num, sizeof num, "%s", dln_init_name((dln_init_kind)(int)v[k]));
-        else
-            js_format_double(v[k], num, sizeof num);
+        dln_param_format_value(d, v[k], DLN_TEXT_SHORT, num, sizeof num);
         if (k)
             sb_add(b, ",");
         sb_add(b, num);
@@ -415,39 +387,36 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
     return 0;
 }
 
+/* The canonical text: seeds, every axis in expansion order, then the
+ * diagnostics settings in table order (a DLN_PARAM_SPEC_IF_SET one only
+ * when not default, so old job hashes hold), then refine:. */
 static int build_canonical(dln_jobspec *j)
 {
     sbuf b = {0};
-    char line[256], x[32], y[32];
+    char line[256], x[32];
     const dln_params *p = &j->base;
     sb_add(&b, "dlnsweep-job 1\n");
     snprintf(line, sizeof line, "seed=%llu\nseeds=%d\n",
              (unsigned long long)j->seed, j->seeds);
     sb_add(&b, line);
-    for (int ax = 0; ax < JS_AX_COUNT; ax++)
+    for (int ax = 0; ax < js_naxes(); ax++)
         if (canonical_axis(j, ax, &b)) {
             free(b.s);
             return 1;
         }
-    js_format_double(p->period_tol, x, sizeof x);
-    js_format_double(p->diverge_bound, y, sizeof y);
-    snprintf(line, sizeof line,
-             "record_every=%d\nsharpness_every=%d\nlanczos_iters=%d\n"
-             "top_k=%d\nmax_period=%d\ntail=%d\nperiod_tol=%s\n"
-             "diverge_bound=%s\nlyapunov_steps=%d\nfull_spectrum=%d\n",
-             p->record_every, p->sharpness_every, p->lanczos_iters, p->top_k,
-             p->max_period, p->tail, x, y, p->lyapunov_steps,
-             p->full_spectrum);
-    sb_add(&b, line);
-    if (p->transient_window != -1) {   /* absent when auto: old hashes hold */
-        snprintf(line, sizeof line, "transient_window=%ld\n",
-                 p->transient_window);
+    for (int i = 0; i < dln_param_count(); i++) {
+        const dln_param_def *d = dln_param_at(i);
+        if (d->section != DLN_PS_DIAG ||
+            ((d->flags & DLN_PARAM_SPEC_IF_SET) && dln_param_is_default(p, d)))
+            continue;
+        dln_param_format(p, d, DLN_TEXT_SHORT, x, sizeof x);
+        snprintf(line, sizeof line, "%s=%s\n", d->name, x);
         sb_add(&b, line);
     }
     if (j->has_refine) {
-        js_format_double(j->refine_tol, x, sizeof x);
+        dln_format_real(j->refine_tol, x, sizeof x);
         snprintf(line, sizeof line, "refine=%s,%s,%d\n",
-                 js_axis_name(j->refine_axis), x, j->refine_max_points);
+                 js_axis_def(j->refine_axis)->name, x, j->refine_max_points);
         sb_add(&b, line);
     }
     if (b.oom) {
@@ -492,14 +461,14 @@ static char *default_name(const char *path)
 static int fill_defaults(dln_jobspec *j)
 {
     const dln_params *d = &j->base;
-    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+    for (int ax = 0; ax < js_naxes(); ax++) {
         js_axis *a = &j->ax[ax];
         if (a->n)
             continue;
         a->line = calloc(1, sizeof *a->line);
         if (!a->line)
             return 1;
-        if (ax == JS_AX_SPECTRUM) {
+        if (js_axis_def(ax)->type == DLN_PT_SPECTRUM) {
             if (!(a->s = calloc(1, sizeof *a->s)))
                 return 1;
             a->s[0].rank = d->rank;
@@ -507,20 +476,7 @@ static int fill_defaults(dln_jobspec *j)
         } else {
             if (!(a->v = malloc(sizeof *a->v)))
                 return 1;
-            dln_params p = *d;
-            double v = 0.0;
-            switch (ax) {
-            case JS_AX_DEPTH: v = p.depth; break;
-            case JS_AX_WIDTH: v = p.width; break;
-            case JS_AX_D_IN: v = p.d_in; break;
-            case JS_AX_D_OUT: v = p.d_out; break;
-            case JS_AX_ROTATE: v = p.rotate; break;
-            case JS_AX_INIT: v = (double)p.init; break;
-            case JS_AX_ALPHA: v = p.alpha; break;
-            case JS_AX_STEPS: v = (double)p.steps; break;
-            default: v = p.eta; break;
-            }
-            a->v[0] = v;
+            a->v[0] = dln_param_get(d, js_axis_def(ax));
         }
         a->n = 1;
     }
@@ -624,7 +580,7 @@ void dln_jobspec_destroy(dln_jobspec **pj)
     if (!pj || !*pj)
         return;
     dln_jobspec *j = *pj;
-    for (int ax = 0; ax < JS_AX_COUNT; ax++) {
+    for (int ax = 0; ax < js_naxes(); ax++) {
         free(j->ax[ax].v);
         free(j->ax[ax].s);
         free(j->ax[ax].line);
@@ -646,7 +602,7 @@ long dln_jobspec_ntasks(const dln_jobspec *j) { return j->ntasks; }
 long dln_jobspec_ncells(const dln_jobspec *j) { return j->ncells; }
 int dln_jobspec_nseeds(const dln_jobspec *j) { return j->seeds; }
 uint64_t dln_jobspec_global_seed(const dln_jobspec *j) { return j->seed; }
-int dln_jobspec_axis_count(void) { return JS_AX_COUNT; }
+int dln_jobspec_axis_count(void) { return js_naxes(); }
 int dln_jobspec_wide_width(const dln_jobspec *j) { return j->wide_width; }
 int dln_jobspec_group_size(const dln_jobspec *j) { return j->group_size; }
 int dln_jobspec_has_refine(const dln_jobspec *j) { return j->has_refine; }
@@ -654,17 +610,17 @@ double dln_jobspec_refine_tol(const dln_jobspec *j) { return j->refine_tol; }
 
 const char *dln_jobspec_axis_name(int k)
 {
-    return k >= 0 && k < JS_AX_COUNT ? js_axis_name(k) : NULL;
+    return k >= 0 && k < js_naxes() ? js_axis_def(k)->name : NULL;
 }
 
 long dln_jobspec_axis_len(const dln_jobspec *j, int k)
 {
-    return k >= 0 && k < JS_AX_COUNT ? j->ax[k].n : 0;
+    return k >= 0 && k < js_naxes() ? j->ax[k].n : 0;
 }
 
 const char *dln_jobspec_refine_axis(const dln_jobspec *j)
 {
-    return j->has_refine ? js_axis_name(j->refine_axis) : NULL;
+    return j->has_refine ? js_axis_def(j->refine_axis)->name : NULL;
 }
 
 int dln_jobspec_refine_max_points(const dln_jobspec *j)
@@ -715,10 +671,7 @@ static int refine_task(const dln_jobspec *j, long code, dln_task *out)
         dln_jobspec_refine_grid(j, &lo, &hi, &g))
         return 2;
     x = dln_refine_coord(lo, hi, n, i);
-    if (j->refine_axis == JS_AX_ALPHA)
-        out->params.alpha = x;
-    else
-        out->params.eta = x;
+    dln_param_set(&out->params, js_axis_def(j->refine_axis), x);
     dln_params_cell_hash(&out->params, out->cell_hash);
     out->params.seed = dln_params_derive_seed(out->cell_hash, out->seed_index,
                                               j->seed);
@@ -742,7 +695,7 @@ int dln_jobspec_refine_line(const dln_jobspec *j, long t, long *first,
     if (!j->has_refine || t < 0 || t >= j->ntasks)
         return 2;
     long stride = 1, c = t / j->seeds;
-    for (int ax = j->refine_axis + 1; ax < JS_AX_COUNT; ax++)
+    for (int ax = j->refine_axis + 1; ax < js_naxes(); ax++)
         stride *= j->ax[ax].n;
     *k = (c / stride) % j->ax[j->refine_axis].n;
     *first = (c - *k * stride) * j->seeds + t % j->seeds;

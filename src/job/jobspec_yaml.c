@@ -13,47 +13,74 @@
 #include "dlnsweep/refine.h"
 #include "jobspec_internal.h"
 
+enum { SEC_TOP, SEC_GRID, SEC_DIAG, SEC_PARALLEL, SEC_REFINE, SEC_COUNT };
+
+struct section {
+    const char *name;               /* as written in hints ("grid")        */
+    const char *const *keys;
+    int nkeys;
+};
+
+/* What reading one document needs: the job, the document, the error
+ * buffer, and the key sets of every section (grid: and diagnostics: from
+ * the parameter table: the axes in expansion order, the settings in table
+ * order). */
 typedef struct reader {
     dln_jobspec *j;
     yaml_document_t *doc;
     char *err;
     size_t errlen;
+    const char *grid_keys[DLN_PARAM_MAX];
+    const char *diag_keys[DLN_PARAM_MAX];
+    const dln_param_def *diag_defs[DLN_PARAM_MAX];
+    struct section sections[SEC_COUNT];
+    char grid_what[96], diag_what[96];  /* "axes (eta, depth, ...)"     */
 } reader;
 
 #define FAIL(r, line, key, ...) js_fail((r)->j, (r)->err, (r)->errlen, line, key, __VA_ARGS__)
 
 /* ---- sections and their keys ---------------------------------------- */
 
-enum { SEC_TOP, SEC_GRID, SEC_DIAG, SEC_PARALLEL, SEC_REFINE, SEC_COUNT };
-
 static const char *const top_keys[] = {"name", "seed", "seeds", "grid",
                                        "diagnostics", "parallel", "refine"};
 enum { TOP_NAME, TOP_SEED, TOP_SEEDS, TOP_GRID, TOP_DIAG, TOP_PARALLEL,
        TOP_REFINE };
-static const char *const grid_keys[JS_AX_COUNT] = {
-    "depth", "width", "d_in", "d_out", "spectrum", "rotate", "init", "alpha",
-    "steps", "eta"};
-static const char *const diag_keys[JS_DG_COUNT] = {
-    "record_every", "sharpness_every", "lanczos_iters", "top_k", "max_period",
-    "tail", "period_tol", "diverge_bound", "lyapunov_steps", "full_spectrum",
-    "transient_window"};
 static const char *const parallel_keys[] = {"wide_width", "group_size"};
 static const char *const refine_keys[] = {"axis", "tol", "max_points"};
 
-static const struct section {
-    const char *name;               /* as written in hints ("grid")        */
-    const char *const *keys;
-    int nkeys;
-} sections[SEC_COUNT] = {
-    {"the top level", top_keys, 7},
-    {"grid", grid_keys, JS_AX_COUNT},
-    {"diagnostics", diag_keys, JS_DG_COUNT},
-    {"parallel", parallel_keys, 2},
-    {"refine", refine_keys, 3},
-};
-
-const char *js_axis_name(int axis) { return grid_keys[axis]; }
-const char *js_diag_name(int key) { return diag_keys[key]; }
+static void reader_init(reader *r, dln_jobspec *j, yaml_document_t *doc,
+                        char *err, size_t errlen)
+{
+    int ndiag = 0, ngrid = 0;
+    const char *grid_first[2] = {"", ""};
+    memset(r, 0, sizeof *r);
+    r->j = j;
+    r->doc = doc;
+    r->err = err;
+    r->errlen = errlen;
+    for (int k = 0; k < js_naxes(); k++)
+        r->grid_keys[k] = js_axis_def(k)->name;
+    for (int i = 0; i < dln_param_count(); i++) {
+        const dln_param_def *d = dln_param_at(i);
+        if (d->section == DLN_PS_DIAG) {
+            r->diag_defs[ndiag] = d;
+            r->diag_keys[ndiag++] = d->name;
+        } else if (ngrid < 2)
+            grid_first[ngrid++] = d->name;
+    }
+    snprintf(r->grid_what, sizeof r->grid_what, "axes (%s, %s, ...)",
+             grid_first[0], grid_first[1]);
+    snprintf(r->diag_what, sizeof r->diag_what, "settings (%s, ...)",
+             ndiag ? r->diag_keys[0] : "");
+    r->sections[SEC_TOP] = (struct section){"the top level", top_keys, 7};
+    r->sections[SEC_GRID] = (struct section){"grid", r->grid_keys,
+                                             js_naxes()};
+    r->sections[SEC_DIAG] = (struct section){"diagnostics", r->diag_keys,
+                                             ndiag};
+    r->sections[SEC_PARALLEL] = (struct section){"parallel", parallel_keys,
+                                                 2};
+    r->sections[SEC_REFINE] = (struct section){"refine", refine_keys, 3};
+}
 
 /* ---- small helpers -------------------------------------------------- */
 
@@ -152,11 +179,11 @@ static int fail_unknown(reader *r, const yaml_node_t *keynode, int sec,
                     what, near);
     if (sec >= 0)
         for (int s = 0; s < SEC_COUNT; s++)
-            for (int k = 0; s != sec && k < sections[s].nkeys; k++)
-                if (!strcmp(key, sections[s].keys[k]))
+            for (int k = 0; s != sec && k < r->sections[s].nkeys; k++)
+                if (!strcmp(key, r->sections[s].keys[k]))
                     return FAIL(r, line_of(keynode), key,
                                 "unknown %s; it belongs under %s%s", what,
-                                sections[s].name, s == SEC_TOP ? "" : ":");
+                                r->sections[s].name, s == SEC_TOP ? "" : ":");
     char list[256] = "";
     size_t used = 0;
     for (int i = 0; i < nnames && used < sizeof list; i++)
@@ -263,30 +290,36 @@ static int get_real(reader *r, yaml_node_t *n, const char *key, double *out)
     return 0;
 }
 
-static int get_int(reader *r, yaml_node_t *n, const char *key, long lo,
-                   long hi, long *out)
+/* An integer in the text of a plain scalar (any range: the caller checks
+ * it), with the messages of a near miss. */
+static int integer_value(reader *r, const char *key, yaml_node_t *n,
+                         long *out)
 {
     char buf[80];
     double dummy;
-    if (!is_plain(n) || is_null(n))
-        return FAIL(r, line_of(n), key, "expected an integer, got %s",
-                    describe(n, buf, sizeof buf));
-    int bad = int_text(text_of(n), out);
+    int bad = !is_plain(n) || is_null(n) ? 2 : int_text(text_of(n), out);
     if (bad == 3)
         return FAIL(r, line_of(n), key, "integer out of range (got %s)",
                     text_of(n));
     if (bad) {
-        if (!real_text(text_of(n), &dummy))
-            return FAIL(r, line_of(n), key,
-                        "expected an integer, got %s (write it without a "
-                        "decimal point or exponent)", text_of(n));
+        if (is_plain(n) && !real_text(text_of(n), &dummy))
+            return FAIL(r, line_of(n), key, "expected an integer, got %s "
+                        "(write it without a decimal point or exponent)",
+                        text_of(n));
         return FAIL(r, line_of(n), key, "expected an integer, got %s",
                     describe(n, buf, sizeof buf));
     }
-    if (*out < lo || *out > hi)
+    return 0;
+}
+
+static int get_int(reader *r, yaml_node_t *n, const char *key, long lo,
+                   long hi, long *out)
+{
+    int rc = integer_value(r, key, n, out);
+    if (!rc && (*out < lo || *out > hi))
         return FAIL(r, line_of(n), key, "must be an integer in %ld..%ld "
                     "(got %ld)", lo, hi, *out);
-    return 0;
+    return rc;
 }
 
 static int get_int32(reader *r, yaml_node_t *n, const char *key, long lo,
@@ -342,24 +375,11 @@ static int need_mapping(reader *r, yaml_node_t *n, const char *key,
 
 /* ---- axes ----------------------------------------------------------- */
 
-enum { AK_REAL, AK_INT, AK_BOOL, AK_INIT, AK_SPECTRUM };
-
-static const struct axis_rule {
-    int kind;
-    double lo, hi;      /* allowed range (integers: inclusive)              */
-    int lo_open;        /* reals: lo excluded                               */
-} rules[JS_AX_COUNT] = {
-    [JS_AX_DEPTH] = {AK_INT, 1, 1000, 0},
-    [JS_AX_WIDTH] = {AK_INT, 1, 1000000, 0},
-    [JS_AX_D_IN] = {AK_INT, 0, 1000000, 0},
-    [JS_AX_D_OUT] = {AK_INT, 0, 1000000, 0},
-    [JS_AX_SPECTRUM] = {AK_SPECTRUM, 0, 0, 0},
-    [JS_AX_ROTATE] = {AK_BOOL, 0, 1, 0},
-    [JS_AX_INIT] = {AK_INIT, 0, 3, 0},
-    [JS_AX_ALPHA] = {AK_REAL, 0, INFINITY, 0},
-    [JS_AX_STEPS] = {AK_INT, 1, 1e12, 0},
-    [JS_AX_ETA] = {AK_REAL, 0, INFINITY, 1},
-};
+/* Integer-valued rows (their values and generator outputs are integers). */
+static int is_integer(const dln_param_def *d)
+{
+    return d->type == DLN_PT_INT || d->type == DLN_PT_LONG;
+}
 
 static int axis_grow(js_axis *a, int spectrum)
 {
@@ -397,81 +417,77 @@ static int axis_push(js_axis *a, double v, int line)
     return 0;
 }
 
-/* Range check of one axis value, with the rule's wording. */
+/* Range check of one axis value against its row. */
 static int check_value(reader *r, int ax, double v, int line)
 {
-    const struct axis_rule *ru = &rules[ax];
-    char got[32];
-    js_format_double(v, got, sizeof got);
-    if (ru->kind == AK_INT && (v < ru->lo || v > ru->hi))
-        return FAIL(r, line, grid_keys[ax], "values must be integers in "
-                    "%.0f..%.0f (got %s)", ru->lo, ru->hi, got);
-    if (ru->kind == AK_REAL && ru->lo_open && !(v > ru->lo))
-        return FAIL(r, line, grid_keys[ax], "values must be > %g (got %s)",
-                    ru->lo, got);
-    if (ru->kind == AK_REAL && !(v >= ru->lo))
-        return FAIL(r, line, grid_keys[ax], "values must be >= %g (got %s)",
-                    ru->lo, got);
-    return 0;
+    const dln_param_def *d = js_axis_def(ax);
+    char got[32], range[128];
+    if ((d->type != DLN_PT_REAL && !is_integer(d)) ||
+        dln_param_in_range(d, v))
+        return 0;
+    dln_format_real(v, got, sizeof got);
+    if (is_integer(d))
+        return FAIL(r, line, d->name, "values must be integers in "
+                    "%.0f..%.0f (got %s)", d->lo, d->hi, got);
+    dln_param_range_text(d, range, sizeof range);
+    return FAIL(r, line, d->name, "values must be %s (got %s)", range, got);
 }
 
-static const char *const init_names[] = {"identity", "balanced",
-                                         "orthogonal", "gaussian"};
+/* An init kind by name (row d), with a hint for a near miss. */
+static int init_value(reader *r, const dln_param_def *d, yaml_node_t *n,
+                      double *out)
+{
+    const char *names[16], *name;
+    char range[128], hint[64] = "";
+    dln_init_kind kind;
+    int nnames = 0, rc = get_string(r, n, d->name, &name);
+    if (rc)
+        return rc;
+    if (!dln_init_parse(name, &kind)) {
+        *out = (double)kind;
+        return 0;
+    }
+    for (int k = (int)d->lo; k <= (int)d->hi && nnames < 16; k++)
+        names[nnames++] = dln_init_name((dln_init_kind)k);
+    const char *near = closest(name, names, nnames);
+    if (near)
+        snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+    dln_param_range_text(d, range, sizeof range);
+    return FAIL(r, line_of(n), d->name, "unknown %s '%.40s' (expected %s)%s",
+                d->name, name, range, hint);
+}
+
+/* One scalar of row d's type (not the spectrum) as a double; the range is
+ * the caller's to check. */
+static int typed_value(reader *r, const dln_param_def *d, yaml_node_t *n,
+                       double *out)
+{
+    long i = 0;
+    int rc, b = 0;
+    switch (d->type) {
+    case DLN_PT_REAL:
+        return get_real(r, n, d->name, out);
+    case DLN_PT_INT:
+    case DLN_PT_LONG:
+        rc = integer_value(r, d->name, n, &i);
+        *out = (double)i;
+        return rc;
+    case DLN_PT_BOOL:
+        rc = get_bool(r, n, d->name, &b);
+        *out = b;
+        return rc;
+    case DLN_PT_INIT:
+        return init_value(r, d, n, out);
+    default:
+        return FAIL(r, line_of(n), d->name, "internal: a target is not a "
+                    "single value");
+    }
+}
 
 /* One scalar axis value of any non-spectrum kind. */
 static int scalar_value(reader *r, int ax, yaml_node_t *n, double *out)
 {
-    const char *key = grid_keys[ax];
-    int rc;
-    switch (rules[ax].kind) {
-    case AK_REAL:
-        rc = get_real(r, n, key, out);
-        break;
-    case AK_INT: {
-        long v;
-        char buf[80];
-        double dummy;
-        int bad = !is_plain(n) || is_null(n) ? 2 : int_text(text_of(n), &v);
-        if (bad == 3)
-            return FAIL(r, line_of(n), key, "integer out of range (got %s)",
-                        text_of(n));
-        if (bad) {
-            if (is_plain(n) && !real_text(text_of(n), &dummy))
-                return FAIL(r, line_of(n), key, "expected an integer, got "
-                            "%s (write it without a decimal point or "
-                            "exponent)", text_of(n));
-            return FAIL(r, line_of(n), key, "expected an integer, got %s",
-                        describe(n, buf, sizeof buf));
-        }
-        *out = (double)v;
-        rc = 0;
-        break;
-    }
-    case AK_BOOL: {
-        int b;
-        rc = get_bool(r, n, key, &b);
-        *out = b;
-        break;
-    }
-    default: {  /* AK_INIT */
-        const char *name;
-        dln_init_kind kind;
-        rc = get_string(r, n, key, &name);
-        if (rc)
-            return rc;
-        if (dln_init_parse(name, &kind)) {
-            const char *near = closest(name, init_names, 4);
-            char hint[64] = "";
-            if (near)
-                snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
-            return FAIL(r, line_of(n), key, "unknown init '%.40s' (expected "
-                        "identity, balanced, orthogonal or gaussian)%s",
-                        name, hint);
-        }
-        *out = (double)kind;
-        break;
-    }
-    }
+    int rc = typed_value(r, js_axis_def(ax), n, out);
     return rc ? rc : check_value(r, ax, *out, line_of(n));
 }
 
@@ -479,9 +495,10 @@ static int scalar_value(reader *r, int ax, yaml_node_t *n, double *out)
 static int generator(reader *r, int ax, yaml_node_t *map, js_axis *a)
 {
     static const char *const gens[] = {"linspace", "logspace", "arange"};
-    const char *key = grid_keys[ax];
+    const dln_param_def *d = js_axis_def(ax);
+    const char *key = d->name;
     char buf[80];
-    if (rules[ax].kind != AK_REAL && rules[ax].kind != AK_INT)
+    if (d->type != DLN_PT_REAL && !is_integer(d))
         return FAIL(r, line_of(map), key, "expected a value or a list of "
                     "values, got a mapping");
     yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -562,11 +579,11 @@ static int generator(reader *r, int ax, yaml_node_t *map, js_axis *a)
             x = hi;                                  /* snap the end exactly */
         else if (g == 2 && fabs(x - hi) <= 1e-9 * step)
             x = hi;
-        if (rules[ax].kind == AK_INT) {
+        if (is_integer(d)) {
             double rx = nearbyint(x);
             if (fabs(x - rx) > 1e-9 * fmax(1.0, fabs(rx))) {
                 char got[32];
-                js_format_double(x, got, sizeof got);
+                dln_format_real(x, got, sizeof got);
                 return FAIL(r, line, key, "%s makes the non-integer value %s",
                             gens[g], got);
             }
@@ -772,9 +789,9 @@ static int grid_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
                      void *arg)
 {
     js_axis *a = &r->j->ax[ax];
-    const char *key = grid_keys[ax];
+    const char *key = r->grid_keys[ax];
     a->key_line = line_of(k);
-    if (rules[ax].kind == AK_SPECTRUM)
+    if (js_axis_def(ax)->type == DLN_PT_SPECTRUM)
         return spectrum_axis(r, v, a);
     if (v->type == YAML_MAPPING_NODE)
         return generator(r, ax, v, a);
@@ -807,52 +824,31 @@ static int grid_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
     return axis_push(a, val, line_of(v));
 }
 
+/* One diagnostics setting: a single value of its row's type and range. */
 static int diag_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
                      void *arg)
 {
-    dln_params *p = &r->j->base;
-    const char *key = diag_keys[idx];
-    char buf[80];
-    r->j->diag_line[idx] = line_of(v);
+    const dln_param_def *d = r->diag_defs[idx];
+    char buf[80], range[128];
+    double x = 0.0;
+    int rc;
+    r->j->diag_line[dln_param_index(d)] = line_of(v);
     if (v->type != YAML_SCALAR_NODE)
-        return FAIL(r, line_of(v), key, "diagnostics are single values, not "
-                    "axes (got %s)", describe(v, buf, sizeof buf));
-    switch (idx) {
-    case JS_DG_RECORD_EVERY:
-        return get_int32(r, v, key, 0, 1000000000, &p->record_every);
-    case JS_DG_SHARPNESS_EVERY:
-        return get_int32(r, v, key, 0, 1000000000, &p->sharpness_every);
-    case JS_DG_LANCZOS_ITERS:
-        return get_int32(r, v, key, 1, 10000, &p->lanczos_iters);
-    case JS_DG_TOP_K:
-        return get_int32(r, v, key, 1, 16, &p->top_k);
-    case JS_DG_MAX_PERIOD:
-        return get_int32(r, v, key, 1, 4096, &p->max_period);
-    case JS_DG_TAIL:
-        return get_int32(r, v, key, 0, 100000, &p->tail);
-    case JS_DG_LYAPUNOV_STEPS:
-        return get_int32(r, v, key, 0, 1000000000, &p->lyapunov_steps);
-    case JS_DG_FULL_SPECTRUM:
-        return get_bool(r, v, key, &p->full_spectrum);
-    case JS_DG_TRANSIENT_WINDOW: {
-        int tw = 0, rc = get_int32(r, v, key, -1, 1000000000, &tw);
-        p->transient_window = tw;
+        return FAIL(r, line_of(v), d->name, "diagnostics are single values, "
+                    "not axes (got %s)", describe(v, buf, sizeof buf));
+    if ((rc = typed_value(r, d, v, &x)))
         return rc;
+    if (!dln_param_in_range(d, x)) {
+        dln_param_range_text(d, range, sizeof range);
+        if (is_integer(d))
+            snprintf(buf, sizeof buf, "%.0f", x);
+        else
+            snprintf(buf, sizeof buf, "%.60s", text_of(v));
+        return FAIL(r, line_of(v), d->name, "must be %s (got %s)", range,
+                    buf);
     }
-    case JS_DG_PERIOD_TOL: {
-        int rc = get_real(r, v, key, &p->period_tol);
-        if (!rc && !(p->period_tol > 0.0 && p->period_tol < 1.0))
-            rc = FAIL(r, line_of(v), key, "must be in (0, 1) (got %s)",
-                      text_of(v));
-        return rc;
-    }
-    default: {  /* JS_DG_DIVERGE_BOUND */
-        int rc = get_real(r, v, key, &p->diverge_bound);
-        if (!rc && !(p->diverge_bound > 0.0))
-            rc = FAIL(r, line_of(v), key, "must be > 0 (got %s)", text_of(v));
-        return rc;
-    }
-    }
+    dln_param_set(&r->j->base, d, x);
+    return 0;
 }
 
 static int parallel_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
@@ -863,6 +859,32 @@ static int parallel_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
     return get_int32(r, v, "group_size", 1, 4096, &r->j->group_size);
 }
 
+/* The axes refine: may bisect (the real-valued grid axes, in table
+ * order) into names; returns their count. */
+static int refinable_axes(const dln_param_def **defs)
+{
+    int n = 0;
+    for (int i = 0; i < dln_param_count(); i++) {
+        const dln_param_def *d = dln_param_at(i);
+        if (d->section == DLN_PS_GRID && d->type == DLN_PT_REAL)
+            defs[n++] = d;
+    }
+    return n;
+}
+
+/* "a, b" (last = ", ") or "a or b" (last = " or ") of the refinable axes. */
+static void refinable_list(const char *last, char *buf, size_t len)
+{
+    const dln_param_def *defs[DLN_PARAM_MAX];
+    int n = refinable_axes(defs);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                 i == 0 ? "" : i == n - 1 ? last : ", ",
+                                 defs[i]->name);
+}
+
 static int refine_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
                        void *arg)
 {
@@ -870,25 +892,26 @@ static int refine_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
     int *seen = arg;
     seen[idx] = 1;
     if (idx == 0) {
-        static const char *const refinable[] = {"eta", "alpha"};
-        const char *name;
-        int rc = get_string(r, v, "axis", &name);
+        const dln_param_def *defs[DLN_PARAM_MAX];
+        const char *names[DLN_PARAM_MAX], *name;
+        int n = refinable_axes(defs), rc = get_string(r, v, "axis", &name);
         if (rc)
             return rc;
-        if (!strcmp(name, "eta"))
-            j->refine_axis = JS_AX_ETA;
-        else if (!strcmp(name, "alpha"))
-            j->refine_axis = JS_AX_ALPHA;
-        else {
-            const char *near = closest(name, refinable, 2);
-            char hint[64] = "";
-            if (near)
-                snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
-            return FAIL(r, line_of(v), "axis", "cannot refine '%.40s' "
-                        "(refinable axes: eta, alpha)%s", name, hint);
+        for (int i = 0; i < n; i++) {
+            names[i] = defs[i]->name;
+            if (!strcmp(name, names[i])) {
+                j->refine_axis = defs[i]->axis;
+                j->refine_line = line_of(v);
+                return 0;
+            }
         }
-        j->refine_line = line_of(v);
-        return 0;
+        const char *near = closest(name, names, n);
+        char hint[64] = "", list[256];
+        if (near)
+            snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+        refinable_list(", ", list, sizeof list);
+        return FAIL(r, line_of(v), "axis", "cannot refine '%.40s' "
+                    "(refinable axes: %s)%s", name, list, hint);
     }
     if (idx == 1) {
         int rc = get_real(r, v, "tol", &j->refine_tol);
@@ -946,15 +969,16 @@ static int top_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
         return get_int32(r, v, key, 1, 1000000, &j->seeds);
     case TOP_GRID:
         j->grid_line = line_of(k);
-        if ((rc = need_mapping(r, v, key, "axes (eta, depth, ...)")))
+        if ((rc = need_mapping(r, v, key, r->grid_what)))
             return rc;
-        return walk_mapping(r, v, SEC_GRID, grid_keys, JS_AX_COUNT,
+        return walk_mapping(r, v, SEC_GRID, r->grid_keys, js_naxes(),
                             "grid key", grid_pair, NULL);
     case TOP_DIAG:
-        if ((rc = need_mapping(r, v, key, "settings (record_every, ...)")))
+        if ((rc = need_mapping(r, v, key, r->diag_what)))
             return rc;
-        return walk_mapping(r, v, SEC_DIAG, diag_keys, JS_DG_COUNT,
-                            "diagnostics key", diag_pair, NULL);
+        return walk_mapping(r, v, SEC_DIAG, r->diag_keys,
+                            r->sections[SEC_DIAG].nkeys, "diagnostics key",
+                            diag_pair, NULL);
     case TOP_PARALLEL:
         j->has_parallel = 1;
         if ((rc = need_mapping(r, v, key, "wide_width, group_size")))
@@ -970,9 +994,12 @@ static int top_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
         if ((rc = walk_mapping(r, v, SEC_REFINE, refine_keys, 3,
                                "refine key", refine_pair, seen)))
             return rc;
-        if (!seen[0])
-            return FAIL(r, line_of(k), "axis", "refine needs an axis "
-                        "(eta or alpha)");
+        if (!seen[0]) {
+            char list[256];
+            refinable_list(" or ", list, sizeof list);
+            return FAIL(r, line_of(k), "axis", "refine needs an axis (%s)",
+                        list);
+        }
         return 0;
     }
     }
@@ -1009,9 +1036,10 @@ int js_read_yaml(dln_jobspec *j, const char *text, size_t len, char *err,
     yaml_parser_t ps;
     yaml_document_t doc, extra;
     int have_doc = 0, have_extra = 0, rc;
-    reader r = {j, &doc, err, errlen};
+    reader r;
     char buf[80];
 
+    reader_init(&r, j, &doc, err, errlen);
     if (!yaml_parser_initialize(&ps))
         return 1;
     yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
