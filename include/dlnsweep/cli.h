@@ -17,5 +17,7 @@ int dln_cli_snapshot(int argc, char **argv);
 int dln_cli_merge(int argc, char **argv);
 /* `dlnsweep check JOB.yaml`: validate a job file and print its size. */
 int dln_cli_check(int argc, char **argv);
+/* `dlnsweep params [--markdown]`: the run parameters (README's tables). */
+int dln_cli_params(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/jobspec.h"
+#include "dlnsweep/paramdefs.h"
 
 static void usage(FILE *out)
 {
@@ -53,22 +54,27 @@ static void print_summary(const dln_jobspec *j)
         printf("refine:   none\n");
 }
 
+/* One tab-separated line per task: index, cell hash, seed index, seed,
+ * every axis in expansion order (exact text), cost. */
 static int print_tasks(const dln_jobspec *j)
 {
-    printf("index\tcell_hash\tseed_index\tseed\tdepth\twidth\td_in\td_out\t"
-           "spectrum\trotate\tinit\talpha\tsteps\teta\tcost\n");
+    printf("index\tcell_hash\tseed_index\tseed");
+    for (int k = 0; k < dln_param_axis_count(); k++)
+        printf("\t%s", dln_param_axis(k)->name);
+    printf("\tcost\n");
     for (long i = 0; i < dln_jobspec_ntasks(j); i++) {
         dln_task t;
-        char spec[DLN_MAX_SPECTRUM * 26];
+        char v[DLN_MAX_SPECTRUM * 26];
         if (dln_jobspec_task(j, i, &t))
             return 1;
-        const dln_params *p = &t.params;
-        dln_params_spectrum_text(p, spec, sizeof spec);
-        printf("%ld\t%s\t%d\t%llu\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%.17g\t%ld\t"
-               "%.17g\t%.4g\n", t.index, t.cell_hash, t.seed_index,
-               (unsigned long long)p->seed, p->depth, p->width,
-               dln_params_d_in(p), dln_params_d_out(p), spec, p->rotate,
-               dln_init_name(p->init), p->alpha, p->steps, p->eta, t.cost);
+        printf("%ld\t%s\t%d\t%llu", t.index, t.cell_hash, t.seed_index,
+               (unsigned long long)t.params.seed);
+        for (int k = 0; k < dln_param_axis_count(); k++) {
+            dln_param_format(&t.params, dln_param_axis(k), DLN_TEXT_EXACT, v,
+                             sizeof v);
+            printf("\t%s", v);
+        }
+        printf("\t%.4g\n", t.cost);
     }
     return 0;
 }

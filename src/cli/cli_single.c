@@ -12,11 +12,12 @@
 #include <unistd.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/diagnostics.h"
-#include "dlnsweep/params.h"
+#include "dlnsweep/paramdefs.h"
 #include "dlnsweep/result.h"
 #include "dlnsweep/run.h"
 #include "dlnsweep/store.h"
 #include "dlnsweep/theory.h"
+#include "cli_internal.h"
 
 #ifndef DLN_GIT_HASH
 #define DLN_GIT_HASH "unknown"
@@ -26,93 +27,34 @@
 
 static void usage(FILE *out)
 {
-    dln_params d;
-    dln_params_defaults(&d);
+    fputs("usage: dlnsweep single [options] [--db FILE] [--json]\n"
+          "\n"
+          "One full-batch GD run of a deep linear network W_L...W_1 fitted to\n"
+          "M* = U diag(s) V^T with loss 1/2||W_{L:1} - M*||_F^2, classified as\n"
+          "converged / periodic / chaotic / divergent / collapsed / unresolved.\n"
+          "Every option but --seed, --db and --json is a job file's grid: axis\n"
+          "or diagnostics: setting (`dlnsweep params` lists them).\n"
+          "\n"
+          "model and training (grid: axes):\n", out);
+    dln_cli_print_params(out, DLN_PS_GRID, 1);
+    fputs("diagnostics (diagnostics: settings):\n", out);
+    dln_cli_print_params(out, DLN_PS_DIAG, 1);
     fprintf(out,
-        "usage: dlnsweep single [options] [--db FILE] [--json]\n"
-        "\n"
-        "One full-batch GD run of a deep linear network W_L...W_1 fitted to\n"
-        "M* = U diag(s) V^T with loss 1/2||W_{L:1} - M*||_F^2, classified as\n"
-        "converged / periodic / chaotic / divergent / collapsed / unresolved.\n"
-        "\n"
-        "model:\n"
-        "  --eta E              GD step size (default %g)\n"
-        "  --depth L            number of layers (default %d)\n"
-        "  --width D            hidden width (default %d)\n"
-        "  --d-in N, --d-out N  input/output dims (default: = width)\n"
-        "  --spectrum LIST      singular values of M*, descending (default 10,9.5,9)\n"
-        "  --rotate             random singular bases U, V (default: diagonal M*)\n"
-        "  --init KIND          identity|balanced|orthogonal|gaussian (default identity)\n"
-        "  --alpha A            init scale (default %g)\n"
-        "training and diagnostics:\n"
-        "  --steps N            GD steps (default %ld)\n"
-        "  --seed S             global seed; the run's seed is derived from it\n"
-        "                       and the cell (default 0)\n"
-        "  --record-every K     trajectory point every K steps, 0 = none (default %d)\n"
-        "  --sharpness-every K  Lanczos sharpness every K steps, 0 = final only (default %d)\n"
-        "  --lanczos-iters N    Krylov dimension (default %d)\n"
-        "  --top-k K            Hessian eigenvalues kept (default %d)\n"
-        "  --max-period P       longest period detected (default %d)\n"
-        "  --period-tol T       relative tolerance of the period test (default %g)\n"
-        "  --tail T             late-orbit points kept (default %d)\n"
-        "  --lyapunov-steps N   tangent-map steps for the Lyapunov exponent (default %d)\n"
-        "  --transient-window N steps of the slow-transient fit near period\n"
-        "                       doublings (-1 auto = min(steps/4, 4096), 0 off)\n"
-        "  --diverge-bound B    loss above B is divergence (default %g)\n"
-        "  --full-spectrum      dense Hessian spectrum at the end (<= %d parameters)\n"
+        "  (--full-spectrum: models of at most %d parameters)\n"
         "output:\n"
-        "  --db FILE            write the run into FILE (created if missing)\n"
-        "  --json               print the summary as one JSON object\n"
-        "  --help               this text\n"
+        "  --seed S                global seed; the run's seed is derived from it\n"
+        "                          and the cell (default 0)\n"
+        "  --db FILE               write the run into FILE (created if missing)\n"
+        "  --json                  print the summary as one JSON object\n"
+        "  --help                  this text\n"
         "\n"
         "Exit status: 0 done (divergent runs included), 2 bad input or\n"
         "unusable database, 1 internal failure.\n",
-        d.eta, d.depth, d.width, d.alpha, d.steps, d.record_every,
-        d.sharpness_every, d.lanczos_iters, d.top_k, d.max_period,
-        d.period_tol, d.tail, d.lyapunov_steps, d.diverge_bound,
         DLN_RUN_FULL_SPECTRUM_MAX);
 }
 
-/* Strict number parsers: the whole text, finite, in range. Return 0 or 2
- * with a one-line message naming the option. */
-static int parse_double(const char *opt, const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v)) {
-        fprintf(stderr, PROG ": --%s: '%s' is not a finite number\n", opt,
-                text);
-        return 2;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_long(const char *opt, const char *text, long lo, long hi,
-                      long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || errno == ERANGE || v < lo || v > hi) {
-        fprintf(stderr, PROG ": --%s: '%s' is not an integer in %ld..%ld\n",
-                opt, text, lo, hi);
-        return 2;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_int(const char *opt, const char *text, int *out)
-{
-    long v;
-    if (parse_long(opt, text, 0, INT_MAX, &v))
-        return 2;
-    *out = (int)v;
-    return 0;
-}
-
+/* Strict parser of --seed: the whole text, a non-negative integer.
+ * 0, or 2 with a one-line message naming the option. */
 static int parse_u64(const char *opt, const char *text, uint64_t *out)
 {
     char *end;
@@ -222,110 +164,74 @@ static void print_text(FILE *out, const dln_task *t, const dln_result *r,
                 t->cell_hash, t->seed_index);
 }
 
-enum {
-    OPT_ETA = 1000, OPT_DEPTH, OPT_WIDTH, OPT_DIN, OPT_DOUT, OPT_SPECTRUM,
-    OPT_ROTATE, OPT_INIT, OPT_ALPHA, OPT_STEPS, OPT_SEED, OPT_RECORD,
-    OPT_SHARP, OPT_LANCZOS, OPT_TOPK, OPT_MAXP, OPT_PTOL, OPT_TAIL, OPT_LYAP,
-    OPT_TWIN, OPT_DIVB, OPT_FULL, OPT_DB, OPT_JSON, OPT_HELP
-};
+/* Options: one per parameter row (val OPT_PARAM + row index; flags for
+ * booleans), then the others. */
+enum { OPT_PARAM = 1000, OPT_SEED = 2000, OPT_DB, OPT_JSON, OPT_HELP };
 
-static const struct option long_opts[] = {
-    {"eta", required_argument, NULL, OPT_ETA},
-    {"depth", required_argument, NULL, OPT_DEPTH},
-    {"width", required_argument, NULL, OPT_WIDTH},
-    {"d-in", required_argument, NULL, OPT_DIN},
-    {"d-out", required_argument, NULL, OPT_DOUT},
-    {"spectrum", required_argument, NULL, OPT_SPECTRUM},
-    {"rotate", no_argument, NULL, OPT_ROTATE},
-    {"init", required_argument, NULL, OPT_INIT},
-    {"alpha", required_argument, NULL, OPT_ALPHA},
-    {"steps", required_argument, NULL, OPT_STEPS},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"record-every", required_argument, NULL, OPT_RECORD},
-    {"sharpness-every", required_argument, NULL, OPT_SHARP},
-    {"lanczos-iters", required_argument, NULL, OPT_LANCZOS},
-    {"top-k", required_argument, NULL, OPT_TOPK},
-    {"max-period", required_argument, NULL, OPT_MAXP},
-    {"period-tol", required_argument, NULL, OPT_PTOL},
-    {"tail", required_argument, NULL, OPT_TAIL},
-    {"lyapunov-steps", required_argument, NULL, OPT_LYAP},
-    {"transient-window", required_argument, NULL, OPT_TWIN},
-    {"diverge-bound", required_argument, NULL, OPT_DIVB},
-    {"full-spectrum", no_argument, NULL, OPT_FULL},
-    {"db", required_argument, NULL, OPT_DB},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0}
-};
+typedef struct options {
+    struct option opt[DLN_PARAM_MAX + 5];
+    char names[DLN_PARAM_MAX][48];
+} options;
+
+static void build_options(options *o)
+{
+    static const struct option rest[] = {
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"db", required_argument, NULL, OPT_DB},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0}};
+    int n = dln_param_count();
+    for (int i = 0; i < n; i++) {
+        const dln_param_def *d = dln_param_at(i);
+        dln_cli_option_name(d, o->names[i], sizeof o->names[i]);
+        o->opt[i] = (struct option){o->names[i],
+                                    d->type == DLN_PT_BOOL ? no_argument
+                                                           : required_argument,
+                                    NULL, OPT_PARAM + i};
+    }
+    memcpy(o->opt + n, rest, sizeof rest);
+}
 
 /* Parse argv into p, *db, *json. Returns 0, 2 on bad input (message
  * printed), or -1 after --help. */
 static int parse_args(int argc, char **argv, dln_params *p, uint64_t *gseed,
                       const char **db, int *json)
 {
+    options o;
     char err[256];
-    long lv = 0;
     int c;
+    build_options(&o);
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        const char *opt = NULL;
-        for (const struct option *o = long_opts; o->name; o++)
-            if (o->val == c)
-                opt = o->name;
-        int rc = 0;
-        switch (c) {
-        case OPT_ETA: rc = parse_double(opt, optarg, &p->eta); break;
-        case OPT_DEPTH: rc = parse_int(opt, optarg, &p->depth); break;
-        case OPT_WIDTH: rc = parse_int(opt, optarg, &p->width); break;
-        case OPT_DIN: rc = parse_int(opt, optarg, &p->d_in); break;
-        case OPT_DOUT: rc = parse_int(opt, optarg, &p->d_out); break;
-        case OPT_SPECTRUM:
-            if (dln_params_parse_spectrum(p, optarg, err, sizeof err)) {
+    while ((c = getopt_long(argc, argv, ":", o.opt, NULL)) != -1) {
+        const dln_param_def *d = c >= OPT_PARAM && c < OPT_SEED
+                                     ? dln_param_at(c - OPT_PARAM) : NULL;
+        if (d && d->type == DLN_PT_BOOL)
+            dln_param_set(p, d, 1.0);
+        else if (d) {
+            if (dln_param_parse(p, d, optarg, err, sizeof err)) {
                 print_invalid(err);
-                rc = 2;
+                return 2;
             }
-            break;
-        case OPT_ROTATE: p->rotate = 1; break;
-        case OPT_INIT:
-            if (dln_init_parse(optarg, &p->init)) {
-                fprintf(stderr, PROG ": --init: unknown kind '%s' (identity,"
-                        " balanced, orthogonal or gaussian)\n", optarg);
-                rc = 2;
-            }
-            break;
-        case OPT_ALPHA: rc = parse_double(opt, optarg, &p->alpha); break;
-        case OPT_STEPS:
-            rc = parse_long(opt, optarg, 1, LONG_MAX, &lv);
-            p->steps = lv;
-            break;
-        case OPT_SEED: rc = parse_u64(opt, optarg, gseed); break;
-        case OPT_RECORD: rc = parse_int(opt, optarg, &p->record_every); break;
-        case OPT_SHARP: rc = parse_int(opt, optarg, &p->sharpness_every); break;
-        case OPT_LANCZOS: rc = parse_int(opt, optarg, &p->lanczos_iters); break;
-        case OPT_TOPK: rc = parse_int(opt, optarg, &p->top_k); break;
-        case OPT_MAXP: rc = parse_int(opt, optarg, &p->max_period); break;
-        case OPT_PTOL: rc = parse_double(opt, optarg, &p->period_tol); break;
-        case OPT_TAIL: rc = parse_int(opt, optarg, &p->tail); break;
-        case OPT_LYAP: rc = parse_int(opt, optarg, &p->lyapunov_steps); break;
-        case OPT_TWIN:
-            rc = parse_long(opt, optarg, -1, LONG_MAX, &p->transient_window);
-            break;
-        case OPT_DIVB: rc = parse_double(opt, optarg, &p->diverge_bound); break;
-        case OPT_FULL: p->full_spectrum = 1; break;
-        case OPT_DB: *db = optarg; break;
-        case OPT_JSON: *json = 1; break;
-        case OPT_HELP: usage(stdout); return -1;
-        case ':':
+        } else if (c == OPT_SEED) {
+            if (parse_u64("seed", optarg, gseed))
+                return 2;
+        } else if (c == OPT_DB)
+            *db = optarg;
+        else if (c == OPT_JSON)
+            *json = 1;
+        else if (c == OPT_HELP) {
+            usage(stdout);
+            return -1;
+        } else if (c == ':') {
             fprintf(stderr, PROG ": %s: needs a value\n", argv[optind - 1]);
             return 2;
-        default:
+        } else {
             fprintf(stderr, PROG ": unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
             return 2;
         }
-        if (rc)
-            return 2;
     }
     if (optind < argc) {
         fprintf(stderr, PROG ": unexpected argument '%s' (try --help)\n",

@@ -20,6 +20,7 @@ static void usage(FILE *out)
           "  snapshot --db FILE OUT    consistent copy of a live database\n"
           "  merge --db OUT IN.db ...  gather shard databases (Slurm arrays)\n"
           "  check JOB.yaml            validate a job file and print its size\n"
+          "  params [--markdown]       the run parameters: keys, values, defaults\n"
           "\n"
           "`dlnsweep COMMAND --help` describes each command.\n", out);
 }
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         return dln_cli_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return dln_cli_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "params"))
+        return dln_cli_params(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) {
         int provided = 0;
         if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided)

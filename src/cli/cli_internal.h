@@ -1,0 +1,21 @@
+/* cli_internal.h — what the cli_*.c commands share: the parameter table
+ * printed for people (`single --help`, `dlnsweep params`).  Private. */
+#ifndef DLNSWEEP_CLI_INTERNAL_H
+#define DLNSWEEP_CLI_INTERNAL_H
+
+#include <stdio.h>
+#include "dlnsweep/paramdefs.h"
+
+/* Column where a parameter's description starts. */
+#define DLN_CLI_DOC_COL 26
+
+/* Print the rows of section sec, in table order, as an aligned list:
+ * "  NAME  doc (values: ...; default ...)" wrapped at 79 columns; NAME is
+ * the `single` option ("--d-in N") when as_options, else the job-file
+ * key. Not collective, cannot fail. */
+void dln_cli_print_params(FILE *out, dln_param_section sec, int as_options);
+
+/* `single`'s option name of row d ("d-in"), into buf. */
+void dln_cli_option_name(const dln_param_def *d, char *buf, size_t len);
+
+#endif
