@@ -124,9 +124,8 @@ static void print_markdown(FILE *out)
 {
     char order[1024];
     expansion_order(order, sizeof order);
-    fputs("**grid:** axes (each a single value, a list, or a range; "
-          "`dlnsweep single` takes one value of each as `--key` with `-` "
-          "for `_`):\n\n", out);
+    fputs("**grid:** axes (each a single value, a list, or a range):\n\n",
+          out);
     markdown_table(out, DLN_PS_GRID);
     fprintf(out, "\nAxes vary in the fixed order %s (the first slowest).\n\n"
             "**diagnostics:** (single values shared by every cell):\n\n",

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""README.md's parameter tables are generated: the lines between the marker
+comments BEGIN/END "dlnsweep params --markdown" must be exactly that
+command's output, so a parameter added to src/core/paramdefs.c cannot be
+left undocumented.
+
+Usage: readme_params.py DLNSWEEP README.md [--write]
+  without --write: exit 1 (with the command that fixes it) if they differ;
+  with --write: replace the block in README.md by the current output."""
+import subprocess
+import sys
+
+BEGIN = "<!-- BEGIN dlnsweep params --markdown -->\n"
+END = "<!-- END dlnsweep params --markdown -->\n"
+
+
+def main():
+    if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["--write"]):
+        sys.exit(__doc__)
+    exe, readme = sys.argv[1], sys.argv[2]
+    want = subprocess.run([exe, "params", "--markdown"], check=True,
+                          capture_output=True, text=True).stdout
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    if text.count(BEGIN) != 1 or text.count(END) != 1:
+        sys.exit("%s: needs one line %r and one line %r" %
+                 (readme, BEGIN.strip(), END.strip()))
+    head, rest = text.split(BEGIN)
+    have, tail = rest.split(END)
+    if have == want:
+        return 0
+    if sys.argv[3:] == ["--write"]:
+        with open(readme, "w", encoding="utf-8") as f:
+            f.write(head + BEGIN + want + END + tail)
+        print("%s: parameter tables regenerated" % readme)
+        return 0
+    print("%s: the parameter tables differ from `dlnsweep params "
+          "--markdown`; regenerate them with\n  %s %s %s %s --write" %
+          (readme, sys.executable, sys.argv[0], exe, readme))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
