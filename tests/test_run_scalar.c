@@ -100,6 +100,9 @@ static void test_l2_two_cycle_values(void **state)
              * at |W_2^2 - W_1^2| = 1). */
             assert_true(r.balance_gap < 1e-10);
             assert_int_equal(r.n_oscillating, 1);
+            /* past the only mode's threshold 2/(L s^(2-2/L)) = 1 */
+            assert_int_equal(r.n_oscillating_theory, 1);
+            assert_true(r.eos_ratio == r.sharpness * eta / 2.0);
             dln_result_clear(&r);
         }
 }
@@ -202,6 +205,11 @@ static void test_converged_sharpness(void **state)
     assert_int_equal(r.regime, DLN_REGIME_CONVERGED);
     assert_close(r.sharpness, 2.0, 1e-9);
     assert_close(r.final_loss, 0.0, 1e-20);
+    /* sharpness L s^(2-2/L) = 2 at eta 0.9: 0.9 of the edge, no mode past
+     * its 2/eta threshold (1 for s = 1) */
+    assert_close(r.eos_ratio, 0.9, 1e-9);
+    assert_true(r.eos_ratio == r.sharpness * p.eta / 2.0);
+    assert_int_equal(r.n_oscillating_theory, 0);
     dln_result_clear(&r);
     p = scalar(3, 0.6, DLN_INIT_BALANCED, 0.5);
     run_ok(&p, &r);

@@ -56,6 +56,10 @@ typedef struct dln_result {
     double *hessian_spectrum;   /* full spectrum, ascending (full_spectrum=1) */
     int n_hessian_spectrum;
     int n_hessian_above_eos;    /* eigenvalues > 2/eta; -1 if not computed  */
+    double eos_ratio;        /* sharpness * eta / 2: above 1 is beyond the
+                                edge of stability; NaN until derived       */
+    int n_oscillating_theory; /* modes with eta > 2/(L s_i^(2-2/L)) (theory.h);
+                                 -1 until derived                          */
     double wall_s;           /* filled by the caller that timed the run     */
     char error[256];         /* non-empty iff regime == DLN_REGIME_ERROR    */
 } dln_result;
@@ -65,6 +69,11 @@ void dln_result_init(dln_result *r);
 
 /* Free r's arrays and re-init it; accepts an inited or cleared r. */
 void dln_result_clear(dln_result *r);
+
+/* Fill r's quantities derived from its measurements and the cell p:
+ * eos_ratio and n_oscillating_theory (pure; the engine calls it at the end
+ * of every run). */
+void dln_result_derive(dln_result *r, const dln_params *p);
 
 /* Database text of a regime: 'converged', 'periodic', ... (pure). */
 const char *dln_regime_name(dln_regime g);

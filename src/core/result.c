@@ -1,13 +1,23 @@
-/* result.c — lifetime and wire format of run results. */
+/* result.c — lifetime, derived quantities and wire format of run results. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dlnsweep/result.h"
+#include "dlnsweep/theory.h"
 
 void dln_result_init(dln_result *r)
 {
     memset(r, 0, sizeof *r);
     r->diverge_step = -1;
     r->n_hessian_above_eos = -1;
+    r->eos_ratio = NAN;
+    r->n_oscillating_theory = -1;
+}
+
+void dln_result_derive(dln_result *r, const dln_params *p)
+{
+    r->eos_ratio = r->sharpness * p->eta / 2.0;
+    r->n_oscillating_theory = dln_theory_oscillating_modes(p);
 }
 
 void dln_result_clear(dln_result *r)

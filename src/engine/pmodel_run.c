@@ -343,6 +343,7 @@ cleanup:
         r->regime = DLN_REGIME_ERROR;
         r->period = 0;
     }
+    dln_result_derive(r, p);
     ws_free(&w);
     r->wall_s = MPI_Wtime() - t0;
     return rc;
