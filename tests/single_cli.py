@@ -143,9 +143,15 @@ with tempfile.TemporaryDirectory() as tmp:
     ver = con.execute("PRAGMA user_version").fetchone()[0]
     new = con.execute("SELECT balance_gaps FROM runs WHERE eta = 0.02"
                       ).fetchone()
-    check(rc == 0 and ver == 2 and new and len(json.loads(new[0])) == 3,
-          f"migrated to version {ver}: {new} {err}")
     con.close()
+    fresh = os.path.join(tmp, "fresh.db")   # the version a new file gets
+    run(*deep, "--db", fresh)
+    con = sqlite3.connect(fresh)
+    latest = con.execute("PRAGMA user_version").fetchone()[0]
+    con.close()
+    check(rc == 0 and latest >= 2 and ver == latest and new and
+          len(json.loads(new[0])) == 3,
+          f"migrated to version {ver} (latest {latest}): {new} {err}")
 
     # Unusable databases: exit 2, one line, file untouched.
     expect_usage_error(["--db", os.path.join(tmp, "no", "such", "dir.db")],

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
+#include "dlnsweep/paramdefs.h"
 #include "dlnsweep/store.h"
 #include "dlnsweep/theory.h"
 #include "store_testutil.h"
@@ -42,6 +43,7 @@ static void test_roundtrip(void **state)
     snprintf(prov.host, sizeof prov.host, "node7");
     make_task(&t, 0.108, 1);
     make_result(&r, 0.75, 5, 4, 6);
+    dln_result_derive(&r, &t.params);   /* what the engine does */
     assert_int_equal(dln_store_is_done(s, t.cell_hash, 1), 0);
     assert_int_equal(dln_store_put_run(s, &t, &r, &prov, 0), 0);
     assert_int_equal(dln_store_is_done(s, t.cell_hash, 1), 1);
@@ -554,6 +556,123 @@ static void test_merge(void **state)
     sqlite3_close(db);
 }
 
+/* Declared type of column col of runs in db ("" if there is none). */
+static const char *column_type(sqlite3 *db, const char *col)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT coalesce((SELECT type FROM "
+             "pragma_table_info('runs') WHERE name = '%s'), '')", col);
+    return sq_text(db, sql);
+}
+
+/* The runs table has one column per parameter of the parameter table, of
+ * its type, and a run stores every parameter there (0-means-width
+ * resolved, init and spectrum as text). */
+static void test_runs_has_every_parameter(void **state)
+{
+    const char *path = tpath("params.db");
+    dln_store *s = open_rw(path);
+    dln_task t;
+    dln_result r;
+    make_task(&t, 0.108, 0);
+    t.params.d_out = 5;
+    t.params.init = DLN_INIT_GAUSSIAN;
+    t.params.rotate = 1;
+    t.params.full_spectrum = 1;
+    t.params.transient_window = 77;
+    t.params.period_tol = 1e-9;
+    dln_params_cell_hash(&t.params, t.cell_hash);
+    make_result(&r, 0.75, 1, 1, 1);
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+    dln_result_clear(&r);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    for (int i = 0; i < dln_param_count(); i++) {
+        const dln_param_def *d = dln_param_at(i);
+        const char *want = d->type == DLN_PT_REAL ? "REAL"
+                           : d->type == DLN_PT_INIT ||
+                                     d->type == DLN_PT_SPECTRUM
+                               ? "TEXT" : "INTEGER";
+        const char *type = column_type(db, d->name);
+        if (strcmp(type, want))
+            fail_msg("runs.%s: type '%s', expected %s (add the column to "
+                     "store_schema.c with a migration step)", d->name, type,
+                     want);
+        char sql[256], exact[1024];
+        snprintf(sql, sizeof sql, "SELECT %s FROM runs", d->name);
+        dln_param_format(&t.params, d, DLN_TEXT_EXACT, exact, sizeof exact);
+        if (d->type == DLN_PT_REAL)
+            assert_true(sq_double(db, sql) == dln_param_get(&t.params, d));
+        else
+            assert_string_equal(sq_text(db, sql), exact);
+    }
+    assert_string_equal(sq_text(db, "SELECT d_in || ' ' || d_out || ' ' || "
+                                    "init || ' ' || transient_window FROM "
+                                    "runs"), "3 5 gaussian 77");
+    sqlite3_close(db);
+}
+
+/* A version-2 file (no runs.transient_window) reads as is and gains the
+ * column, NULL in its old rows, on the next writable open. */
+static void test_migration_adds_transient_window(void **state)
+{
+    const char *path = tpath("v2.db");
+    dln_store *s = open_rw(path);
+    put(s, 0.1, 0, 1.0, 0);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE runs DROP COLUMN "
+                                  "transient_window; PRAGMA user_version = 2",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[512];
+    assert_int_equal(dln_store_create(path, DLN_STORE_READONLY, &s, err,
+                                      sizeof err), 0);
+    dln_store_destroy(&s);
+    db = sq(path);   /* a reader leaves it as it is */
+    assert_int_equal(sq_int(db, "PRAGMA user_version"), 2);
+    sqlite3_close(db);
+    s = open_rw(path);
+    put(s, 0.2, 0, 2.0, 0);
+    dln_store_destroy(&s);
+    db = sq(path);
+    assert_int_equal(sq_int(db, "PRAGMA user_version"),
+                     DLN_STORE_SCHEMA_VERSION);
+    assert_string_equal(sq_text(db, "SELECT group_concat(coalesce("
+                                    "transient_window, 'N'), ' ') FROM (SELECT "
+                                    "transient_window FROM runs ORDER BY "
+                                    "eta)"), "N -1");
+    sqlite3_close(db);
+}
+
+/* A shard written before a column existed merges with that column NULL. */
+static void test_merge_older_shard(void **state)
+{
+    const char *a = tpath("old_shard.db"), *out = tpath("merged_old.db");
+    double ea[] = {0.01, 0.02};
+    char err[512];
+    long copied, skipped;
+    make_shard(a, 0xabc, ea, 2);
+    sqlite3 *db = sq(a);
+    assert_int_equal(sqlite3_exec(db, "ALTER TABLE runs DROP COLUMN "
+                                  "transient_window; PRAGMA user_version = 2",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    dln_store *s = open_rw(out);
+    int rc = dln_store_merge(s, a, &copied, &skipped, err, sizeof err);
+    if (rc)
+        fail_msg("merge of a version-2 shard: %s", err);
+    assert_int_equal(copied, 2);
+    dln_store_destroy(&s);
+    db = sq(out);
+    assert_string_equal(sq_text(db, "SELECT count(*) || ' ' || "
+                                    "count(transient_window) || ' ' || "
+                                    "count(balance_gap) FROM runs"),
+                        "2 0 2");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"), 3 + 4);
+    sqlite3_close(db);
+}
+
 /* path must be refused (2, message naming it) and stay byte-identical. */
 static void expect_refused(const char *path, int flags, const char *why)
 {
@@ -672,6 +791,9 @@ int main(void)
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_foreign_files),
         cmocka_unit_test(test_views_replaced),
+        cmocka_unit_test(test_runs_has_every_parameter),
+        cmocka_unit_test(test_migration_adds_transient_window),
+        cmocka_unit_test(test_merge_older_shard),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -198,23 +198,47 @@ cleanup:
     return rc;
 }
 
-/* Copy the runs listed in temp.merge_runs and their children. */
+/* 1 if src.runs has column name (an older shard lacks the columns added
+ * since), 0 if not, -1 on error. */
+static int src_has_column(dln_store *s, sqlite3_stmt *q, const char *name)
+{
+    sqlite3_reset(q);
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(q);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+}
+
+/* Copy the runs listed in temp.merge_runs and their children (columns an
+ * older source lacks are NULL, as a migration leaves them). */
 static int merge_runs(dln_store *s)
 {
-    size_t cap = 4096, n = 0;
+    size_t cap = 8192, n = 0;
     char *sql = malloc(cap);
+    const char *cols[DLN_STORE_MAX_RUN_COLUMNS];
+    int ncols = dln_store_run_columns(cols, DLN_STORE_MAX_RUN_COLUMNS);
     int rc = 1;
-    if (!sql)
-        return 1;
+    sqlite3_stmt *q = NULL;
+    if (!sql || ncols < 1 ||
+        sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('runs', "
+                           "'src') WHERE name = ?1", -1, &q, NULL)) {
+        dln_store_fail(s, "merge runs");
+        goto cleanup;
+    }
     n += (size_t)snprintf(sql + n, cap - n, "INSERT INTO main.runs(");
-    for (int i = 0; i < dln_store_n_run_columns; i++)
+    for (int i = 0; i < ncols; i++)
         n += (size_t)snprintf(sql + n, cap - n, "%s%s", i ? "," : "",
-                              dln_store_run_columns[i]);
+                              cols[i]);
     n += (size_t)snprintf(sql + n, cap - n, ") SELECT (SELECT new FROM "
                           "temp.merge_sweeps WHERE old = r.sweep_id)");
-    for (int i = 1; i < dln_store_n_run_columns; i++)
-        n += (size_t)snprintf(sql + n, cap - n, ",r.%s",
-                              dln_store_run_columns[i]);
+    for (int i = 1; i < ncols; i++) {
+        int has = src_has_column(s, q, cols[i]);
+        if (has < 0) {
+            dln_store_fail(s, "read input columns");
+            goto cleanup;
+        }
+        n += (size_t)snprintf(sql + n, cap - n, has ? ",r.%s" : ",NULL",
+                              cols[i]);
+    }
     snprintf(sql + n, cap - n, " FROM src.runs r JOIN temp.merge_runs k ON "
              "k.old_id = r.id ORDER BY r.id");
     if (dln_store_exec(s, sql))
@@ -237,6 +261,7 @@ static int merge_runs(dln_store *s)
 #undef NEW_ID_JOIN
     rc = 0;
 cleanup:
+    sqlite3_finalize(q);
     free(sql);
     return rc;
 }

@@ -48,9 +48,12 @@ extern const char dln_store_schema_sql[];
  * caller's schema transaction. 0, or 1 with s->msg set. */
 int dln_store_migrate(dln_store *s, int version);
 
-/* Column names of runs after id, in insert order, and their count. */
-extern const char *const dln_store_run_columns[];
-extern const int dln_store_n_run_columns;
+/* Column names of runs after id, in insert order (the key, every
+ * parameter of paramdefs.h, then the result and provenance; see
+ * store_run.c), into names[max]; returns their count, -1 if max is too
+ * small. */
+#define DLN_STORE_MAX_RUN_COLUMNS 160
+int dln_store_run_columns(const char **names, int max);
 
 /* Cached statement `id` with text sql, reset and unbound; NULL with s->msg
  * set on a prepare failure. */

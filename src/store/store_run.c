@@ -2,11 +2,12 @@
  * orbit and Hessian spectrum, and the is-done lookup. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "dlnsweep/theory.h"
+#include "dlnsweep/paramdefs.h"
 #include "store_internal.h"
 
 #ifndef DLN_VERSION
@@ -233,21 +234,209 @@ static void b_text(binder *b, const char *t)
         sqlite3_bind_null(b->st, b->i);
 }
 
-static const char *insert_run_sql(void)
+/* ---- the runs columns ------------------------------------------------- */
+
+/* What one runs row is made of: the task, its result, provenance, and the
+ * texts computed once per row. */
+typedef struct run_row {
+    const dln_task *t;
+    const dln_result *r;
+    const dln_provenance *prov;
+    char now[32], host[64];
+    sbuf product, layers, top, gaps;     /* JSON arrays (NULL text: none) */
+} run_row;
+
+/* A column that is not a parameter: its name and its binder (for a plain
+ * field of dln_result, one of the res_* binders and the field's offset). */
+typedef struct run_column {
+    const char *name;
+    void (*bind)(binder *b, const run_row *w, size_t off);
+    size_t off;
+} run_column;
+
+#define RFIELD(w, off, T) (*(const T *)((const char *)(w)->r + (off)))
+
+static void res_real(binder *b, const run_row *w, size_t off)
 {
-    static char sql[4096];
-    if (!sql[0]) {
-        size_t n = (size_t)snprintf(sql, sizeof sql, "INSERT INTO runs(");
-        for (int i = 0; i < dln_store_n_run_columns; i++)
-            n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s", i ? "," : "",
-                                  dln_store_run_columns[i]);
-        n += (size_t)snprintf(sql + n, sizeof sql - n, ") VALUES (");
-        for (int i = 0; i < dln_store_n_run_columns; i++)
-            n += (size_t)snprintf(sql + n, sizeof sql - n, "%s?", i ? "," : "");
-        snprintf(sql + n, sizeof sql - n, ") ON CONFLICT(cell_hash, "
-                 "seed_index) DO NOTHING");
+    b_real(b, RFIELD(w, off, double));
+}
+static void res_int(binder *b, const run_row *w, size_t off)
+{
+    b_int(b, RFIELD(w, off, int));
+}
+static void res_long(binder *b, const run_row *w, size_t off)
+{
+    b_int(b, RFIELD(w, off, long));
+}
+static void res_int_or_null(binder *b, const run_row *w, size_t off)
+{   /* -1: not computed */
+    if (RFIELD(w, off, int) >= 0) b_int(b, RFIELD(w, off, int));
+    else b_null(b);
+}
+static void res_long_or_null(binder *b, const run_row *w, size_t off)
+{
+    if (RFIELD(w, off, long) >= 0) b_int(b, RFIELD(w, off, long));
+    else b_null(b);
+}
+
+static void c_sweep_id(binder *b, const run_row *w, size_t off)
+{
+    if (w->prov && w->prov->sweep_id > 0) b_int(b, w->prov->sweep_id);
+    else b_null(b);
+}
+static void c_cell_hash(binder *b, const run_row *w, size_t off)
+{
+    b_text(b, w->t->cell_hash);
+}
+static void c_seed_index(binder *b, const run_row *w, size_t off)
+{
+    b_int(b, w->t->seed_index);
+}
+static void c_rank(binder *b, const run_row *w, size_t off)
+{
+    b_int(b, w->t->params.rank);
+}
+static void c_s1(binder *b, const run_row *w, size_t off)
+{
+    const dln_params *p = &w->t->params;
+    if (p->rank >= 1) b_real(b, p->spectrum[0]); else b_null(b);
+}
+static void c_s2(binder *b, const run_row *w, size_t off)
+{
+    const dln_params *p = &w->t->params;
+    if (p->rank >= 2) b_real(b, p->spectrum[1]); else b_null(b);
+}
+static void c_seed(binder *b, const run_row *w, size_t off)
+{   /* two's complement: a signed 64-bit integer */
+    b_int(b, (long long)w->t->params.seed);
+}
+static void c_regime(binder *b, const run_row *w, size_t off)
+{
+    b_text(b, dln_regime_name(w->r->regime));
+}
+static void c_json(binder *b, const run_row *w, size_t off)
+{   /* off: the sbuf of run_row holding the JSON text */
+    b_text(b, ((const sbuf *)((const char *)w + off))->p);
+}
+static void c_error(binder *b, const run_row *w, size_t off)
+{
+    if (w->r->regime == DLN_REGIME_ERROR)
+        b_text(b, w->r->error[0] ? w->r->error : "unknown error");
+    else
+        b_null(b);
+}
+static void c_git_hash(binder *b, const run_row *w, size_t off)
+{
+    b_text(b, w->prov && w->prov->git_hash[0] ? w->prov->git_hash
+                                              : DLN_GIT_HASH);
+}
+static void c_host(binder *b, const run_row *w, size_t off)
+{
+    b_text(b, w->host);
+}
+static void c_mpi_rank(binder *b, const run_row *w, size_t off)
+{
+    b_int(b, w->prov ? w->prov->mpi_rank : 0);
+}
+static void c_attempt(binder *b, const run_row *w, size_t off)
+{
+    b_int(b, w->prov && w->prov->attempt > 0 ? w->prov->attempt : 1);
+}
+static void c_created_at(binder *b, const run_row *w, size_t off)
+{
+    b_text(b, w->now);
+}
+static void c_version(binder *b, const run_row *w, size_t off)
+{
+    b_text(b, DLN_VERSION);
+}
+
+#define RES(how, field) {#field, how, offsetof(dln_result, field)}
+#define JSON(name, field) {name, c_json, offsetof(run_row, field)}
+
+/* The runs columns in insert order: the key, every parameter of the
+ * parameter table (paramdefs.h: name, value and SQL type come from its
+ * row), then the columns below.  The schema (store_schema.c) must have
+ * each; test_store checks it for the parameters. */
+static const run_column key_columns[] = {
+    {"sweep_id", c_sweep_id, 0}, {"cell_hash", c_cell_hash, 0},
+    {"seed_index", c_seed_index, 0}};
+static const run_column other_columns[] = {
+    /* derived from the cell */
+    {"rank", c_rank, 0}, {"s1", c_s1, 0}, {"s2", c_s2, 0},
+    {"seed", c_seed, 0},
+    /* the result */
+    {"regime", c_regime, 0}, RES(res_int, period),
+    RES(res_real, final_loss), RES(res_real, sharpness),
+    RES(res_real, eos_ratio), RES(res_real, lyapunov),
+    RES(res_long_or_null, diverge_step), RES(res_long, steps_done),
+    RES(res_real, balance_gap), JSON("balance_gaps", gaps),
+    RES(res_real, offdiag_mass), RES(res_int, n_oscillating),
+    RES(res_int_or_null, n_oscillating_theory),
+    JSON("sv_product", product), JSON("sv_layers", layers),
+    JSON("hessian_top", top), RES(res_int_or_null, n_hessian_above_eos),
+    {"error", c_error, 0},
+    /* provenance */
+    RES(res_real, wall_s), {"git_hash", c_git_hash, 0},
+    {"host", c_host, 0}, {"mpi_rank", c_mpi_rank, 0},
+    {"attempt", c_attempt, 0}, {"created_at", c_created_at, 0},
+    {"dlnsweep_version", c_version, 0}};
+
+#define N_KEY ((int)(sizeof key_columns / sizeof key_columns[0]))
+#define N_OTHER ((int)(sizeof other_columns / sizeof other_columns[0]))
+
+int dln_store_run_columns(const char **names, int max)
+{
+    int n = 0, np = dln_param_count();
+    for (int i = 0; i < N_KEY + np + N_OTHER; i++) {
+        if (n == max)
+            return -1;
+        names[n++] = i < N_KEY ? key_columns[i].name
+                     : i < N_KEY + np ? dln_param_at(i - N_KEY)->name
+                     : other_columns[i - N_KEY - np].name;
     }
-    return sql;
+    return n;
+}
+
+/* Parameter d of the task, in its column (integers stored 0-is-width
+ * resolved; init and spectrum as text). */
+static void bind_param(binder *b, const run_row *w, const dln_param_def *d)
+{
+    char text[DLN_MAX_SPECTRUM * 26];
+    const dln_params *p = &w->t->params;
+    switch (d->type) {
+    case DLN_PT_REAL:
+        b_real(b, dln_param_get(p, d));
+        break;
+    case DLN_PT_INIT:
+    case DLN_PT_SPECTRUM:
+        dln_param_format(p, d, DLN_TEXT_EXACT, text, sizeof text);
+        b_text(b, text);
+        break;
+    default:
+        b_int(b, (long long)dln_param_resolved(p, d));
+        break;
+    }
+}
+
+/* "INSERT INTO runs(columns) VALUES (?, ...) ON CONFLICT DO NOTHING" into
+ * sql (cap bytes); 0, or 1 if it does not fit. */
+static int insert_run_sql(char *sql, size_t cap)
+{
+    const char *names[DLN_STORE_MAX_RUN_COLUMNS];
+    int n = dln_store_run_columns(names, DLN_STORE_MAX_RUN_COLUMNS);
+    size_t used = (size_t)snprintf(sql, cap, "INSERT INTO runs(");
+    for (int i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(sql + used, cap - used, "%s%s", i ? "," : "",
+                                 names[i]);
+    if (used < cap)
+        used += (size_t)snprintf(sql + used, cap - used, ") VALUES (");
+    for (int i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(sql + used, cap - used, "%s?", i ? "," : "");
+    if (used < cap)
+        used += (size_t)snprintf(sql + used, cap - used, ") ON CONFLICT("
+                                 "cell_hash, seed_index) DO NOTHING");
+    return n < 0 || used >= cap;
 }
 
 /* Bind every runs column of (t, r, prov) in dln_store_run_columns order. */
@@ -255,98 +444,45 @@ static int bind_run(dln_store *s, sqlite3_stmt *st, const dln_task *t,
                     const dln_result *r, const dln_provenance *prov)
 {
     const dln_params *p = &t->params;
-    char spec[DLN_MAX_SPECTRUM * 26], now[32], host[64];
-    sbuf jp = {0}, jl = {0}, jh = {0}, jg = {0};
+    run_row w = {.t = t, .r = r, .prov = prov};
     binder b = {st, 0};
-    int rc = 1;
+    int rc = 1, np = dln_param_count();
 
-    dln_params_spectrum_text(p, spec, sizeof spec);
-    dln_store_iso_time(dln_store_now(), now);
+    dln_store_iso_time(dln_store_now(), w.now);
     if (prov && prov->host[0])
-        snprintf(host, sizeof host, "%s", prov->host);
-    else if (gethostname(host, sizeof host) != 0)
-        snprintf(host, sizeof host, "unknown");
-    host[sizeof host - 1] = '\0';
+        snprintf(w.host, sizeof w.host, "%s", prov->host);
+    else if (gethostname(w.host, sizeof w.host) != 0)
+        snprintf(w.host, sizeof w.host, "unknown");
+    w.host[sizeof w.host - 1] = '\0';
     if (r->n_sv_product > 0)
-        sb_array(&jp, r->sv_product, imin(r->n_sv_product, DLN_MAX_SV));
+        sb_array(&w.product, r->sv_product, imin(r->n_sv_product, DLN_MAX_SV));
     if (r->n_sv_layers > 0 && r->sv_layers)
-        sb_layers(&jl, p, r);
+        sb_layers(&w.layers, p, r);
     if (r->n_hessian_top > 0)
-        sb_array(&jh, r->hessian_top, imin(r->n_hessian_top, DLN_MAX_SV));
+        sb_array(&w.top, r->hessian_top, imin(r->n_hessian_top, DLN_MAX_SV));
     if (r->n_balance_gaps > 0 && r->balance_gaps)
-        sb_array(&jg, r->balance_gaps, r->n_balance_gaps);
-    if (jp.oom || jl.oom || jh.oom || jg.oom) {
+        sb_array(&w.gaps, r->balance_gaps, r->n_balance_gaps);
+    if (w.product.oom || w.layers.oom || w.top.oom || w.gaps.oom) {
         snprintf(s->msg, sizeof s->msg, "%s: out of memory", s->path);
         goto cleanup;
     }
-
-    if (prov && prov->sweep_id > 0) b_int(&b, prov->sweep_id); else b_null(&b);
-    b_text(&b, t->cell_hash);
-    b_int(&b, t->seed_index);
-    b_real(&b, p->eta);
-    b_int(&b, p->depth);
-    b_int(&b, p->width);
-    b_int(&b, dln_params_d_in(p));
-    b_int(&b, dln_params_d_out(p));
-    b_int(&b, p->rank);
-    b_text(&b, spec);
-    if (p->rank >= 1) b_real(&b, p->spectrum[0]); else b_null(&b);
-    if (p->rank >= 2) b_real(&b, p->spectrum[1]); else b_null(&b);
-    b_int(&b, p->rotate);
-    b_text(&b, dln_init_name(p->init));
-    b_real(&b, p->alpha);
-    b_int(&b, p->steps);
-    b_int(&b, (long long)p->seed);     /* two's complement: signed 64-bit */
-    b_int(&b, p->record_every);
-    b_int(&b, p->sharpness_every);
-    b_int(&b, p->max_period);
-    b_int(&b, p->lanczos_iters);
-    b_int(&b, p->top_k);
-    b_int(&b, p->tail);
-    b_real(&b, p->period_tol);
-    b_real(&b, p->diverge_bound);
-    b_int(&b, p->lyapunov_steps);
-    b_int(&b, p->full_spectrum);
-    b_text(&b, dln_regime_name(r->regime));
-    b_int(&b, r->period);
-    b_real(&b, r->final_loss);
-    b_real(&b, r->sharpness);
-    b_real(&b, r->sharpness * p->eta / 2.0);
-    b_real(&b, r->lyapunov);
-    if (r->diverge_step >= 0) b_int(&b, r->diverge_step); else b_null(&b);
-    b_int(&b, r->steps_done);
-    b_real(&b, r->balance_gap);
-    b_text(&b, jg.p);
-    b_real(&b, r->offdiag_mass);
-    b_int(&b, r->n_oscillating);
-    b_int(&b, dln_theory_oscillating_modes(p));
-    b_text(&b, jp.p);
-    b_text(&b, jl.p);
-    b_text(&b, jh.p);
-    if (r->n_hessian_above_eos >= 0) b_int(&b, r->n_hessian_above_eos);
-    else b_null(&b);
-    if (r->regime == DLN_REGIME_ERROR)
-        b_text(&b, r->error[0] ? r->error : "unknown error");
-    else
-        b_null(&b);
-    b_real(&b, r->wall_s);
-    b_text(&b, prov && prov->git_hash[0] ? prov->git_hash : DLN_GIT_HASH);
-    b_text(&b, host);
-    b_int(&b, prov ? prov->mpi_rank : 0);
-    b_int(&b, prov && prov->attempt > 0 ? prov->attempt : 1);
-    b_text(&b, now);
-    b_text(&b, DLN_VERSION);
-    if (b.i != dln_store_n_run_columns) {
+    for (int i = 0; i < N_KEY; i++)
+        key_columns[i].bind(&b, &w, key_columns[i].off);
+    for (int i = 0; i < np; i++)
+        bind_param(&b, &w, dln_param_at(i));
+    for (int i = 0; i < N_OTHER; i++)
+        other_columns[i].bind(&b, &w, other_columns[i].off);
+    if (b.i != sqlite3_bind_parameter_count(st)) {
         snprintf(s->msg, sizeof s->msg, "%s: internal: bound %d of %d run "
-                 "columns", s->path, b.i, dln_store_n_run_columns);
+                 "columns", s->path, b.i, sqlite3_bind_parameter_count(st));
         goto cleanup;
     }
     rc = 0;
 cleanup:
-    free(jp.p);
-    free(jl.p);
-    free(jh.p);
-    free(jg.p);
+    free(w.product.p);
+    free(w.layers.p);
+    free(w.top.p);
+    free(w.gaps.p);
     return rc;
 }
 
@@ -497,7 +633,13 @@ int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
         if (dln_store_step_done(s, st))
             goto done;
     }
-    st = dln_store_stmt(s, DLN_ST_INSERT_RUN, insert_run_sql());
+    char sql[8192] = "";
+    if (!s->st[DLN_ST_INSERT_RUN] && insert_run_sql(sql, sizeof sql)) {
+        snprintf(s->msg, sizeof s->msg, "%s: internal: runs INSERT too "
+                 "long", s->path);
+        goto done;
+    }
+    st = dln_store_stmt(s, DLN_ST_INSERT_RUN, sql);
     if (!st || bind_run(s, st, t, r, prov) || dln_store_step_done(s, st))
         goto done;
     if (sqlite3_changes(s->db) > 0 &&

@@ -1,12 +1,15 @@
-/* store_schema.c — the database schema: the latest tables, the columns of
- * runs, and the steps that migrate an older file in place.
+/* store_schema.c — the database schema: the latest tables and the steps
+ * that migrate an older file in place.  (The columns a run writes, one per
+ * parameter of paramdefs.h plus its result, are store_run.c's; test_store
+ * checks that runs has every one.)
  *
  * To change the schema: bump DLN_STORE_SCHEMA_VERSION (store.h), change
- * dln_store_schema_sql so a fresh file gets the new layout, and append one
- * step to `migrations` that brings a file of the previous version to the
- * new one (run inside the schema transaction, before the latest schema's
- * IF NOT EXISTS statements and the views).  README "Database schema"
- * documents every table and column. */
+ * dln_store_schema_sql so a fresh file gets the new layout (a new runs
+ * column goes last, where ALTER TABLE puts it in an old file), and append
+ * one step to `migrations` that brings a file of the previous version to
+ * the new one (run inside the schema transaction, before the latest
+ * schema's IF NOT EXISTS statements and the views).  README "Database
+ * schema" documents every table and column. */
 #include <stdio.h>
 #include "store_internal.h"
 
@@ -42,6 +45,7 @@ const char dln_store_schema_sql[] =
     " hessian_top TEXT, n_hessian_above_eos INTEGER, error TEXT,"
     " wall_s REAL, git_hash TEXT, host TEXT, mpi_rank INTEGER,"
     " attempt INTEGER, created_at TEXT NOT NULL, dlnsweep_version TEXT,"
+    " transient_window INTEGER,"
     " UNIQUE(cell_hash, seed_index));"
     "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
     "CREATE INDEX IF NOT EXISTS runs_eta ON runs(eta);"
@@ -67,36 +71,62 @@ const char dln_store_schema_sql[] =
     " owner TEXT NOT NULL, host TEXT, pid INTEGER, slurm_job_id TEXT,"
     " acquired_at REAL NOT NULL, heartbeat REAL NOT NULL);";
 
-const char *const dln_store_run_columns[] = {
-    "sweep_id", "cell_hash", "seed_index", "eta", "depth", "width", "d_in",
-    "d_out", "rank", "spectrum", "s1", "s2", "rotate", "init", "alpha",
-    "steps", "seed", "record_every", "sharpness_every", "max_period",
-    "lanczos_iters", "top_k", "tail", "period_tol", "diverge_bound",
-    "lyapunov_steps", "full_spectrum", "regime", "period", "final_loss",
-    "sharpness", "eos_ratio", "lyapunov", "diverge_step", "steps_done",
-    "balance_gap", "balance_gaps", "offdiag_mass", "n_oscillating",
-    "n_oscillating_theory",
-    "sv_product", "sv_layers", "hessian_top", "n_hessian_above_eos",
-    "error", "wall_s", "git_hash", "host", "mpi_rank", "attempt",
-    "created_at", "dlnsweep_version"};
-const int dln_store_n_run_columns =
-    (int)(sizeof dln_store_run_columns / sizeof dln_store_run_columns[0]);
-
-/* Step i brings a database of version migrations[i].to - 1 to .to. */
+/* Step i brings a database of version migrations[i].to - 1 to .to: either
+ * statements, or one column added to a table (skipped when the file has it
+ * already, so a step never fails on a file another step completed). */
 static const struct migration {
     int to;              /* version after the step                         */
     const char *sql;     /* statements, run in the schema transaction      */
+    const char *table, *column, *decl;   /* or: ADD COLUMN column decl      */
 } migrations[] = {
     /* 2: runs gained balance_gaps (the gap of every adjacent layer pair) */
-    {2, "ALTER TABLE runs ADD COLUMN balance_gaps TEXT"},
+    {2, NULL, "runs", "balance_gaps", "TEXT"},
+    /* 3: runs gained transient_window (a parameter since version 2; NULL
+     * in the rows written before) */
+    {3, NULL, "runs", "transient_window", "INTEGER"},
 };
+
+/* 1 if table has column, 0 if not, -1 with s->msg set on error. */
+static int has_column(dln_store *s, const char *table, const char *column)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) "
+                           "WHERE name = ?2", -1, &st, NULL) != SQLITE_OK) {
+        dln_store_fail(s, "table_info");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW || step == SQLITE_DONE)
+        rc = step == SQLITE_ROW;
+    else
+        dln_store_fail(s, "table_info");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Run step m; 0 or 1 with s->msg set. */
+static int migrate_step(dln_store *s, const struct migration *m)
+{
+    char sql[256];
+    if (m->sql)
+        return dln_store_exec(s, m->sql);
+    int has = has_column(s, m->table, m->column);
+    if (has)
+        return has < 0;
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", m->table,
+             m->column, m->decl);
+    return dln_store_exec(s, sql);
+}
 
 int dln_store_migrate(dln_store *s, int version)
 {
     for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++) {
         if (migrations[i].to <= version)
             continue;
-        if (dln_store_exec(s, migrations[i].sql)) {
+        if (migrate_step(s, &migrations[i])) {
             char m[sizeof s->msg];
             snprintf(m, sizeof m, "%s", s->msg);
             snprintf(s->msg, sizeof s->msg, "migrating to schema version "
