@@ -3,7 +3,9 @@
  * A dln_params is plain data (no pointers) so it can travel over MPI as
  * bytes between ranks of the same binary.  Cell identity is a content hash
  * of every field except the seed, so the same cell in two job files, or a
- * `single` run, maps to the same database row. */
+ * `single` run, maps to the same database row.  Each field's name, range,
+ * default and documentation is its row of the parameter table
+ * (paramdefs.h), which every reader and writer of parameters loops over. */
 #ifndef DLNSWEEP_PARAMS_H
 #define DLNSWEEP_PARAMS_H
 

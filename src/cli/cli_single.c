@@ -120,7 +120,7 @@ static void print_json(FILE *out, const dln_task *t, const dln_result *r,
     json_num(out, "balance_gap", r->balance_gap);
     json_num(out, "offdiag_mass", r->offdiag_mass);
     fprintf(out, "\"n_oscillating\":%d,\"n_oscillating_theory\":%d,",
-            r->n_oscillating, dln_theory_oscillating_modes(p));
+            r->n_oscillating, r->n_oscillating_theory);
     fprintf(out, "\"n_hessian_above_eos\":%d,\"n_traj\":%d,",
             r->n_hessian_above_eos, r->n_traj);
     json_array(out, "orbit_sv1", r->orbit_sv1, r->n_orbit);
@@ -154,7 +154,7 @@ static void print_text(FILE *out, const dln_task *t, const dln_result *r,
     fprintf(out, "\nbalance gap   %.6g\noffdiag mass  %.6g\n", r->balance_gap,
             r->offdiag_mass);
     fprintf(out, "oscillating   %d of %d modes (theory %d)\n",
-            r->n_oscillating, p->rank, dln_theory_oscillating_modes(p));
+            r->n_oscillating, p->rank, r->n_oscillating_theory);
     if (r->n_hessian_above_eos >= 0)
         fprintf(out, "hessian       %d of %d eigenvalues above 2/eta\n",
                 r->n_hessian_above_eos, r->n_hessian_spectrum);
