@@ -18,6 +18,13 @@ def main():
     if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["--write"]):
         sys.exit(__doc__)
     exe, readme = sys.argv[1], sys.argv[2]
+    for args, code in ((["--help"], 0), (["--bogus"], 2), ([], 0)):
+        p = subprocess.run([exe, "params", *args], capture_output=True,
+                           text=True)
+        if p.returncode != code or not (p.stdout if code == 0 else
+                                        p.stderr.count("\n") == 1):
+            sys.exit("dlnsweep params %s: exit %d, expected %d: %s%s" %
+                     (" ".join(args), p.returncode, code, p.stdout, p.stderr))
     want = subprocess.run([exe, "params", "--markdown"], check=True,
                           capture_output=True, text=True).stdout
     with open(readme, encoding="utf-8") as f:

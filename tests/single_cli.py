@@ -56,6 +56,25 @@ rc, out, err = run("--help")
 check(rc == 0 and "usage: dlnsweep single" in out and err == "",
       "--help: usage on stdout, exit 0")
 
+# Every parameter `dlnsweep params` lists is an option of `single`, listed
+# in --help, and its default value is accepted as written there.
+help_text = out
+p = subprocess.run([EXE, "params", "--markdown"], capture_output=True,
+                   text=True, timeout=60)
+rows = [line.split("|") for line in p.stdout.splitlines()
+        if line.startswith("| `")]
+check(p.returncode == 0 and len(rows) >= 20, f"params --markdown: {rows}")
+for cells in rows:
+    key, default = cells[1].strip().strip("`"), cells[3].strip()
+    opt = "--" + key.replace("_", "-")
+    check(opt in help_text, f"{opt} missing from --help")
+    if default in ("true", "false"):
+        args = [opt] if default == "true" else []
+    else:
+        args = [opt, default]
+    rc, _, err = run(*args, "--steps", "20", "--lyapunov-steps", "10")
+    check(rc == 0, f"{args}: default refused: {err}")
+
 SCALAR = ["--depth", "2", "--width", "1", "--spectrum", "1", "--steps",
           "3000", "--tail", "16", "--record-every", "100"]
 
