@@ -437,7 +437,7 @@ static int check_value(reader *r, int ax, double v, int line)
 static int init_value(reader *r, const dln_param_def *d, yaml_node_t *n,
                       double *out)
 {
-    const char *names[16], *name;
+    const char *names[16], *name = NULL;
     char range[128], hint[64] = "";
     dln_init_kind kind;
     int nnames = 0, rc = get_string(r, n, d->name, &name);
@@ -893,7 +893,7 @@ static int refine_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
     seen[idx] = 1;
     if (idx == 0) {
         const dln_param_def *defs[DLN_PARAM_MAX];
-        const char *names[DLN_PARAM_MAX], *name;
+        const char *names[DLN_PARAM_MAX], *name = NULL;
         int n = refinable_axes(defs), rc = get_string(r, v, "axis", &name);
         if (rc)
             return rc;
@@ -943,7 +943,7 @@ static int top_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
     int rc;
     switch (idx) {
     case TOP_NAME: {
-        const char *name;
+        const char *name = NULL;
         if ((rc = get_string(r, v, key, &name)))
             return rc;
         if (!name_ok(name))
