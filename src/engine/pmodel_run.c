@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/diagnostics.h"
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/rng.h"
@@ -317,7 +318,7 @@ int dln_prun(const dln_params *p, MPI_Comm comm, dln_result *r)
 {
     prun_ws w;
     int rc, rank, head[2];
-    double t0 = MPI_Wtime();
+    double t0 = dln_clock_now();
     memset(&w, 0, sizeof w);
     MPI_Comm_rank(comm, &rank);
     rc = dln_params_validate(p, r->error, sizeof r->error);
@@ -345,6 +346,6 @@ cleanup:
     }
     dln_result_derive(r, p);
     ws_free(&w);
-    r->wall_s = MPI_Wtime() - t0;
+    r->wall_s = dln_clock_now() - t0;
     return rc;
 }

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cblas.h>
 #include <lapacke.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/diagnostics.h"
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
@@ -34,14 +34,6 @@ typedef struct run_ws {
     double *tan, *htan;       /* Lyapunov tangent vector and H v         */
     dln_lanczos *lz;          /* the sharpness's Lanczos workspace       */
 } run_ws;
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) +
-           1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
-}
 
 static void ws_free(run_ws *w)
 {
@@ -261,10 +253,9 @@ static int train(run_ws *w, dln_result *r)
 
 int dln_run(const dln_params *p, dln_result *r)
 {
-    struct timespec t0;
+    double t0 = dln_clock_now();
     run_ws w;
     int rc;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&w, 0, sizeof w);
     rc = dln_params_validate(p, r->error, sizeof r->error);
     if (rc)
@@ -285,6 +276,6 @@ cleanup:
     }
     dln_result_derive(r, p);
     ws_free(&w);
-    r->wall_s = seconds_since(&t0);
+    r->wall_s = dln_clock_now() - t0;
     return rc;
 }

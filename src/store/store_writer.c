@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/store_writer.h"
 
 enum { OP_RUN, OP_ATTEMPT };
@@ -54,13 +55,6 @@ struct dln_store_writer {
     dln_store_writer_stats mine;   /* copied to stats under mu            */
     char msg[512];
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double thread_cpu_s(void)
 {
@@ -148,7 +142,7 @@ static int write_list(dln_store_writer *w, entry *list, const char **what)
             if (dln_store_begin(w->store))
                 return 1;
             w->batch_open = 1;
-            w->batch_opened_at = now_s();
+            w->batch_opened_at = dln_clock_now();
         }
         if (write_entry(w, e, what))
             return 1;
@@ -168,7 +162,7 @@ static int write_list(dln_store_writer *w, entry *list, const char **what)
  * due (mu released).  0, or 1 with *what set. */
 static int timed_work(dln_store_writer *w, int force_commit, const char **what)
 {
-    double t = now_s();
+    double t = dln_clock_now();
     if (w->batch_open &&
         (force_commit || t - w->batch_opened_at >= w->opt.batch_seconds)) {
         *what = "committing";
@@ -194,7 +188,7 @@ static void wait_for_work(dln_store_writer *w)
     double due = w->owner[0] ? w->last_beat + w->opt.heartbeat_s : 0;
     if (w->batch_open) {
         double c = w->batch_opened_at + w->opt.batch_seconds;
-        double poll = now_s() + WRITER_POLL_S;
+        double poll = dln_clock_now() + WRITER_POLL_S;
         due = due > 0 && due < c ? due : c;
         due = due < poll ? due : poll;
     }
@@ -204,7 +198,7 @@ static void wait_for_work(dln_store_writer *w)
         w->idle = 0;
         return;
     }
-    /* now_s is CLOCK_MONOTONIC, and so is the condition's clock. */
+    /* dln_clock_now is CLOCK_MONOTONIC, and so is the condition's clock. */
     struct timespec ts;
     ts.tv_sec = (time_t)due;
     ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
@@ -353,7 +347,7 @@ int dln_store_writer_create(dln_store *s, const dln_store_writer_options *o,
         w->opt.max_queued_bytes = (size_t)256 << 20;
     if (o->lease_owner)
         snprintf(w->owner, sizeof w->owner, "%s", o->lease_owner);
-    w->last_beat = now_s();
+    w->last_beat = dln_clock_now();
     if (pthread_condattr_init(&ca))
         goto cleanup;
     have_ca = 1;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/store.h"
 #include "dlnsweep/store_writer.h"
@@ -457,7 +458,7 @@ static void progress(dln_coord *c, double now)
 /* Commits, heartbeats and progress lines that are due. 0 or 1. */
 static int housekeeping(dln_coord *c)
 {
-    double now = dln_sweep_now();
+    double now = dln_clock_now();
     const dln_sweep_options *o = &c->s->opt;
     if (!c->stopping && dln_stop_signal()) {
         c->stopping = 1;
@@ -852,7 +853,7 @@ int dln_coord_run(dln_coord *c)
     dln_sweep *s = c->s;
     long remaining;
     int rc;
-    c->t0 = c->last_progress = dln_sweep_now();
+    c->t0 = c->last_progress = dln_clock_now();
     if (!s->opt.quiet && s->group_size == 0 && s->size > 1 &&
         dln_jobspec_wide_width(s->job) > 0 &&
         dln_jobspec_group_size(s->job) > 1)
@@ -873,7 +874,7 @@ int dln_coord_run(dln_coord *c)
     s->summary.drained_by = c->stopping ? c->signo : 0;
     if (rc)
         return rc;
-    progress(c, dln_sweep_now());
+    progress(c, dln_clock_now());
     remaining = c->total - c->done_before - c->done_now;
     if (c->stopping)
         fprintf(stderr, "dlnsweep: drained on %s: %ld tasks done this run, "
@@ -892,7 +893,7 @@ int dln_coord_run(dln_coord *c)
         fprintf(stderr, "dlnsweep: sweep %s complete: %ld tasks (%ld this "
                 "run, %ld errors) in %s, %.1f s%s\n", c->name, c->total,
                 c->done_now, c->errors_now, s->db_path,
-                dln_sweep_now() - c->t0, waited);
+                dln_clock_now() - c->t0, waited);
         dln_store_writer_stats ws;
         dln_store_writer_stats_get(c->writer, &ws);
         if (ws.runs > 0)

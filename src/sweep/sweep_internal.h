@@ -128,7 +128,4 @@ void dln_progress_format(char *buf, size_t len, const char *name, long done,
                          long total, double rate, double eta_s,
                          const long per_regime[DLN_REGIME_ERROR + 1]);
 
-/* Monotonic seconds. */
-double dln_sweep_now(void);
-
 #endif

@@ -1,22 +1,13 @@
 /* sweep_progress.c — the sweep's refined cost model (measured wall time
  * against predicted cost and step count) and its progress line. */
-#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "sweep_internal.h"
 
 /* Feature scales keep the 2x2 normal equations well conditioned. */
 #define COST_UNIT 1e6
 #define STEP_UNIT 1e3
-
-double dln_sweep_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 double dln_task_steps(const dln_params *p)
 {

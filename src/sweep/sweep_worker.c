@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/run.h"
@@ -15,14 +16,14 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
 {
     dln_task t;
     int rc = dln_jobspec_task(s->job, index, &t);
-    double t0 = dln_sweep_now();
+    double t0 = dln_clock_now();
     dln_result_init(r);
     if (rc == 0)
         rc = wide ? dln_prun(&t.params, s->group, r) : dln_run(&t.params, r);
     else
         snprintf(r->error, sizeof r->error, "task %ld: cannot expand the job "
                  "file", index);
-    double wall = dln_sweep_now() - t0;
+    double wall = dln_clock_now() - t0;
     if (rc != 0) {
         r->regime = DLN_REGIME_ERROR;
         if (!r->error[0])
@@ -156,7 +157,7 @@ static int work_wide(dln_sweep *s, int *stop)
             int64_t work[3];
             MPI_Status st;
             int count = 0;
-            double t0 = dln_sweep_now();
+            double t0 = dln_clock_now();
             /* After the first, each result said the leader is idle. */
             if (first && send_ready(s, READY_WIDE))
                 return 1;
@@ -169,7 +170,7 @@ static int work_wide(dln_sweep *s, int *stop)
                 return 1;             /* malformed: cannot happen */
             cmd[0] = work[0];
             cmd[1] = work[0] == MODE_WORK ? work[2] : 0;
-            wait_s = dln_sweep_now() - t0;
+            wait_s = dln_clock_now() - t0;
         }
         if (MPI_Bcast(cmd, 2, MPI_INT64_T, 0, s->group) != MPI_SUCCESS)
             return 1;
@@ -221,7 +222,7 @@ int dln_sweep_work(dln_sweep *s)
     for (;;) {
         MPI_Status st;
         int count = 0;
-        double t0 = dln_sweep_now();
+        double t0 = dln_clock_now();
         if (MPI_Recv(work, 2 + DLN_SWEEP_MAX_BATCH, MPI_INT64_T, 0, TAG_WORK,
                      s->comm, &st) != MPI_SUCCESS)
             goto cleanup;
@@ -230,7 +231,7 @@ int dln_sweep_work(dln_sweep *s)
             break;
         if (work[0] != MODE_WORK || work[1] < 1 || work[1] > count - 2)
             goto cleanup;
-        if (run_batch(s, work + 2, (long)work[1], dln_sweep_now() - t0, &b))
+        if (run_batch(s, work + 2, (long)work[1], dln_clock_now() - t0, &b))
             goto cleanup;
     }
     rc = outbox_flush(&b);

@@ -1,0 +1,12 @@
+/* clock.h — the program's one monotonic clock, for wall times, deadlines
+ * and cadences (never for time stamps: those are wall-clock UTC, see
+ * dln_store_iso_time). */
+#ifndef DLNSWEEP_CLOCK_H
+#define DLNSWEEP_CLOCK_H
+
+/* Seconds on CLOCK_MONOTONIC (the clock pthread condition variables can
+ * be told to use); only differences mean anything. Not collective,
+ * thread-safe, cannot fail. */
+double dln_clock_now(void);
+
+#endif
