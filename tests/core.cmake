@@ -1,2 +1,2 @@
-# The core's system helpers: the monotonic clock.
+# The core's system helpers: the whole-file reader and the monotonic clock.
 dln_add_unit_test(test_core_io tests/test_core_io.c core)

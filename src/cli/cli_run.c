@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dlnsweep/cli.h"
+#include "dlnsweep/file.h"
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/sweep.h"
 
@@ -148,59 +149,6 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
     return 0;
 }
 
-/* Read the whole file at path into a malloc'ed NUL-terminated *text.
- * 0, or 2 with msg. */
-static int read_file(const char *path, char **text, long *len, char *msg,
-                     size_t msglen)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = 0, cap = 0;
-    int rc = 2;
-    *text = NULL;
-    if (!f) {
-        snprintf(msg, msglen, "%s: cannot open job file: %s", path,
-                 strerror(errno));
-        goto cleanup;
-    }
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 4096;
-            if (cap > MAX_JOB_BYTES + 1) {
-                snprintf(msg, msglen, "%s: job file larger than %ld bytes",
-                         path, MAX_JOB_BYTES);
-                goto cleanup;
-            }
-            char *b = realloc(buf, (size_t)cap + 1);
-            if (!b) {
-                snprintf(msg, msglen, "out of memory reading %s", path);
-                rc = 1;
-                goto cleanup;
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, (size_t)(cap - n), f);
-        n += (long)got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        snprintf(msg, msglen, "%s: cannot read job file: %s", path,
-                 strerror(errno));
-        goto cleanup;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    buf = NULL;
-    rc = 0;
-cleanup:
-    if (f)
-        fclose(f);
-    free(buf);
-    return rc;
-}
-
 /* Rank 0 reads the job file, every rank gets its text and parses it.
  * Collective; returns the same code on every rank (0, 1 or 2), rank 0
  * printing the one-line error. */
@@ -211,8 +159,12 @@ static int load_job(MPI_Comm comm, int rank, const char *path,
     long len = -1;
     int rc = 0, worst = 0;
     *job = NULL;
-    if (rank == 0 && (rc = read_file(path, &text, &len, msg, sizeof msg)))
-        len = -(long)rc;
+    if (rank == 0) {
+        size_t n = 0;
+        rc = dln_file_read(path, "job file", MAX_JOB_BYTES, &text, &n, msg,
+                           sizeof msg);
+        len = rc ? -(long)rc : (long)n;
+    }
     MPI_Bcast(&len, 1, MPI_LONG, 0, comm);
     if (len < 0) {
         rc = (int)-len;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/file.h"
 #include "dlnsweep/refine.h"
 #include "jobspec_internal.h"
 
@@ -529,48 +530,14 @@ fail:
 int dln_jobspec_load(const char *path, dln_jobspec **out, char *err,
                      size_t errlen)
 {
-    int rc = 1;
-    size_t len = 0, cap = 1 << 16;
-    char *text = malloc(cap);
-    FILE *f = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
     *out = NULL;
-    if (!text)
-        goto done;
-    if (!(f = fopen(path, "rb"))) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        rc = 2;
-        goto done;
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap > (size_t)JS_MAX_FILE) {
-                snprintf(err, errlen, "%s: larger than %ld bytes: not a job "
-                         "file", path, JS_MAX_FILE);
-                rc = 2;
-                goto done;
-            }
-            char *t = realloc(text, cap * 2);
-            if (!t)
-                goto done;
-            text = t;
-            cap *= 2;
-        }
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        rc = 2;
-        goto done;
-    }
-    rc = dln_jobspec_parse(path, text, len, out, err, errlen);
-done:
-    if (rc == 1 && errlen && !err[0])
-        snprintf(err, errlen, "%s: out of memory", path);
-    if (f)
-        fclose(f);
+    rc = dln_file_read(path, "job file", (size_t)JS_MAX_FILE, &text, &len,
+                       err, errlen);
+    if (rc == 0)
+        rc = dln_jobspec_parse(path, text, len, out, err, errlen);
     free(text);
     return rc;
 }
