@@ -3,6 +3,7 @@
 # errors, shards. Each case runs a few sweeps of seconds; see
 # tests/sweep_test.py for what each checks.
 dln_add_unit_test(test_sweep_parts ${CMAKE_SOURCE_DIR}/tests/test_sweep_parts.c sweep)
+dln_add_unit_test(test_sweep_queue ${CMAKE_SOURCE_DIR}/tests/test_sweep_queue.c sweep)
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)

@@ -1,6 +1,7 @@
 /* test_sweep_parts.c — the sweep's pieces that need no MPI job: the cost
- * model recovers known coefficients, the progress line is exact, stop
- * signals only set a flag, and attempts count per task in the store. */
+ * model recovers known coefficients, the tally and its ETA, the progress
+ * line is exact, stop signals only set a flag, and attempts count per task
+ * in the store. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include "dlnsweep/store.h"
 #include "../src/sweep/sweep_internal.h"
+#include "../src/sweep/sweep_progress.h"
 
 /* wall = 2e-9 s/flop * cost + 3e-6 s/step * steps exactly: both
  * coefficients come back, and so do predictions of unseen tasks. */
@@ -78,6 +80,49 @@ static void progress_line_format(void **state)
     assert_int_equal(strlen(buf), 15);
 }
 
+/* The tally counts results by regime, keeps errors out of the cost model,
+ * and scales the elapsed time by predicted work left over work done: with
+ * small tasks at 1 s per 1e6 of cost and wide ones at 2 s, 8 s of work
+ * done in 16 s of wall time and 4.5 s left predict 9 s more. */
+static void tally_counts_and_eta(void **state)
+{
+    dln_tally t;
+    memset(&t, 0, sizeof t);
+    t.total = 10;
+    t.done_before = 2;
+    const double none[2] = {0, 0};
+    assert_true(isnan(dln_tally_eta(&t, 5.0, none, none)));
+    assert_int_equal(dln_tally_remaining(&t), 8);
+    /* small: 1 s per 1e6 (steps fixed at 0); wide: 2 s per 1e6 */
+    dln_tally_add(&t, DLN_REGIME_CONVERGED, 0, 1e6, 0, 1.0, 0.25);
+    dln_tally_add(&t, DLN_REGIME_PERIODIC, 0, 1e6, 0, 1.0, 0.0);
+    dln_tally_add(&t, DLN_REGIME_ERROR, 0, 5e6, 0, 0.001, 0.0);
+    dln_tally_add(&t, DLN_REGIME_CHAOTIC, 1, 5e5, 0, 1.0, 0.5);
+    assert_int_equal(t.done_now, 4);
+    assert_int_equal(t.errors_now, 1);
+    assert_int_equal(t.per_regime[DLN_REGIME_CONVERGED], 1);
+    assert_int_equal(t.per_regime[DLN_REGIME_PERIODIC], 1);
+    assert_int_equal(t.per_regime[DLN_REGIME_CHAOTIC], 1);
+    assert_int_equal(t.per_regime[DLN_REGIME_ERROR], 1);
+    assert_int_equal(dln_tally_remaining(&t), 4);
+    assert_true(fabs(t.busy_s - 3.001) < 1e-12 && t.wait_s == 0.75);
+    /* the error's 0.001 s did not pull the small fit down */
+    assert_true(t.fit[0].n == 2 && t.fit[1].n == 1);
+    assert_true(fabs(dln_costfit_predict(&t.fit[0], 1e6, 0) - 1.0) < 1e-12);
+    assert_true(fabs(dln_costfit_predict(&t.fit[1], 1e6, 0) - 2.0) < 1e-12);
+    /* done: small 7e6 of cost (errors included) = 7 s, wide 1 s: 8 s;
+     * left: small 2.5e6 = 2.5 s, wide 1e6 = 2 s: 4.5 s */
+    const double cost_left[2] = {2.5e6, 1e6}, steps_left[2] = {0, 0};
+    assert_true(fabs(dln_tally_eta(&t, 16.0, cost_left, steps_left) - 9.0)
+                < 1e-9);
+    /* nothing predicted yet (errors only): by counts */
+    dln_tally u;
+    memset(&u, 0, sizeof u);
+    u.total = 5;
+    dln_tally_add(&u, DLN_REGIME_ERROR, 0, 1e6, 0, 1.0, 0);
+    assert_true(fabs(dln_tally_eta(&u, 2.0, none, none) - 8.0) < 1e-12);
+}
+
 /* The handlers record the first stop signal and the process goes on;
  * restore puts the default (terminating) action back. */
 static void stop_signals_set_a_flag(void **state)
@@ -131,6 +176,7 @@ int main(void)
         cmocka_unit_test(costfit_recovers_linear_model),
         cmocka_unit_test(costfit_degenerate_cases),
         cmocka_unit_test(progress_line_format),
+        cmocka_unit_test(tally_counts_and_eta),
         cmocka_unit_test(stop_signals_set_a_flag),
         cmocka_unit_test(attempts_count_per_task),
     };

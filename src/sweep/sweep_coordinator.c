@@ -1,54 +1,31 @@
-/* sweep_coordinator.c — rank 0 of a sweep: the only database writer.  It
- * builds the list of pending tasks, hands them out longest-predicted-first
- * in batches (or runs them itself when alone), writes each result in
- * batched transactions, heartbeats its lease, prints progress, and drains
- * on a stop signal.  Protocol: sweep_internal.h. */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
+/* sweep_coordinator.c — rank 0 of a sweep: the only database writer.
+ * Admitted to the database (sweep_lease.c), it hands the pending tasks
+ * (sweep_queue.c) out in batches over MPI (or runs them itself when
+ * alone), queues each result to the store's writer, runs refinement
+ * rounds, prints progress, and drains on a stop signal.  Protocol:
+ * sweep_internal.h. */
+#define _POSIX_C_SOURCE 200809L   /* nanosleep */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 #include "dlnsweep/clock.h"
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/store.h"
 #include "dlnsweep/store_writer.h"
 #include "sweep_internal.h"
+#include "sweep_lease.h"
+#include "sweep_progress.h"
+#include "sweep_queue.h"
 #include "sweep_refine.h"
 
 #ifndef DLN_GIT_HASH
 #define DLN_GIT_HASH "unknown"
 #endif
 
-#define HEARTBEAT_EVERY_S 10.0
-#define BATCH_TARGET_S 0.25      /* a WORK message's predicted wall time   */
 #define POLL_MIN_S 200e-6        /* idle polling backs off between these   */
 #define POLL_MAX_S 1e-3
-
-/* A task waiting to be handed out. */
-typedef struct pending {
-    long index;
-    double cost, steps;              /* the cost model's two features      */
-    char cell_hash[DLN_HASH_HEX];
-    int seed_index;
-} pending;
-
-/* Tasks sorted longest first; v[head..n) are still to hand out. */
-typedef struct queue {
-    pending *v;
-    long n, cap, head;
-    double cost_left, steps_left;
-} queue;
-
-/* A handed-out task; a worker's results return in this order. */
-typedef struct inflight {
-    long index;
-    double cost, steps;
-} inflight;
 
 /* W_WAITING: until its READY; W_PARKED: a wide group's follower (the
  * leader speaks for it); W_RUNNING: gets WORK messages; W_STOPPED: was
@@ -59,8 +36,7 @@ typedef struct worker {
     int state;
     int wide;       /* the group's leader, while the group runs wide cells */
     int batches;    /* WORK messages not yet finished                      */
-    inflight *fifo;
-    int fifo_head, fifo_n, fifo_cap;
+    dln_inflight_fifo fifo;   /* its tasks whose results are not back yet  */
 } worker;
 
 struct dln_coord {
@@ -68,22 +44,17 @@ struct dln_coord {
     dln_store *db;
     dln_store_writer *writer;        /* owns db while the sweep runs        */
     long sweep_id;
-    char owner[256];
-    int leased;
+    dln_sweep_lease lease;
     const char *name;
-    queue small, wide;
+    dln_queue small, wide;
     worker *w;                       /* size entries; w[0] unused           */
     int active;                      /* workers not yet sent STOP           */
     long inflight;                   /* tasks handed out, result not back   */
-    long total, done_before, done_now, dispatched, errors_now;
-    long per_regime[DLN_REGIME_ERROR + 1];
-    dln_costfit fit_small, fit_wide;
-    double done_cost[2], done_steps[2];   /* small, wide: this run        */
-    double busy_s, wait_s;           /* workers' run and wait-for-work time */
+    long dispatched;                 /* tasks handed out this run           */
+    dln_tally tally;
     double t0, last_progress;
-    int stopping, signo, failed;
+    int stopping, signo;
     int refining;                    /* refine: rounds may still add tasks  */
-    char host[64];
     char *rbuf;
     size_t rbuf_cap;
     int64_t *wbuf;
@@ -91,209 +62,31 @@ struct dln_coord {
 
 /* ---- setup -------------------------------------------------------------- */
 
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* Owner text of this process's lease: "slurm:JOB@host:pid" or "host:pid". */
-static void lease_owner(char *buf, size_t len, const char *host)
-{
-    const char *job = getenv("SLURM_JOB_ID");
-    if (job && *job)
-        snprintf(buf, len, "slurm:%s@%s:%ld", job, host, (long)getpid());
-    else
-        snprintf(buf, len, "%s:%ld", host, (long)getpid());
-}
-
-/* 1 if process pid of this host no longer runs (gone, or a zombie that
- * nobody reaped: containers often have no init that reaps orphans). */
-static int process_gone(long pid)
-{
-    char path[64], buf[512];
-    FILE *f;
-    if (kill((pid_t)pid, 0) != 0)
-        return errno == ESRCH;
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');   /* state follows "(comm) " */
-    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
-/* 1 if the lease holder is certainly gone: a process on this host that no
- * longer runs, or an earlier incarnation of this (requeued) Slurm job. */
-static int holder_is_dead(const dln_store_lease_info *l, const char *host)
-{
-    const char *job = getenv("SLURM_JOB_ID");
-    const char *restarts = getenv("SLURM_RESTART_COUNT");
-    if (!l->held)
-        return 0;
-    if (!strcmp(l->host, host) && l->pid > 0 && l->pid != (long)getpid() &&
-        process_gone(l->pid))
-        return 1;
-    return job && *job && !strcmp(l->slurm_job_id, job) && restarts &&
-           atoi(restarts) > 0;
-}
-
-/* Read-only checks of an existing DB before opening it for writing, so a
- * refused resume (changed job file, live writer) leaves it byte-identical.
- * Returns 0 or 2 with msg; *takeover = 1 if the lease holder is dead. */
-static int precheck(dln_coord *c, uint64_t hash, int *takeover, char *msg,
-                    size_t len)
-{
-    const dln_sweep *s = c->s;
-    dln_store *db = NULL;
-    dln_store_sweep_info *sw = NULL;
-    dln_store_lease_info lease;
-    char hex[DLN_HASH_HEX];
-    int n = 0, rc = 0;
-    *takeover = 0;
-    if (!file_exists(s->db_path))
-        return 0;
-    /* A file the store cannot read is reported by the writable open. */
-    if (dln_store_create(s->db_path, DLN_STORE_READONLY | DLN_STORE_NOCREATE,
-                         &db, msg, len))
-        return 0;
-    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)hash);
-    if (dln_store_sweeps_list(db, &sw, &n) == 0 && !s->opt.allow_change)
-        for (int i = 0; i < n; i++)
-            if (!strcmp(sw[i].name, c->name) &&
-                strcmp(sw[i].spec_hash, hex) != 0) {
-                snprintf(msg, len, "database %.900s: sweep '%.255s' was "
-                         "registered from a different job file (spec hash "
-                         "%s, now %s); use --force to continue it with the "
-                         "changed file",
-                         s->db_path, c->name, sw[i].spec_hash, hex);
-                rc = 2;
-                goto cleanup;
-            }
-    if (dln_store_lease_get(db, &lease) == 0 && lease.held &&
-        strcmp(lease.owner, c->owner) != 0) {
-        double age = (double)time(NULL) - lease.heartbeat;
-        if (holder_is_dead(&lease, c->host))
-            *takeover = 1;
-        else if (age < s->opt.lease_stale_s) {
-            snprintf(msg, len, "database %.900s is being written by %.255s "
-                     "(host %s, pid %ld), last heartbeat %.0fs ago; wait "
-                     "for it to finish or stop it", s->db_path, lease.owner,
-                     lease.host[0] ? lease.host : "?", lease.pid, age);
-            rc = 2;
-        }
-    }
-cleanup:
-    free(sw);
-    dln_store_destroy(&db);
-    return rc;
-}
-
-static int queue_push(queue *q, const dln_task *t)
-{
-    if (q->n == q->cap) {
-        long cap = q->cap ? 2 * q->cap : 256;
-        pending *v = realloc(q->v, (size_t)cap * sizeof *v);
-        if (!v)
-            return 1;
-        q->v = v;
-        q->cap = cap;
-    }
-    pending *p = &q->v[q->n++];
-    p->index = t->index;
-    p->cost = t->cost;
-    p->steps = dln_task_steps(&t->params);
-    memcpy(p->cell_hash, t->cell_hash, sizeof p->cell_hash);
-    p->seed_index = t->seed_index;
-    q->cost_left += p->cost;
-    q->steps_left += p->steps;
-    return 0;
-}
-
-/* Longest predicted first; the index breaks ties, so the order is fixed. */
-static int by_cost_desc(const void *a, const void *b)
-{
-    const pending *x = a, *y = b;
-    if (x->cost != y->cost)
-        return x->cost > y->cost ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
-/* The shard's tasks not yet in the DB, split into small and wide queues. */
-static int build_queues(dln_coord *c, char *msg, size_t len)
-{
-    const dln_sweep *s = c->s;
-    long ntasks = dln_jobspec_ntasks(s->job);
-    int shards = s->opt.shard_count > 1 ? s->opt.shard_count : 1;
-    for (long i = 0; i < ntasks; i++) {
-        dln_task t;
-        if (i % shards != (shards > 1 ? s->opt.shard_index : 0))
-            continue;
-        if (dln_jobspec_task(s->job, i, &t)) {
-            snprintf(msg, len, "%s: cannot expand task %ld",
-                     dln_jobspec_name(s->job), i);
-            return 2;
-        }
-        c->total++;
-        int done = dln_store_is_done(c->db, t.cell_hash, t.seed_index);
-        if (done < 0) {
-            snprintf(msg, len, "%s", dln_store_errmsg(c->db));
-            return 1;
-        }
-        if (done) {
-            c->done_before++;
-            continue;
-        }
-        int wide = s->group_size > 0 &&
-                   dln_jobspec_is_wide(s->job, &t.params);
-        if (queue_push(wide ? &c->wide : &c->small, &t)) {
-            snprintf(msg, len, "out of memory listing tasks");
-            return 1;
-        }
-    }
-    qsort(c->small.v, (size_t)c->small.n, sizeof *c->small.v, by_cost_desc);
-    qsort(c->wide.v, (size_t)c->wide.n, sizeof *c->wide.v, by_cost_desc);
-    return 0;
-}
-
 int dln_coord_setup(dln_sweep *s, dln_coord **out)
 {
     dln_coord *c = NULL;
     char msg[2048] = "";
-    int rc = 1, takeover = 0;
+    int rc = 1;
     dln_store_counts counts;
     *out = NULL;
     if (!(c = calloc(1, sizeof *c)))
         goto fail;
     c->s = s;
     c->name = dln_jobspec_name(s->job);
-    snprintf(c->host, sizeof c->host, "%s", s->host);
-    lease_owner(c->owner, sizeof c->owner, c->host);
-    if ((rc = precheck(c, dln_jobspec_hash(s->job), &takeover, msg,
-                       sizeof msg)))
-        goto fail;
-    if ((rc = dln_store_create(s->db_path, 0, &c->db, msg, sizeof msg)))
-        goto fail;
-    if ((rc = dln_store_lease_acquire(c->db, c->owner,
-                                      takeover ? 0.0 : s->opt.lease_stale_s,
+    if ((rc = dln_sweep_lease_acquire(s, &c->lease, &c->db, &c->sweep_id,
                                       msg, sizeof msg)))
         goto fail;
-    c->leased = 1;
-    if ((rc = dln_store_register_sweep(c->db, c->name,
-                                       dln_jobspec_canonical(s->job),
-                                       dln_jobspec_hash(s->job),
-                                       dln_jobspec_ntasks(s->job),
-                                       s->opt.allow_change, &c->sweep_id,
-                                       msg, sizeof msg)))
-        goto fail;
-    if ((rc = build_queues(c, msg, sizeof msg)))
+    if ((rc = dln_queue_fill(&c->small, &c->wide, s->job, c->db,
+                             s->opt.shard_index, s->opt.shard_count,
+                             s->group_size > 0, &c->tally.total,
+                             &c->tally.done_before,
+                             msg, sizeof msg)))
         goto fail;
     c->refining = dln_jobspec_has_refine(s->job);
     rc = 1;
     if (dln_store_counts_get(c->db, c->sweep_id, &counts) == 0)
-        memcpy(c->per_regime, counts.per_regime, sizeof c->per_regime);
+        memcpy(c->tally.per_regime, counts.per_regime,
+               sizeof c->tally.per_regime);
     if (!(c->w = calloc((size_t)s->size, sizeof *c->w)) ||
         !(c->wbuf = malloc((2 + DLN_SWEEP_MAX_BATCH) * sizeof *c->wbuf))) {
         snprintf(msg, sizeof msg, "out of memory");
@@ -310,7 +103,7 @@ int dln_coord_setup(dln_sweep *s, dln_coord **out)
     dln_store_writer_options wo = {
         .mode = s->size > 1 ? DLN_WRITER_THREAD : DLN_WRITER_AUTO,
         .batch_rows = s->opt.batch_rows, .batch_seconds = s->opt.batch_seconds,
-        .lease_owner = c->owner, .heartbeat_s = HEARTBEAT_EVERY_S};
+        .lease_owner = c->lease.owner, .heartbeat_s = DLN_SWEEP_HEARTBEAT_S};
     if (dln_store_writer_create(c->db, &wo, &c->writer)) {
         snprintf(msg, sizeof msg, "cannot start the database writer thread");
         goto fail;
@@ -331,16 +124,15 @@ void dln_coord_destroy(dln_coord **cp)
     dln_store_writer_destroy(&c->writer);   /* writes what is queued */
     if (c->db) {
         dln_store_commit(c->db);
-        if (c->leased)
-            dln_store_lease_release(c->db, c->owner);
+        dln_sweep_lease_release(&c->lease, c->db);
         dln_store_destroy(&c->db);
     }
     if (c->w)
         for (int r = 0; r < c->s->size; r++)
-            free(c->w[r].fifo);
+            dln_inflight_clear(&c->w[r].fifo);
     free(c->w);
-    free(c->small.v);
-    free(c->wide.v);
+    dln_queue_clear(&c->small);
+    dln_queue_clear(&c->wide);
     free(c->rbuf);
     free(c->wbuf);
     free(c);
@@ -377,7 +169,7 @@ static dln_store *pause_writer(dln_coord *c)
 
 /* Count a start of the task being handed out now (the run row's attempt
  * is its count when the writer writes it). 0 or 1. */
-static int start_attempt(dln_coord *c, const pending *p)
+static int start_attempt(dln_coord *c, const dln_pending *p)
 {
     if (dln_store_writer_attempt(c->writer, p->cell_hash, p->seed_index))
         return writer_failed(c);
@@ -386,7 +178,7 @@ static int start_attempt(dln_coord *c, const pending *p)
 
 /* Queue one result for writing (taking r's arrays) and account for it. */
 static int record(dln_coord *c, const dln_wire_header *h, dln_result *r,
-                  const inflight *f, int wide)
+                  const dln_inflight *f, int wide)
 {
     dln_task t;
     dln_provenance prov;
@@ -401,18 +193,8 @@ static int record(dln_coord *c, const dln_wire_header *h, dln_result *r,
     prov.mpi_rank = h->rank;
     prov.attempt = 0;                  /* the writer reads it from attempts */
     prov.sweep_id = c->sweep_id;
-    c->done_now++;
-    c->busy_s += h->wall_s;
-    c->wait_s += h->wait_s;
-    if (r->regime >= DLN_REGIME_CONVERGED && r->regime <= DLN_REGIME_ERROR)
-        c->per_regime[r->regime]++;
-    if (r->regime == DLN_REGIME_ERROR)
-        c->errors_now++;
-    else
-        dln_costfit_add(wide ? &c->fit_wide : &c->fit_small, f->cost,
-                        f->steps, h->wall_s);
-    c->done_cost[wide] += f->cost;
-    c->done_steps[wide] += f->steps;
+    dln_tally_add(&c->tally, (int)r->regime, wide, f->cost, f->steps,
+                  h->wall_s, h->wait_s);
     if (dln_store_writer_put_run(c->writer, &t, r, &prov))
         return writer_failed(c);
     return 0;
@@ -420,37 +202,21 @@ static int record(dln_coord *c, const dln_wire_header *h, dln_result *r,
 
 /* ---- progress ----------------------------------------------------------- */
 
-/* Seconds left: the elapsed time scaled by predicted work left over
- * predicted work done this run (which absorbs the parallelism). */
-static double eta_seconds(const dln_coord *c, double elapsed)
-{
-    double left = dln_costfit_predict(&c->fit_small, c->small.cost_left,
-                                      c->small.steps_left) +
-                  dln_costfit_predict(&c->fit_wide, c->wide.cost_left,
-                                      c->wide.steps_left);
-    double done = dln_costfit_predict(&c->fit_small, c->done_cost[0],
-                                      c->done_steps[0]) +
-                  dln_costfit_predict(&c->fit_wide, c->done_cost[1],
-                                      c->done_steps[1]);
-    long remaining = c->total - c->done_before - c->done_now;
-    if (done > 0)
-        return elapsed * left / done;
-    if (c->done_now > 0)
-        return elapsed * (double)remaining / (double)c->done_now;
-    return NAN;
-}
-
 static void progress(dln_coord *c, double now)
 {
+    const dln_tally *t = &c->tally;
+    const double cost_left[2] = {c->small.cost_left, c->wide.cost_left};
+    const double steps_left[2] = {c->small.steps_left, c->wide.steps_left};
     char line[512];
     double elapsed = now - c->t0;
     c->last_progress = now;
     if (c->s->opt.quiet)
         return;
     dln_progress_format(line, sizeof line, c->name,
-                        c->done_before + c->done_now, c->total,
-                        elapsed > 0 ? (double)c->done_now / elapsed : 0.0,
-                        eta_seconds(c, elapsed), c->per_regime);
+                        t->done_before + t->done_now, t->total,
+                        elapsed > 0 ? (double)t->done_now / elapsed : 0.0,
+                        dln_tally_eta(t, elapsed, cost_left, steps_left),
+                        t->per_regime);
     fprintf(stderr, "%s\n", line);
     fflush(stderr);
 }
@@ -483,37 +249,21 @@ static int can_dispatch(const dln_coord *c)
            (c->s->opt.max_tasks <= 0 || c->dispatched < c->s->opt.max_tasks);
 }
 
-static int fifo_push(dln_coord *c, worker *w, const pending *p)
+/* Hand the next task of q (which has one) to worker w (NULL: rank 0
+ * runs it), counting its attempt. 0 or 1. */
+static int take(dln_coord *c, dln_queue *q, worker *w, dln_pending *out)
 {
-    if (w->fifo_n == w->fifo_cap) {
-        int cap = w->fifo_cap ? 2 * w->fifo_cap : 16;
-        inflight *v = malloc((size_t)cap * sizeof *v);
-        if (!v)
-            return 1;
-        for (int k = 0; k < w->fifo_n; k++)
-            v[k] = w->fifo[(w->fifo_head + k) % w->fifo_cap];
-        free(w->fifo);
-        w->fifo = v;
-        w->fifo_cap = cap;
-        w->fifo_head = 0;
-    }
-    inflight *f = &w->fifo[(w->fifo_head + w->fifo_n) % w->fifo_cap];
-    f->index = p->index;
-    f->cost = p->cost;
-    f->steps = p->steps;
-    w->fifo_n++;
+    if (dln_queue_take(q, out))
+        return 1;
+    c->dispatched++;
+    if (start_attempt(c, out))
+        return 1;
+    if (!w)
+        return 0;
+    if (dln_inflight_push(&w->fifo, out))
+        return 1;
     c->inflight++;
     return 0;
-}
-
-/* Take the next task of q, counting its attempt. 0 or 1. */
-static int take(dln_coord *c, queue *q, pending *out)
-{
-    *out = q->v[q->head++];
-    q->cost_left -= out->cost;
-    q->steps_left -= out->steps;
-    c->dispatched++;
-    return start_attempt(c, out);
 }
 
 /* Workers that run small tasks now (for batch sizing). */
@@ -526,34 +276,17 @@ static int small_workers(const dln_coord *c)
     return n > 0 ? n : 1;
 }
 
-/* How many small tasks the next WORK message carries: about
- * BATCH_TARGET_S of predicted work, less near the end (a quarter of each
- * worker's share of what is left), at least 1. */
+/* How many small tasks the next WORK message carries (see
+ * dln_queue_batch): no more than --max-tasks still allows, nor than a
+ * WORK message holds. */
 static long batch_size(const dln_coord *c)
 {
-    const queue *q = &c->small;
-    long avail = q->n - q->head, n = 0;
-    double target, sum = 0;
+    long limit = DLN_SWEEP_MAX_BATCH;
     if (c->s->opt.max_tasks > 0 &&
-        avail > c->s->opt.max_tasks - c->dispatched)
-        avail = c->s->opt.max_tasks - c->dispatched;
-    if (avail > DLN_SWEEP_MAX_BATCH)
-        avail = DLN_SWEEP_MAX_BATCH;
-    if (c->fit_small.n < 1 || avail <= 1)
-        return avail < 1 ? 0 : 1;
-    target = dln_costfit_predict(&c->fit_small, q->cost_left, q->steps_left) /
-             small_workers(c) / 4.0;
-    if (target > BATCH_TARGET_S)
-        target = BATCH_TARGET_S;
-    while (n < avail) {
-        const pending *p = &q->v[q->head + n];
-        double t = dln_costfit_predict(&c->fit_small, p->cost, p->steps);
-        if (n > 0 && sum + t > target)
-            break;
-        sum += t;
-        n++;
-    }
-    return n;
+        c->s->opt.max_tasks - c->dispatched < limit)
+        limit = c->s->opt.max_tasks - c->dispatched;
+    return dln_queue_batch(&c->small, &c->tally.fit[0], small_workers(c),
+                           limit);
 }
 
 static int send_work(dln_coord *c, int r, int mode, long n)
@@ -568,33 +301,21 @@ static int send_work(dln_coord *c, int r, int mode, long n)
     return 0;
 }
 
-/* WORK messages a small worker may hold: two while tasks are short, so
- * it never waits for the coordinator between them; one for long tasks, so
- * a drain does not wait for a second long batch. */
-static int prefetch_depth(const dln_coord *c)
-{
-    const queue *q = &c->small;
-    if (c->fit_small.n < 1 || q->head >= q->n)
-        return 1;
-    return dln_costfit_predict(&c->fit_small, q->v[q->head].cost,
-                               q->v[q->head].steps) < BATCH_TARGET_S ? 2 : 1;
-}
-
 /* Hand one wide task to the group's leader r (which is idle), or switch
  * the group to small tasks, or stop it. 0 or 1. */
 static int feed_wide_leader(dln_coord *c, int r)
 {
     worker *w = &c->w[r];
-    pending p;
-    if (can_dispatch(c) && c->wide.head < c->wide.n) {
-        if (take(c, &c->wide, &p) || fifo_push(c, w, &p))
+    dln_pending p;
+    if (can_dispatch(c) && dln_queue_left(&c->wide) > 0) {
+        if (take(c, &c->wide, w, &p))
             return 1;
         w->batches++;
         c->wbuf[2] = p.index;
         return send_work(c, r, MODE_WORK, 1);
     }
     int more = can_dispatch(c) &&
-               (c->small.head < c->small.n || c->refining);
+               (dln_queue_left(&c->small) > 0 || c->refining);
     for (int g = 1; g <= c->s->group_size; g++) {
         c->w[g].wide = 0;
         c->w[g].state = more ? W_WAITING : W_STOPPED;
@@ -610,10 +331,11 @@ static int feed_wide_leader(dln_coord *c, int r)
 static int feed(dln_coord *c, int r)
 {
     worker *w = &c->w[r];
-    pending p;
+    dln_pending p;
     if (w->wide)
         return w->batches == 0 ? feed_wide_leader(c, r) : 0;
-    while (w->state == W_RUNNING && w->batches < prefetch_depth(c)) {
+    while (w->state == W_RUNNING &&
+           w->batches < dln_queue_prefetch(&c->small, &c->tally.fit[0])) {
         long n = can_dispatch(c) ? batch_size(c) : 0;
         if (n == 0 && c->refining && can_dispatch(c))
             return 0;   /* idle until the next refinement round */
@@ -623,7 +345,7 @@ static int feed(dln_coord *c, int r)
             return send_work(c, r, MODE_STOP, 0);
         }
         for (long k = 0; k < n; k++) {
-            if (take(c, &c->small, &p) || fifo_push(c, w, &p))
+            if (take(c, &c->small, w, &p))
                 return 1;
             c->wbuf[2 + k] = p.index;
         }
@@ -679,15 +401,15 @@ static int handle_message(dln_coord *c, const MPI_Status *st)
     dln_result res;
     memcpy(&h, c->rbuf, sizeof h);
     h.host[sizeof h.host - 1] = '\0';
-    if (w->fifo_n == 0 || w->fifo[w->fifo_head].index != h.index) {
+    const dln_inflight *front = dln_inflight_front(&w->fifo);
+    if (!front || front->index != h.index) {
         fprintf(stderr, "dlnsweep run: rank %d sent a result for task %lld "
                 "it was not given\n", r, (long long)h.index);
         return 1;
     }
-    inflight f = w->fifo[w->fifo_head];
+    dln_inflight f;
     int wide = w->wide;
-    w->fifo_head = (w->fifo_head + 1) % w->fifo_cap;
-    w->fifo_n--;
+    dln_inflight_pop(&w->fifo, &f);
     c->inflight--;
     if (h.signo && !c->stopping) {
         c->stopping = 1;
@@ -724,56 +446,30 @@ static void idle_wait(double *poll)
  * refining when a round adds nothing. 0 or 1. */
 static int refine_round(dln_coord *c)
 {
-    long *codes = NULL, n = 0;
     const dln_sweep *s = c->s;
-    int rc = 1;
+    long added = 0, in_db = 0;
     dln_store *db = pause_writer(c);   /* the round reads every result */
     if (!db)
         return 1;
-    if (dln_sweep_refine_round(s->job, db, s->opt.shard_index,
-                               s->opt.shard_count, &codes, &n)) {
-        fprintf(stderr, "dlnsweep run: refinement: %s\n",
-                dln_store_errmsg(db));
-        goto cleanup;
-    }
-    for (long k = 0; k < n; k++) {
-        dln_task t;
-        if (dln_jobspec_task(s->job, codes[k], &t) ||
-            queue_push(&c->small, &t))
-            goto cleanup;
-    }
-    qsort(c->small.v + c->small.head, (size_t)(c->small.n - c->small.head),
-          sizeof *c->small.v, by_cost_desc);
-    if (n == 0)
-        c->refining = 0;
-    /* The sweep's size grows by each round: what is done plus what is
-     * queued, in the progress line and in sweeps.ntasks for `status`. */
-    dln_store_counts counts;
-    long sweep_id;
-    char msg[512];
-    if (dln_store_counts_get(db, c->sweep_id, &counts) != 0)
-        goto cleanup;
-    c->total = counts.done + n;
-    c->done_before = counts.done - c->done_now;
-    if (dln_store_register_sweep(db, c->name, dln_jobspec_canonical(s->job),
-                                 dln_jobspec_hash(s->job), c->total, 0,
-                                 &sweep_id, msg, sizeof msg) != 0) {
-        fprintf(stderr, "dlnsweep run: %s\n", msg);
-        goto cleanup;
-    }
-    rc = 0;
-cleanup:
+    int rc = dln_sweep_refine_queue(s->job, db, s->opt.shard_index,
+                                    s->opt.shard_count, c->sweep_id,
+                                    &c->small, &added, &in_db);
     dln_store_writer_resume(c->writer);
-    free(codes);
-    return rc;
+    if (rc)
+        return 1;
+    if (added == 0)
+        c->refining = 0;
+    c->tally.total = in_db + added;
+    c->tally.done_before = in_db - c->tally.done_now;
+    return 0;
 }
 
 /* All of this run's tasks are handed out and back, and refining is on. */
 static int round_due(const dln_coord *c)
 {
     return c->refining && !c->stopping && can_dispatch(c) &&
-           c->inflight == 0 && c->small.head >= c->small.n &&
-           c->wide.head >= c->wide.n;
+           c->inflight == 0 && dln_queue_left(&c->small) == 0 &&
+           dln_queue_left(&c->wide) == 0;
 }
 
 /* Work, or STOP, for every worker idling for a refinement round. */
@@ -825,17 +521,17 @@ static int run_distributed(dln_coord *c)
 static int run_alone(dln_coord *c)
 {
     for (;;) {
-        pending p;
-        inflight f;
+        dln_pending p;
+        dln_inflight f;
         dln_result r;
         dln_wire_header h;
         if (housekeeping(c))
             return 1;
         if (round_due(c) && refine_round(c))
             return 1;
-        if (!can_dispatch(c) || c->small.head >= c->small.n)
+        if (!can_dispatch(c) || dln_queue_left(&c->small) == 0)
             return 0;
-        if (take(c, &c->small, &p))
+        if (take(c, &c->small, NULL, &p))
             return 1;
         f.index = p.index;
         f.cost = p.cost;
@@ -848,10 +544,47 @@ static int run_alone(dln_coord *c)
     }
 }
 
+/* The closing lines: drained, stopped by --max-tasks, or complete (with
+ * the workers' wait and the writer's cost). */
+static void report(dln_coord *c)
+{
+    const dln_sweep *s = c->s;
+    const dln_tally *t = &c->tally;
+    long remaining = dln_tally_remaining(t);
+    progress(c, dln_clock_now());
+    if (c->stopping)
+        fprintf(stderr, "dlnsweep: drained on %s: %ld tasks done this run, "
+                "%ld remaining; rerun the same command to resume\n",
+                dln_stop_signal_name(c->signo), t->done_now, remaining);
+    else if (remaining > 0 && !s->opt.quiet)
+        fprintf(stderr, "dlnsweep: stopped after --max-tasks %ld: %ld tasks "
+                "done this run, %ld remaining; rerun to continue\n",
+                s->opt.max_tasks, t->done_now, remaining);
+    else if (!s->opt.quiet) {
+        char waited[96] = "";
+        if (s->size > 1 && t->busy_s + t->wait_s > 0)
+            snprintf(waited, sizeof waited, "; workers waited %.2f%% of "
+                     "their time for work", 100.0 * t->wait_s /
+                     (t->busy_s + t->wait_s));
+        fprintf(stderr, "dlnsweep: sweep %s complete: %ld tasks (%ld this "
+                "run, %ld errors) in %s, %.1f s%s\n", c->name, t->total,
+                t->done_now, t->errors_now, s->db_path,
+                dln_clock_now() - c->t0, waited);
+        dln_store_writer_stats ws;
+        dln_store_writer_stats_get(c->writer, &ws);
+        if (ws.runs > 0)
+            fprintf(stderr, "dlnsweep: database writer (%s): %ld runs in "
+                    "%ld commits, %.3f s CPU, %.0f us per run\n",
+                    dln_store_writer_threaded(c->writer) ? "thread"
+                                                         : "inline",
+                    ws.runs, ws.commits, ws.busy_s,
+                    1e6 * ws.busy_s / (double)ws.runs);
+    }
+}
+
 int dln_coord_run(dln_coord *c)
 {
     dln_sweep *s = c->s;
-    long remaining;
     int rc;
     c->t0 = c->last_progress = dln_clock_now();
     if (!s->opt.quiet && s->group_size == 0 && s->size > 1 &&
@@ -865,44 +598,14 @@ int dln_coord_run(dln_coord *c)
     /* Write what is queued; the store is the coordinator's again. */
     if (dln_store_writer_finish(c->writer) && rc == 0)
         rc = writer_failed(c);
-    if (rc == 0 && dln_store_lease_release(c->db, c->owner) == 0)
-        c->leased = 0;
-    s->summary.total = c->total;
-    s->summary.done_before = c->done_before;
-    s->summary.done_now = c->done_now;
-    s->summary.errors_now = c->errors_now;
+    if (rc == 0)
+        dln_sweep_lease_release(&c->lease, c->db);
+    s->summary.total = c->tally.total;
+    s->summary.done_before = c->tally.done_before;
+    s->summary.done_now = c->tally.done_now;
+    s->summary.errors_now = c->tally.errors_now;
     s->summary.drained_by = c->stopping ? c->signo : 0;
-    if (rc)
-        return rc;
-    progress(c, dln_clock_now());
-    remaining = c->total - c->done_before - c->done_now;
-    if (c->stopping)
-        fprintf(stderr, "dlnsweep: drained on %s: %ld tasks done this run, "
-                "%ld remaining; rerun the same command to resume\n",
-                dln_stop_signal_name(c->signo), c->done_now, remaining);
-    else if (remaining > 0 && !s->opt.quiet)
-        fprintf(stderr, "dlnsweep: stopped after --max-tasks %ld: %ld tasks "
-                "done this run, %ld remaining; rerun to continue\n",
-                s->opt.max_tasks, c->done_now, remaining);
-    else if (!s->opt.quiet) {
-        char waited[96] = "";
-        if (s->size > 1 && c->busy_s + c->wait_s > 0)
-            snprintf(waited, sizeof waited, "; workers waited %.2f%% of "
-                     "their time for work", 100.0 * c->wait_s /
-                     (c->busy_s + c->wait_s));
-        fprintf(stderr, "dlnsweep: sweep %s complete: %ld tasks (%ld this "
-                "run, %ld errors) in %s, %.1f s%s\n", c->name, c->total,
-                c->done_now, c->errors_now, s->db_path,
-                dln_clock_now() - c->t0, waited);
-        dln_store_writer_stats ws;
-        dln_store_writer_stats_get(c->writer, &ws);
-        if (ws.runs > 0)
-            fprintf(stderr, "dlnsweep: database writer (%s): %ld runs in "
-                    "%ld commits, %.3f s CPU, %.0f us per run\n",
-                    dln_store_writer_threaded(c->writer) ? "thread"
-                                                         : "inline",
-                    ws.runs, ws.commits, ws.busy_s,
-                    1e6 * ws.busy_s / (double)ws.runs);
-    }
-    return 0;
+    if (rc == 0)
+        report(c);
+    return rc;
 }

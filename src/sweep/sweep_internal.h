@@ -1,5 +1,8 @@
 /* sweep_internal.h — what the sweep_*.c files share: the sweep handle, the
- * MPI message protocol, stop signals, task execution and progress.
+ * MPI message protocol, stop signals, task execution and the coordinator.
+ * The coordinator's parts have their own headers: sweep_lease.h (admission
+ * to the database), sweep_queue.h (pending tasks and batch sizes),
+ * sweep_progress.h (cost model, progress line), sweep_refine.h.
  *
  * MPI protocol (all on the sweep's duplicated communicator; rank 0 is the
  * coordinator C, ranks >= 1 are workers W; Open MPI's pairwise ordering
@@ -98,34 +101,19 @@ int dln_sweep_work(dln_sweep *s);
 
 /* ---- the coordinator (sweep_coordinator.c) -------------------------- */
 
-/* Rank 0's side: open the DB, run or hand out all pending tasks, write
- * results. *setup_rc is set (0, 1 or 2) before any task is handed out and
- * is broadcast by the caller... see sweep.c. */
+/* Rank 0's side of the sweep. */
 typedef struct dln_coord dln_coord;
+/* Admit the sweep to its database, list the pending tasks and start the
+ * store's writer.  0, or 1 / 2 said on stderr (*out NULL, the database
+ * released; a refused existing one byte-identical).  Rank 0 only; the
+ * caller broadcasts the code before any task is handed out (sweep.c). */
 int dln_coord_setup(dln_sweep *s, dln_coord **out);
+/* Run or hand out every pending task (and refinement round), write the
+ * results, release the lease, fill s->summary and print the closing
+ * lines.  0 or 1.  Rank 0, while the workers run dln_sweep_work. */
 int dln_coord_run(dln_coord *c);
+/* Write what is queued, release the lease if still held, close, free;
+ * accepts NULL and nulls *c. */
 void dln_coord_destroy(dln_coord **c);
-
-/* ---- progress and cost model (sweep_progress.c) --------------------- */
-
-/* Predicted-time model wall ~ a*cost + b*steps fitted to measured runs,
- * separately for small and wide tasks. */
-typedef struct dln_costfit {
-    double n, s11, s12, s22, s1y, s2y, sy;  /* normal-equation sums       */
-    double a, b;                            /* current fit (0 = unknown)   */
-} dln_costfit;
-
-/* The second feature of a task: GD + tangent steps (+1 overhead). */
-double dln_task_steps(const dln_params *p);
-/* Add one measured (cost, steps, wall) and refit. */
-void dln_costfit_add(dln_costfit *f, double cost, double steps, double wall);
-/* Predicted seconds for (cost, steps); 0 when nothing measured yet. */
-double dln_costfit_predict(const dln_costfit *f, double cost, double steps);
-
-/* "[sweep NAME] 24/40 (60%) 3.1 tasks/s ETA 5s | converged 10 ..." into
- * buf (pure). */
-void dln_progress_format(char *buf, size_t len, const char *name, long done,
-                         long total, double rate, double eta_s,
-                         const long per_regime[DLN_REGIME_ERROR + 1]);
 
 #endif

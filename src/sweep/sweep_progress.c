@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "sweep_internal.h"
+#include "sweep_progress.h"
 
 /* Feature scales keep the 2x2 normal equations well conditioned. */
 #define COST_UNIT 1e6
@@ -57,6 +57,44 @@ void dln_costfit_add(dln_costfit *f, double cost, double steps, double wall)
 double dln_costfit_predict(const dln_costfit *f, double cost, double steps)
 {
     return f->a * (cost / COST_UNIT) + f->b * (steps / STEP_UNIT);
+}
+
+void dln_tally_add(dln_tally *t, int regime, int wide, double cost,
+                   double steps, double wall_s, double wait_s)
+{
+    wide = wide != 0;
+    t->done_now++;
+    t->busy_s += wall_s;
+    t->wait_s += wait_s;
+    if (regime >= DLN_REGIME_CONVERGED && regime <= DLN_REGIME_ERROR)
+        t->per_regime[regime]++;
+    if (regime == DLN_REGIME_ERROR)
+        t->errors_now++;
+    else
+        dln_costfit_add(&t->fit[wide], cost, steps, wall_s);
+    t->done_cost[wide] += cost;
+    t->done_steps[wide] += steps;
+}
+
+long dln_tally_remaining(const dln_tally *t)
+{
+    return t->total - t->done_before - t->done_now;
+}
+
+double dln_tally_eta(const dln_tally *t, double elapsed,
+                     const double cost_left[2], const double steps_left[2])
+{
+    double left = 0, done = 0;
+    for (int k = 0; k < 2; k++) {
+        left += dln_costfit_predict(&t->fit[k], cost_left[k], steps_left[k]);
+        done += dln_costfit_predict(&t->fit[k], t->done_cost[k],
+                                    t->done_steps[k]);
+    }
+    if (done > 0)
+        return elapsed * left / done;
+    if (t->done_now > 0)
+        return elapsed * (double)dln_tally_remaining(t) / (double)t->done_now;
+    return NAN;
 }
 
 static void format_duration(char *buf, size_t len, double s)

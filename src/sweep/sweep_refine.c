@@ -3,6 +3,7 @@
  * neighbours whose labels differ, until the lattice spacing (<= tol) or
  * max_points. Everything is rebuilt from the database at each round, so a
  * resumed sweep continues where it stopped. */
+#include <stdio.h>
 #include <stdlib.h>
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/refine.h"
@@ -122,4 +123,39 @@ int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
     *codes = todo.v;
     *ncodes = todo.n;
     return 0;
+}
+
+int dln_sweep_refine_queue(const dln_jobspec *j, dln_store *db,
+                           int shard_index, int shard_count, long sweep_id,
+                           dln_queue *q, long *added, long *in_db)
+{
+    long *codes = NULL, n = 0, id;
+    dln_store_counts counts;
+    char msg[512];
+    int rc = 1;
+    *added = *in_db = 0;
+    if (dln_sweep_refine_round(j, db, shard_index, shard_count, &codes, &n)) {
+        fprintf(stderr, "dlnsweep run: refinement: %s\n",
+                dln_store_errmsg(db));
+        goto cleanup;
+    }
+    if (dln_queue_add_codes(q, j, codes, n))
+        goto cleanup;
+    *added = n;
+    /* The sweep's size grows by each round: what is done plus what is
+     * queued, in the progress line and in sweeps.ntasks for `status`. */
+    if (dln_store_counts_get(db, sweep_id, &counts) != 0)
+        goto cleanup;
+    *in_db = counts.done;
+    if (dln_store_register_sweep(db, dln_jobspec_name(j),
+                                 dln_jobspec_canonical(j), dln_jobspec_hash(j),
+                                 counts.done + n, 0, &id, msg,
+                                 sizeof msg) != 0) {
+        fprintf(stderr, "dlnsweep run: %s\n", msg);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    free(codes);
+    return rc;
 }
