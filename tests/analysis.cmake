@@ -18,15 +18,14 @@ if(NOT DLN_PYTHON3)
   endforeach()
 endif()
 
-add_test(NAME analysis_figures
+# test_analysis.py runs one sweep on 2 ranks.
+dln_add_mpi_test(NAME analysis_figures NP 2
   COMMAND ${DLN_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/test_analysis.py
     --dlnsweep $<TARGET_FILE:dlnsweep>
     --source-dir ${CMAKE_SOURCE_DIR}
     --workdir ${CMAKE_CURRENT_BINARY_DIR}/analysis_figures
-    -- ${DLN_MPI_RUN})
-set_tests_properties(analysis_figures PROPERTIES
-  ENVIRONMENT "OPENBLAS_NUM_THREADS=1;MPLBACKEND=Agg"
-  LABELS "analysis;integration" TIMEOUT 300 PROCESSORS 2)
+    -- ${DLN_MPI_RUN}
+  ENVIRONMENT MPLBACKEND=Agg LABELS analysis integration TIMEOUT 300)
 if(NOT DLN_PYTHON3)
   message(WARNING "analysis_figures disabled: no python3 with numpy and "
     "matplotlib (apt-get install python3-numpy python3-matplotlib, or "

@@ -21,6 +21,7 @@
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/rng.h"
 #include "engine_testutil.h"
+#include "mpi_testutil.h"
 
 static int world_rank;
 
@@ -366,8 +367,6 @@ static void invalid_params_refused(void **state)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trajectory_matches_serial),
         cmocka_unit_test(other_depths_match_serial),
@@ -377,10 +376,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(sharpness_matches_serial_lanczos),
         cmocka_unit_test(invalid_params_refused),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    int any = 0;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    dln_pmodel_finalize();
-    MPI_Finalize();
-    return any ? 1 : 0;
+    return dln_mpi_run_tests(argc, argv, tests, &world_rank,
+                             dln_pmodel_finalize);
 }

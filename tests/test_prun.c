@@ -14,6 +14,7 @@
 #include <mpi.h>
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/run.h"
+#include "mpi_testutil.h"
 
 static int world_rank;
 
@@ -212,17 +213,12 @@ static void full_spectrum_periodic(void **state)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(converged_rotated),
         cmocka_unit_test(periodic_two_modes),
         cmocka_unit_test(divergent),
         cmocka_unit_test(full_spectrum_periodic),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    dln_pmodel_finalize();
-    MPI_Finalize();
-    return failed ? 1 : 0;
+    return dln_mpi_run_tests(argc, argv, tests, &world_rank,
+                             dln_pmodel_finalize);
 }
