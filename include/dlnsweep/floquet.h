@@ -91,4 +91,43 @@ int dln_floquet_run(dln_floquet *w, dln_model *m, double eta, int period,
                     dln_svs *svs, const dln_floquet_settings *s,
                     dln_floquet_result *out);
 
+/* The pieces of dln_floquet_run, for callers that move the orbit
+ * themselves (orbitsolve.h, continuation.h). */
+
+/* Record the orbit x_0 = x (NULL: m's parameters), x_1, ..., x_period of
+ * the GD map at step eta in w (m's parameters are left anywhere). Returns
+ * 0, 1 on allocation failure, 2 on bad arguments, 3 when a state is not
+ * finite (then nothing is recorded). Not collective. */
+int dln_floquet_record(dln_floquet *w, dln_model *m, const double *x,
+                       double eta, int period);
+
+/* State x_t (0 <= t <= period) of the recorded orbit (borrowed until the
+ * next record), or NULL. Pure. */
+const double *dln_floquet_state(const dln_floquet *w, int t);
+
+/* y = P M_q P v + s dx_q/deta along the recorded orbit: M_q the tangent
+ * map (I - eta H(x_{q-1})) ... (I - eta H(x_0)) of the first q = steps
+ * steps (q = period: the monodromy), P the projection on block b (svs
+ * NULL: b must be FULL, no projection), dx_q/deta the derivative of x_q
+ * along eta at fixed x_0. v and y have length nparams and may alias.
+ * Returns 0, 2 on bad arguments (no orbit, steps > period, ...). */
+int dln_floquet_apply(dln_floquet *w, dln_model *m, dln_svs *svs,
+                      dln_block b, int steps, const double *v, double s,
+                      double *y);
+
+/* The multipliers of the recorded orbit (s->settle is ignored): as
+ * dln_floquet_run without moving the orbit. Returns 0, 1, 2. */
+int dln_floquet_multipliers(dln_floquet *w, dln_model *m, dln_svs *svs,
+                            const dln_floquet_settings *s,
+                            dln_floquet_result *out);
+
+/* The real multiplier of the recorded orbit nearest `target` (*mu), among
+ * all (dense) or the top nev (Arnoldi) of block s->block, and its right
+ * eigenvector in full coordinates, unit norm, into vec (length nparams).
+ * Returns 0, 1 on LAPACK/ARPACK/allocation failure, 2 on bad arguments or
+ * when no real multiplier was found. */
+int dln_floquet_vector(dln_floquet *w, dln_model *m, dln_svs *svs,
+                       const dln_floquet_settings *s, double target,
+                       double *mu, double *vec);
+
 #endif

@@ -13,16 +13,16 @@
 struct dln_floquet {
     size_t n;
     double *v, *hv, *g;      /* tangent, HVP and gradient scratch       */
-    double *states;          /* x_0..x_p of the current run             */
+    double *states;          /* x_0..x_p of the recorded orbit          */
     size_t nstates;          /* states allocated                        */
+    double eta;              /* step of the recorded orbit              */
+    int period;              /* its length p (0: none recorded)         */
 };
 
 /* One run's operator: M restricted to a block, in its coordinates. */
 typedef struct monodromy {
     dln_floquet *w;
     dln_model *m;
-    double eta;
-    int period;
     dln_svs *svs;
     dln_block block;
     int quotient;
@@ -77,12 +77,14 @@ cleanup:
     return rc;
 }
 
-/* The orbit: `settle` GD steps from m's state, then x_0..x_period into
- * w->states. Returns 0, 1 on allocation failure, 3 on a non-finite state. */
-static int record_orbit(dln_floquet *w, dln_model *m, double eta, int period,
-                        long settle)
+/* The orbit: `settle` GD steps from x, then x_0..x_period into w->states
+ * (m's parameters are left anywhere). Returns 0, 1 on allocation failure,
+ * 3 on a non-finite state. */
+static int record_orbit(dln_floquet *w, dln_model *m, const double *x0,
+                        double eta, int period, long settle)
 {
     size_t n = w->n, need = (size_t)period + 1;
+    w->period = 0;
     if (need > w->nstates) {
         double *st = realloc(w->states, sizeof(double) * n * need);
         if (!st)
@@ -91,7 +93,7 @@ static int record_orbit(dln_floquet *w, dln_model *m, double eta, int period,
         w->nstates = need;
     }
     double *x = w->states;
-    memcpy(x, dln_model_params(m), sizeof(double) * n);
+    memmove(x, x0, sizeof(double) * n);
     for (long t = 0; t < settle + period; t++) {
         dln_model_set_params(m, x);
         if (!isfinite(dln_model_gradient(m, w->g)))
@@ -105,6 +107,61 @@ static int record_orbit(dln_floquet *w, dln_model *m, double eta, int period,
     for (size_t j = 0; j < n * need; j++)
         if (!isfinite(w->states[j]))
             return 3;
+    w->eta = eta;
+    w->period = period;
+    return 0;
+}
+
+int dln_floquet_record(dln_floquet *w, dln_model *m, const double *x,
+                       double eta, int period)
+{
+    if (period < 1 || !(eta > 0.0) || dln_model_nparams(m) != w->n)
+        return 2;
+    return record_orbit(w, m, x ? x : dln_model_params(m), eta, period, 0);
+}
+
+const double *dln_floquet_state(const dln_floquet *w, int t)
+{
+    if (t < 0 || t > w->period || w->period == 0)
+        return NULL;
+    return w->states + (size_t)t * w->n;
+}
+
+/* v <- P_b M_q v + s dx_q/deta in place (v in block b): `steps` tangent steps along
+ * the recorded orbit, block b (and the quotient) kept after every step;
+ * dx/deta follows d <- (I - eta H(x_t)) d - g_t with g_t = (x_t - x_{t+1})
+ * / eta, the gradient the recorded step used. */
+static void propagate(dln_floquet *w, dln_model *m, dln_svs *svs,
+                      dln_block b, int quotient, int steps, double s,
+                      double *v)
+{
+    size_t n = w->n;
+    if (svs && quotient)
+        dln_svs_project(svs, b, 1, v);
+    for (int t = 0; t < steps; t++) {
+        const double *xt = w->states + (size_t)t * n;
+        dln_model_set_params(m, xt);
+        dln_model_hvp(m, v, w->hv);
+        cblas_daxpy((int)n, -w->eta, w->hv, 1, v, 1);
+        if (s != 0.0)
+            for (size_t j = 0; j < n; j++)
+                v[j] -= s * (xt[j] - xt[j + n]) / w->eta;
+        if (svs)
+            dln_svs_project(svs, b, quotient && t + 1 == steps, v);
+    }
+}
+
+int dln_floquet_apply(dln_floquet *w, dln_model *m, dln_svs *svs,
+                      dln_block b, int steps, const double *v, double s,
+                      double *y)
+{
+    if (steps < 0 || steps > w->period || (!svs && b != DLN_BLOCK_FULL) ||
+        (int)b < 0 || b > DLN_BLOCK_TRANSVERSE)
+        return 2;
+    memmove(y, v, sizeof(double) * w->n);
+    if (svs)
+        dln_svs_project(svs, b, 0, y);
+    propagate(w, m, svs, b, 0, steps, s, y);
     return 0;
 }
 
@@ -113,33 +170,25 @@ static int record_orbit(dln_floquet *w, dln_model *m, double eta, int period,
 static void apply(monodromy *op, const double *c, double *y)
 {
     dln_floquet *w = op->w;
-    size_t n = w->n;
     double *v = w->v;
-    if (op->svs) {
+    if (op->svs)
         dln_svs_block_expand(op->svs, op->block, c, v);
-        if (op->quotient)
-            dln_svs_project(op->svs, op->block, 1, v);
-    } else
-        memcpy(v, c, sizeof(double) * n);
-    for (int t = 0; t < op->period; t++) {
-        dln_model_set_params(op->m, w->states + (size_t)t * n);
-        dln_model_hvp(op->m, v, w->hv);
-        cblas_daxpy((int)n, -op->eta, w->hv, 1, v, 1);
-        if (op->svs)
-            dln_svs_project(op->svs, op->block, 0, v);
-    }
-    if (op->svs) {
-        if (op->quotient)
-            dln_svs_project(op->svs, op->block, 1, v);
+    else
+        memcpy(v, c, sizeof(double) * w->n);
+    propagate(w, op->m, op->svs, op->block, op->quotient, w->period, 0.0,
+              v);
+    if (op->svs)
         dln_svs_block_coords(op->svs, op->block, v, y);
-    } else
-        memcpy(y, v, sizeof(double) * n);
+    else
+        memcpy(y, v, sizeof(double) * w->n);
     op->matvecs++;
 }
 
-/* Every eigenvalue of the dense nb x nb monodromy into wr/wi (nb long).
- * Returns 0 or 1. */
-static int dense_eigs(monodromy *op, int nb, double *wr, double *wi)
+/* Every eigenvalue of the dense nb x nb monodromy into wr/wi (nb long),
+ * and with vr (nb x nb) the right eigenvectors in dgeev's layout. Returns 0
+ * or 1. */
+static int dense_eigs(monodromy *op, int nb, double *wr, double *wi,
+                      double *vr)
 {
     int rc = 1;
     double *a = malloc(sizeof(double) * ((size_t)nb * nb + nb));
@@ -152,17 +201,18 @@ static int dense_eigs(monodromy *op, int nb, double *wr, double *wi)
         apply(op, e, a + (size_t)j * nb);
         e[j] = 0.0;
     }
-    if (LAPACKE_dgeev(LAPACK_COL_MAJOR, 'N', 'N', nb, a, nb, wr, wi, NULL, 1,
-                      NULL, 1) == 0)
+    if (LAPACKE_dgeev(LAPACK_COL_MAJOR, 'N', vr ? 'V' : 'N', nb, a, nb, wr,
+                      wi, NULL, 1, vr, vr ? nb : 1) == 0)
         rc = 0;
     free(a);
     return rc;
 }
 
 /* The nev largest-modulus eigenvalues by ARPACK's dnaupd/dneupd into wr/wi
- * (nev + 1 long); *nconv: how many converged. Returns 0 or 1. */
+ * (nev + 1 long), and with vr (nb x (nev + 1)) the Ritz vectors in dgeev's
+ * layout; *nconv: how many converged. Returns 0 or 1. */
 static int arnoldi_eigs(monodromy *op, int nb, const dln_floquet_settings *s,
-                        double *wr, double *wi, int *nconv)
+                        double *wr, double *wi, double *vr, int *nconv)
 {
     int nev = s->nev, rc = 1;
     int ncv = s->ncv > 0 ? s->ncv : (2 * nev + 1 > 60 ? 2 * nev + 1 : 60);
@@ -195,12 +245,14 @@ static int arnoldi_eigs(monodromy *op, int nb, const dln_floquet_settings *s,
     }
     if (info < 0)
         goto cleanup;
-    dneupd_c(0, "A", select, wr, wi, z, nb, 0.0, 0.0, workev, "I", nb, "LM",
+    dneupd_c(vr != NULL, "A", select, wr, wi, z, nb, 0.0, 0.0, workev, "I", nb, "LM",
              nev, s->arpack_tol, resid, ncv, vb, nb, iparam, ipntr, workd,
              workl, lworkl, &info);
     if (info != 0)
         goto cleanup;
     *nconv = iparam[4];
+    if (vr)
+        memcpy(vr, z, sizeof(double) * nn * (size_t)(nev + 1));
     rc = 0;
 cleanup:
     free(resid);
@@ -258,67 +310,150 @@ static double closure(const dln_floquet *w, int period)
     return s > 0.0 ? sqrt(d / s) : sqrt(d);
 }
 
+/* Eigenvalues of the recorded orbit's monodromy on block s->block into a
+ * fresh wr/wi (and with want_vectors their vectors vr, block coordinates);
+ * out gets method, counts and the top nev. Returns 0, 1. */
+static int eigs(dln_floquet *w, dln_model *m, dln_svs *svs,
+                const dln_floquet_settings *s, dln_floquet_result *out,
+                int want_vectors, double **pwr, double **pwi, double **pvr,
+                int *pcnt)
+{
+    int nb, cnt = 0;
+    double *wr = NULL, *wi = NULL, *vr = NULL;
+    monodromy op = {w, m, svs, s->block, s->quotient, 0};
+    out->closure = closure(w, w->period);
+    out->period = w->period;
+    if (svs && s->quotient &&
+        (out->neutral = dln_svs_set_point(svs, w->states)) < 0)
+        return 1;
+    nb = svs ? (int)dln_svs_block_dim(svs, s->block) : (int)w->n;
+    wr = malloc(sizeof(double) * (size_t)(nb + 1));
+    wi = malloc(sizeof(double) * (size_t)(nb + 1));
+    if (want_vectors)
+        vr = malloc(sizeof(double) * (size_t)(nb + 1) * (size_t)(nb + 1));
+    if (!wr || !wi || (want_vectors && !vr))
+        goto fail;
+    if (nb == 0) {   /* an empty block: nothing to find, nothing missed */
+        out->converged = 1;
+    } else if (nb <= s->dense_max || nb < s->nev + 3) {
+        out->method = DLN_FLOQUET_DENSE;
+        if (dense_eigs(&op, nb, wr, wi, vr))
+            goto fail;
+        cnt = nb;
+        out->converged = 1;
+    } else {
+        out->method = DLN_FLOQUET_ARNOLDI;
+        if (arnoldi_eigs(&op, nb, s, wr, wi, vr, &cnt))
+            goto fail;
+        out->converged = cnt >= s->nev;
+    }
+    out->matvecs = op.matvecs;
+    out->hvps = op.matvecs * w->period;
+    if (fill_result(wr, wi, cnt, s->nev, w->period, out))
+        goto fail;
+    *pwr = wr;
+    *pwi = wi;
+    *pvr = vr;
+    *pcnt = cnt;
+    return 0;
+fail:
+    free(wr);
+    free(wi);
+    free(vr);
+    return 1;
+}
+
+static int bad_settings(const dln_floquet *w, const dln_model *m,
+                        const dln_svs *svs, const dln_floquet_settings *s)
+{
+    return s->nev < 1 || s->nev > DLN_FLOQUET_MAX_NEV || s->settle < 0 ||
+           dln_model_nparams(m) != w->n || (int)s->block < 0 ||
+           s->block > DLN_BLOCK_TRANSVERSE ||
+           (!svs && (s->block != DLN_BLOCK_FULL || s->quotient));
+}
+
+int dln_floquet_multipliers(dln_floquet *w, dln_model *m, dln_svs *svs,
+                            const dln_floquet_settings *s,
+                            dln_floquet_result *out)
+{
+    double *wr = NULL, *wi = NULL, *vr = NULL;
+    int cnt, rc;
+    memset(out, 0, sizeof *out);
+    out->closure = NAN;
+    if (w->period < 1 || bad_settings(w, m, svs, s))
+        return 2;
+    rc = eigs(w, m, svs, s, out, 0, &wr, &wi, &vr, &cnt);
+    free(wr);
+    free(wi);
+    return rc;
+}
+
+int dln_floquet_vector(dln_floquet *w, dln_model *m, dln_svs *svs,
+                       const dln_floquet_settings *s, double target,
+                       double *mu, double *vec)
+{
+    dln_floquet_result out;
+    double *wr = NULL, *wi = NULL, *vr = NULL;
+    int cnt = 0, best = -1, rc = 2;
+    memset(&out, 0, sizeof out);
+    if (w->period < 1 || bad_settings(w, m, svs, s))
+        return 2;
+    rc = 1;
+    if (eigs(w, m, svs, s, &out, 1, &wr, &wi, &vr, &cnt))
+        goto cleanup;
+    for (int i = 0; i < cnt; i++)
+        if (wi[i] == 0.0 &&
+            (best < 0 || fabs(wr[i] - target) < fabs(wr[best] - target)))
+            best = i;
+    rc = 2;
+    if (best < 0)
+        goto cleanup;   /* no real multiplier among those found */
+    size_t nb = svs ? dln_svs_block_dim(svs, s->block) : w->n;
+    const double *c = vr + (size_t)best * nb;
+    if (svs)
+        dln_svs_block_expand(svs, s->block, c, vec);
+    else
+        memcpy(vec, c, sizeof(double) * w->n);
+    double norm = cblas_dnrm2((int)w->n, vec, 1);
+    if (!(norm > 0.0))
+        goto cleanup;
+    cblas_dscal((int)w->n, 1.0 / norm, vec, 1);
+    *mu = wr[best];
+    rc = 0;
+cleanup:
+    free(wr);
+    free(wi);
+    free(vr);
+    return rc;
+}
+
 int dln_floquet_run(dln_floquet *w, dln_model *m, double eta, int period,
                     dln_svs *svs, const dln_floquet_settings *s,
                     dln_floquet_result *out)
 {
-    int rc = 2, nb, cnt = 0;
-    double *wr = NULL, *wi = NULL, *x_caller = NULL;
+    int rc = 2;
+    double *x_caller = NULL;
     memset(out, 0, sizeof *out);
     out->closure = NAN;
     out->period = period;
-    if (period < 1 || s->nev < 1 || s->nev > DLN_FLOQUET_MAX_NEV ||
-        s->settle < 0 || dln_model_nparams(m) != w->n ||
-        (int)s->block < 0 || s->block > DLN_BLOCK_TRANSVERSE ||
-        (!svs && (s->block != DLN_BLOCK_FULL || s->quotient)))
+    if (period < 1 || bad_settings(w, m, svs, s))
         return 2;
     rc = 1;
     x_caller = malloc(sizeof(double) * w->n);
     if (!x_caller)
         goto cleanup;
     memcpy(x_caller, dln_model_params(m), sizeof(double) * w->n);
-    int orc = record_orbit(w, m, eta, period, s->settle);
+    int orc = record_orbit(w, m, x_caller, eta, period, s->settle);
     if (orc == 3) {   /* non-finite orbit: no multipliers */
         rc = 0;
         goto cleanup;
     }
     if (orc)
         goto cleanup;
-    out->closure = closure(w, period);
-    monodromy op = {w, m, eta, period, svs, s->block, s->quotient, 0};
-    if (svs && s->quotient &&
-        (out->neutral = dln_svs_set_point(svs, w->states)) < 0)
-        goto cleanup;
-    nb = svs ? (int)dln_svs_block_dim(svs, s->block) : (int)w->n;
-    if (nb == 0) {   /* an empty block: nothing to find, nothing missed */
-        out->converged = 1;
-        rc = 0;
-        goto cleanup;
-    }
-    wr = malloc(sizeof(double) * (size_t)(nb + 1));
-    wi = malloc(sizeof(double) * (size_t)(nb + 1));
-    if (!wr || !wi)
-        goto cleanup;
-    if (nb <= s->dense_max || nb < s->nev + 3) {
-        out->method = DLN_FLOQUET_DENSE;
-        if (dense_eigs(&op, nb, wr, wi))
-            goto cleanup;
-        cnt = nb;
-        out->converged = 1;
-    } else {
-        out->method = DLN_FLOQUET_ARNOLDI;
-        if (arnoldi_eigs(&op, nb, s, wr, wi, &cnt))
-            goto cleanup;
-        out->converged = cnt >= s->nev;
-    }
-    out->matvecs = op.matvecs;
-    out->hvps = op.matvecs * period;
-    rc = fill_result(wr, wi, cnt, s->nev, period, out);
+    rc = dln_floquet_multipliers(w, m, svs, s, out);
 cleanup:
     if (x_caller)
         dln_model_set_params(m, x_caller);
     free(x_caller);
-    free(wr);
-    free(wi);
     return rc;
 }
