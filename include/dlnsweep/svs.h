@@ -97,4 +97,16 @@ int dln_svs_block_coords(dln_svs *s, dln_block b, const double *v, double *c);
  * continuation). Pure apart from scratch. */
 double dln_svs_defect(dln_svs *s, const double *x);
 
+/* Balance every stationary mode of x: a mode k whose chain of diagonal
+ * entries (d_{1,k}, ..., d_{L,k}) in the fitted bases is the same, within
+ * tol of its scale, at each of the count states (flat, nparams apart: an
+ * orbit) sits on its manifold of fixed points; it is replaced in x by the
+ * balanced chain with the same product c, |d_{l,k}| = |c|^(1/L) (signs
+ * kept; all 0 when c = 0), the flattest point of that manifold, where a
+ * mode's own flip happens at eta = 2 / (L |c|^(2-2/L)). Other modes and
+ * off-diagonal entries are untouched. Returns the number of modes balanced,
+ * or -1 on allocation failure / count < 1. Not collective. */
+int dln_svs_balance(dln_svs *s, const double *states, int count, double tol,
+                    double *x);
+
 #endif

@@ -404,12 +404,19 @@ int dln_svs_fit(dln_svs *s, const dln_model *m, double *defect)
     return dln_svs_set_point(s, x) < 0 ? 1 : 0;
 }
 
-/* Diagonal entry k of rotated layer l (0 past its diagonal). */
-static double diag_entry(const dln_svs *s, int l, int k)
+/* Diagonal entry k of layer l in the rotated coordinates rot, or 0 past
+ * the layer's shape. */
+static double rot_diag(const dln_svs *s, const double *rot, int l, int k)
 {
     if (k >= s->dims[l] || k >= s->dims[l - 1])
         return 0.0;
-    return s->rot[entry(s, l, k, k)];
+    return rot[entry(s, l, k, k)];
+}
+
+/* Diagonal entry k of rotated layer l (0 past its diagonal). */
+static double diag_entry(const dln_svs *s, int l, int k)
+{
+    return rot_diag(s, s->rot, l, k);
 }
 
 /* Add val at pair p's coordinate (layer l, o = 0: (i,j), 1: (j,i)) of the
@@ -564,4 +571,52 @@ int dln_svs_block_coords(dln_svs *s, dln_block b, const double *v, double *c)
     for (size_t j = 0; j < s->nblock[b]; j++)
         c[j] = s->rot[block_index(s, b, j)];
     return 0;
+}
+
+/* 1 if mode k's chain is the same (within tol of its scale) at every one of
+ * the count states (rotated coordinates, n apart). */
+static int mode_stationary(const dln_svs *s, const double *rots, int count,
+                           int k, double tol)
+{
+    double scale = 1.0;
+    for (int l = 1; l <= s->L; l++)
+        scale = fmax(scale, fabs(rot_diag(s, rots, l, k)));
+    for (int t = 1; t < count; t++)
+        for (int l = 1; l <= s->L; l++)
+            if (fabs(rot_diag(s, rots + (size_t)t * s->n, l, k) -
+                     rot_diag(s, rots, l, k)) > tol * scale)
+                return 0;
+    return 1;
+}
+
+int dln_svs_balance(dln_svs *s, const double *states, int count, double tol,
+                    double *x)
+{
+    int balanced = 0;
+    if (count < 1)
+        return -1;
+    double *rots = malloc(sizeof(double) * s->n * ((size_t)count + 1));
+    if (!rots)
+        return -1;
+    for (int t = 0; t < count; t++)
+        to_rot(s, states + (size_t)t * s->n, rots + (size_t)t * s->n);
+    double *rx = rots + (size_t)count * s->n;
+    to_rot(s, x, rx);
+    for (int k = 0; k < s->dmax; k++) {
+        if (!mode_stationary(s, rots, count, k, tol))
+            continue;
+        double c = 1.0;
+        for (int l = 1; l <= s->L; l++)
+            c *= rot_diag(s, rx, l, k);
+        double mag = pow(fabs(c), 1.0 / s->L);
+        for (int l = 1; l <= s->L; l++)
+            if (k < s->dims[l] && k < s->dims[l - 1]) {
+                double *d = &rx[entry(s, l, k, k)];
+                *d = c == 0.0 ? 0.0 : copysign(mag, *d);
+            }
+        balanced++;
+    }
+    from_rot(s, rx, x);
+    free(rots);
+    return balanced;
 }
