@@ -14,11 +14,14 @@ two-dimensional Newton (mpmath.findroot) from a stable cycle that plain
 iteration of the map finds just before the event.  eta_1 = 2/(L s^(2-2/L))
 in closed form; eta_n(s) = eta_n(1) / s^(2-2/L) (the map's scaling).
 
-`python3 ref_cascade.py` prints every depth's flips, ratios and fold as
-JSON; `--check` also compares them with the table of the issue (depths 2
-and 3, 12 digits) and exits 1 on a mismatch.
+`python3 ref_cascade.py` prints every depth's flips, ratios, fold and the
+window's first two flips as JSON; `--check` also compares them with the
+table of the issue (depths 2 and 3, 12 digits), `--c-constants FILE` with
+the REF table of tests/test_continuation.c (1e-15), exiting 1 on a
+mismatch.
 """
 import json
+import re
 import sys
 
 import mpmath as mp
@@ -105,7 +108,25 @@ def fold3(L, accumulation, top, n=4000, steps=4000):
         raise RuntimeError("no period-3 window for depth %d" % L)
     root = mp.findroot(cycle_conditions(L, 3, 1), (mp.mpf(u[k]),
                                                    mp.mpf(eta[k])))
-    return root[1]
+    return root[1], float(root[0])
+
+
+def window_flips(L, fold, u_fold, count=2):
+    """The first `count` flips of the period-3 window (3 -> 6, 6 -> 12),
+    each from the stable cycle a little above the previous event."""
+    out, prev, gap = [], fold, None
+    for k in range(count):
+        p = 3 * 2 ** k
+        step = gap / mp.mpf("4.6692") if gap else mp.mpf("0.004") * prev
+        u0 = settle(L, prev + step * mp.mpf("0.5"), u=u_fold, steps=20000)
+        root = mp.findroot(cycle_conditions(L, p, -1),
+                           (mp.mpf(u0), prev + step))
+        if not prev < root[1]:
+            raise RuntimeError("depth %d window flip %d" % (L, k))
+        gap = root[1] - prev
+        prev = root[1]
+        out.append(root[1])
+    return out
 
 
 def reference(depths=(2, 3, 4), count=8):
@@ -116,10 +137,12 @@ def reference(depths=(2, 3, 4), count=8):
                   for i in range(2, len(f))]
         acc = f[-1] + (f[-1] - f[-2]) / mp.mpf("3.6692")
         top = mp.mpf(2) * f[0] * mp.mpf("1.6")   # well past the window
+        fold, u_fold = fold3(L, acc, top)
         out[L] = {
             "flips": [mp.nstr(x, 20) for x in f],
             "ratios": [mp.nstr(x, 12) for x in ratios],   # delta_2..
-            "fold3": mp.nstr(fold3(L, acc, top), 20),
+            "fold3": mp.nstr(fold, 20),
+            "window": [mp.nstr(x, 20) for x in window_flips(L, fold, u_fold)],
         }
     return out
 
@@ -140,14 +163,38 @@ def check(ref):
     return bad
 
 
+def check_c_constants(ref, path):
+    """The REF table of tests/test_continuation.c against this reference
+    (1e-15 relative): the C tests compare the program with these values."""
+    rows = re.findall(r"\{(\d), \{([^}]*)\},\s*([0-9.e+-]+), \{([^}]*)\}\}",
+                      open(path).read())
+    bad = 0 if len(rows) == len(ref) else 1
+    for depth, flips, fold, window in rows:
+        r = ref[int(depth)]
+        pairs = list(zip(flips.split(","), r["flips"]))
+        pairs += [(fold, r["fold3"])] + list(zip(window.split(","),
+                                                 r["window"]))
+        for c_value, value in pairs:
+            if abs(float(c_value) - float(value)) > 1e-15 * abs(float(value)):
+                print("%s: depth %s: %s, reference %s"
+                      % (path, depth, c_value.strip(), value), file=sys.stderr)
+                bad += 1
+    return bad
+
+
 def main():
     ref = reference()
     print(json.dumps(ref, indent=1))
+    bad = 0
     if "--check" in sys.argv:
-        bad = check(ref)
-        print("%d passed, %d failed" % (len(ISSUE_TABLE) * 8 - bad, bad))
-        return 1 if bad else 0
-    return 0
+        bad += check(ref)
+    if "--c-constants" in sys.argv:
+        bad += check_c_constants(ref, sys.argv[sys.argv.index("--c-constants")
+                                               + 1])
+    if "--check" in sys.argv:
+        print("%d passed, %d failed" % (len(ISSUE_TABLE) * 8 - min(bad, 16),
+                                        bad))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

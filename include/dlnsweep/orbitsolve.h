@@ -5,11 +5,15 @@
  * applied through p exact HVPs along the orbit (floquet.h's recorded orbit
  * and tangent map: one implementation for the solver and the multipliers).
  * Continuous symmetries and families of fixed points (the minima of a mode
- * form a manifold) make M - I singular: in the in-set block of an SVS state
- * (svs.h) the symmetry directions are gone (they are transverse), and the
- * remaining neutral directions are semisimple eigenvalues 1 of M, so the
- * Newton system stays consistent and GMRES from 0 returns a correction in
- * the range of M - I (gmres.h).
+ * form a manifold) make M - I singular. In the in-set block of an SVS state
+ * (svs.h) the symmetry directions are gone (they are transverse) and the
+ * families' directions, recorded by dln_svs_balance for the stationary
+ * modes, are quotiented out: Newton solves Q (M - I) Q dx = -Q F with Q
+ * the projection on the block less those directions (a phase condition
+ * dx _|_ N), a regular system. In the full block the neutral directions
+ * stay: they are semisimple eigenvalues 1 of M, the Newton system is
+ * consistent up to rounding and GMRES from 0 returns a least-squares
+ * correction (gmres.h).
  *
  * The same workspace corrects a point of a branch (x, eta) by
  * pseudo-arclength (Keller): F(x, eta) = 0 and
@@ -33,6 +37,9 @@ typedef struct dln_orbitsolve_settings {
     double krylov_rtol;  /* GMRES relative residual                          */
     dln_block block;     /* FULL, or INSET with an SVS workspace            */
     double eta_scale;    /* unit of the arclength's eta (0: 1)              */
+    const double *hold;  /* unit vector (nparams) Newton leaves alone: a
+                            phase condition dx _|_ hold that removes an
+                            (almost) +1 multiplier's direction (NULL: none) */
 } dln_orbitsolve_settings;
 
 typedef struct dln_orbitsolve_result {
@@ -44,7 +51,7 @@ typedef struct dln_orbitsolve_result {
 } dln_orbitsolve_result;
 
 /* Defaults: tol 1e-14, accept 1e-10, 40 Newton steps, restart 60, 600
- * applications, GMRES rtol 1e-12, full block, eta_scale 1. */
+ * applications, GMRES rtol 1e-12, full block, eta_scale 1, no hold. */
 void dln_orbitsolve_defaults(dln_orbitsolve_settings *s);
 
 typedef struct dln_orbitsolve dln_orbitsolve;

@@ -78,9 +78,11 @@ size_t dln_svs_block_dim(const dln_svs *s, dln_block b);
  * Returns their number (>= 0), or -1 on LAPACK failure. Not collective. */
 int dln_svs_set_point(dln_svs *s, const double *x);
 
-/* Project v (length n) in place onto block b; quotient = 1 also removes the
- * neutral directions of the last dln_svs_set_point (transverse block only;
- * they are transverse). Returns 0, 2 for a bad block/quotient pair. */
+/* Project v (length n) in place onto block b; quotient = 1 also removes
+ * neutral directions: in the transverse block the symmetry directions of
+ * the last dln_svs_set_point, in the in-set block those along the families
+ * of fixed points of the modes the last dln_svs_balance found stationary,
+ * in the full block both. Returns 0, 2 for a bad block. */
 int dln_svs_project(dln_svs *s, dln_block b, int quotient, double *v);
 
 /* v = sum_j c[j] e_j over block b's orthonormal coordinate vectors e_j
@@ -104,9 +106,17 @@ double dln_svs_defect(dln_svs *s, const double *x);
  * balanced chain with the same product c, |d_{l,k}| = |c|^(1/L) (signs
  * kept; all 0 when c = 0), the flattest point of that manifold, where a
  * mode's own flip happens at eta = 2 / (L |c|^(2-2/L)). Other modes and
- * off-diagonal entries are untouched. Returns the number of modes balanced,
- * or -1 on allocation failure / count < 1. Not collective. */
+ * off-diagonal entries are untouched. Also records, for the in-set
+ * quotient (dln_svs_project), each balanced mode's neutral directions: the
+ * null space of its own L x L Hessian at the balanced chain (L - 1
+ * directions along a family of minima, all L for a zero chain of a zero
+ * target). Returns the number of modes balanced, or -1 on allocation or
+ * LAPACK failure / count < 1. Not collective. */
 int dln_svs_balance(dln_svs *s, const double *states, int count, double tol,
                     double *x);
+
+/* Number of in-set neutral directions the last dln_svs_balance recorded
+ * (pure). */
+int dln_svs_stationary_neutral(const dln_svs *s);
 
 #endif

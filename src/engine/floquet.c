@@ -323,9 +323,11 @@ static int eigs(dln_floquet *w, dln_model *m, dln_svs *svs,
     monodromy op = {w, m, svs, s->block, s->quotient, 0};
     out->closure = closure(w, w->period);
     out->period = w->period;
-    if (svs && s->quotient &&
+    if (svs && s->quotient && s->block != DLN_BLOCK_INSET &&
         (out->neutral = dln_svs_set_point(svs, w->states)) < 0)
         return 1;
+    if (svs && s->quotient && s->block != DLN_BLOCK_TRANSVERSE)
+        out->neutral += dln_svs_stationary_neutral(svs);
     nb = svs ? (int)dln_svs_block_dim(svs, s->block) : (int)w->n;
     wr = malloc(sizeof(double) * (size_t)(nb + 1));
     wi = malloc(sizeof(double) * (size_t)(nb + 1));

@@ -6,6 +6,7 @@
 #include "dlnsweep/gmres.h"
 
 #define GMRES_PIVOT_TOL 1e-14   /* |R_jj| / max |R_ii| below: singular */
+#define GMRES_BREAKDOWN_TOL 1e-13   /* |w| after / before orthogonalising */
 
 struct dln_gmres {
     size_t n;
@@ -76,12 +77,14 @@ static int residual(dln_gmres *g, dln_gmres_op op, void *ctx,
 }
 
 /* One Arnoldi step: orthogonalise column j + 1 of V against 0..j (twice),
- * writing column j of H. Returns the norm left. */
+ * writing column j of H. Returns the norm left, 0 when only rounding is
+ * left (the Krylov space is invariant: a lucky breakdown). */
 static double orthogonalise(dln_gmres *g, int j)
 {
     int n = (int)g->n;
     double *w = g->V + (size_t)(j + 1) * g->n, *h = g->H + (size_t)j *
                                                       (size_t)(g->m + 1);
+    double before = cblas_dnrm2(n, w, 1);
     memset(h, 0, sizeof(double) * (size_t)(j + 2));
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i <= j; i++) {
@@ -90,7 +93,8 @@ static double orthogonalise(dln_gmres *g, int j)
             cblas_daxpy(n, -c, vi, 1, w, 1);
             h[i] += c;
         }
-    return cblas_dnrm2(n, w, 1);
+    double left = cblas_dnrm2(n, w, 1);
+    return left > GMRES_BREAKDOWN_TOL * before ? left : 0.0;
 }
 
 /* Apply the earlier rotations to column j of H, then a new one that zeroes
@@ -158,7 +162,6 @@ int dln_gmres_solve(dln_gmres *g, dln_gmres_op op, void *ctx,
         memset(g->g, 0, sizeof(double) * ((size_t)g->m + 1));
         g->g[0] = beta;
         int k = 0;
-        double prev = beta;
         while (k < g->m && info->iters < maxit) {
             double *w = g->V + (size_t)(k + 1) * g->n;
             if (op(ctx, g->V + (size_t)k * g->n, w))
@@ -170,9 +173,7 @@ int dln_gmres_solve(dln_gmres *g, dln_gmres_op op, void *ctx,
             if (res <= rtol * bnorm || !(hn > 0.0))
                 break;
             cblas_dscal(n, 1.0 / hn, w, 1);
-            prev = res;
         }
-        (void)prev;
         update(g, k, x);
         double before = beta;
         if (residual(g, op, ctx, b, x, &info->iters))

@@ -15,7 +15,7 @@ struct dln_orbitsolve {
     dln_floquet *fw;         /* recorded orbit and tangent map            */
     dln_gmres *gm;           /* bordered systems, n + 1                   */
     int restart;
-    double *f, *dx, *rhs, *ge, *trial, *zero;   /* n + 1 each             */
+    double *f, *dx, *rhs, *ge, *trial, *zero, *qx;   /* n + 1 each        */
 };
 
 /* The linear operator of one solve. */
@@ -26,6 +26,7 @@ typedef struct solve_op {
     dln_block block;
     int period;
     int bordered;            /* 0: (M - I) dx; 1: [[M - I, ge], [tx, te]] */
+    const double *hold;      /* direction removed from domain and range   */
     const double *tx;
     double te;
     long applications;
@@ -42,6 +43,7 @@ void dln_orbitsolve_defaults(dln_orbitsolve_settings *s)
     s->krylov_rtol = 1e-12;
     s->block = DLN_BLOCK_FULL;
     s->eta_scale = 1.0;
+    s->hold = NULL;
 }
 
 void dln_orbitsolve_destroy(dln_orbitsolve **pw)
@@ -57,6 +59,7 @@ void dln_orbitsolve_destroy(dln_orbitsolve **pw)
     free(w->ge);
     free(w->trial);
     free(w->zero);
+    free(w->qx);
     free(w);
     *pw = NULL;
 }
@@ -76,7 +79,8 @@ int dln_orbitsolve_create(const dln_model *m, dln_orbitsolve **out)
     w->ge = calloc(n1, sizeof(double));
     w->trial = calloc(n1, sizeof(double));
     w->zero = calloc(n1, sizeof(double));
-    if (!w->f || !w->dx || !w->rhs || !w->ge || !w->trial || !w->zero ||
+    w->qx = calloc(n1, sizeof(double));
+    if (!w->qx || !w->f || !w->dx || !w->rhs || !w->ge || !w->trial || !w->zero ||
         dln_floquet_create(m, &w->fw))
         goto cleanup;
     *out = w;
@@ -106,6 +110,17 @@ static int bad_settings(const dln_model *m, const dln_svs *svs,
            (!svs && s->block != DLN_BLOCK_FULL);
 }
 
+/* v <- Q v: the block less its neutral directions (svs) and less hold. */
+static void quotient(dln_svs *svs, dln_block b, const double *hold,
+                     size_t n, double *v)
+{
+    if (svs)
+        dln_svs_project(svs, b, 1, v);
+    if (hold)
+        cblas_daxpy((int)n, -cblas_ddot((int)n, hold, 1, v, 1), hold, 1, v,
+                    1);
+}
+
 /* y = A x for the solve (vectors of length n + 1; the last entry is the
  * scaled eta of a bordered system, 0 otherwise). */
 static int solve_apply(void *ctx, const double *x, double *y)
@@ -113,12 +128,17 @@ static int solve_apply(void *ctx, const double *x, double *y)
     solve_op *op = ctx;
     dln_orbitsolve *w = op->w;
     size_t n = w->n;
-    if (dln_floquet_apply(w->fw, op->m, op->svs, op->block, op->period, x,
+    const double *in = x;
+    if (op->svs || op->hold) {   /* Q x */
+        memcpy(w->qx, x, sizeof(double) * n);
+        quotient(op->svs, op->block, op->hold, n, w->qx);
+        in = w->qx;
+    }
+    if (dln_floquet_apply(w->fw, op->m, op->svs, op->block, op->period, in,
                           0.0, y))
         return 1;
-    cblas_daxpy((int)n, -1.0, x, 1, y, 1);
-    if (op->svs)
-        dln_svs_project(op->svs, op->block, 0, y);
+    cblas_daxpy((int)n, -1.0, in, 1, y, 1);
+    quotient(op->svs, op->block, op->hold, n, y);
     if (op->bordered) {
         cblas_daxpy((int)n, x[n], w->ge, 1, y, 1);
         y[n] = cblas_ddot((int)n, op->tx, 1, x, 1) + op->te * x[n];
@@ -128,10 +148,11 @@ static int solve_apply(void *ctx, const double *x, double *y)
     return 0;
 }
 
-/* Record the orbit of x at eta and set w->f = P (x_p - x_0); returns
+/* Record the orbit of x at eta and set w->f = Q (x_p - x_0); returns
  * |f| / |x|, Inf for a non-finite orbit, NaN on failure. */
 static double evaluate(dln_orbitsolve *w, dln_model *m, dln_svs *svs,
-                       dln_block b, double eta, int period, const double *x)
+                       dln_block b, const double *hold, double eta,
+                       int period, const double *x)
 {
     int rc = dln_floquet_record(w->fw, m, x, eta, period);
     if (rc == 3)
@@ -141,8 +162,7 @@ static double evaluate(dln_orbitsolve *w, dln_model *m, dln_svs *svs,
     const double *xp = dln_floquet_state(w->fw, period);
     for (size_t j = 0; j < w->n; j++)
         w->f[j] = xp[j] - x[j];
-    if (svs)
-        dln_svs_project(svs, b, 0, w->f);
+    quotient(svs, b, hold, w->n, w->f);
     double nx = cblas_dnrm2((int)w->n, x, 1);
     return cblas_dnrm2((int)w->n, w->f, 1) / (nx > 0.0 ? nx : 1.0);
 }
@@ -165,8 +185,8 @@ static int newton(dln_orbitsolve *w, dln_model *m, dln_svs *svs, int period,
     if (tx)
         memcpy(xpred, x, sizeof(double) * n);
     if (svs)
-        dln_svs_project(svs, s->block, 0, x) == 0 ? (void)0 : (void)0;
-    double r = evaluate(w, m, svs, s->block, *eta, period, x);
+        dln_svs_project(svs, s->block, 0, x);   /* back onto the set */
+    double r = evaluate(w, m, svs, s->block, s->hold, *eta, period, x);
     for (;;) {
         res->residual = r;
         if (isnan(r))
@@ -184,15 +204,20 @@ static int newton(dln_orbitsolve *w, dln_model *m, dln_svs *svs, int period,
         }
         if ((r <= s->tol && fabs(arc) <= s->tol) ||
             res->newton >= s->max_newton || stalls >= 2) {
-            res->converged = r <= s->tol || (r <= s->accept && stalls >= 2);
+            res->converged = r <= s->tol ||
+                             (r <= s->accept && (stalls >= 2 ||
+                                                 res->newton >= s->max_newton));
             rc = 0;
             goto cleanup;
         }
         /* Linear system: A dx = -F (and -arc). */
-        solve_op op = {w, m, svs, s->block, period, tx != NULL, tx, te, 0};
+        solve_op op = {w, m, svs, s->block, period, tx != NULL, s->hold, tx,
+                       te, 0};
         if (tx && dln_floquet_apply(w->fw, m, svs, s->block, period, w->zero,
                                     scale, w->ge))
             goto cleanup;
+        if (tx)
+            quotient(svs, s->block, s->hold, n, w->ge);
         for (size_t j = 0; j < n; j++)
             w->rhs[j] = -w->f[j];
         w->rhs[n] = tx ? -arc : 0.0;
@@ -202,6 +227,8 @@ static int newton(dln_orbitsolve *w, dln_model *m, dln_svs *svs, int period,
                             s->krylov_rtol, s->max_krylov, &gi))
             goto cleanup;
         res->krylov += op.applications;
+        /* rounding of the basis must not push x off the set */
+        quotient(svs, s->block, s->hold, n, w->dx);
         res->hvps += op.applications * period;
         res->newton++;
         /* Backtrack while the residual grows. */
@@ -210,7 +237,7 @@ static int newton(dln_orbitsolve *w, dln_model *m, dln_svs *svs, int period,
             for (size_t j = 0; j < n; j++)
                 w->trial[j] = x[j] + step * w->dx[j];
             double et = tx ? e0 + step * scale * w->dx[n] : e0;
-            rn = evaluate(w, m, svs, s->block, et, period, w->trial);
+            rn = evaluate(w, m, svs, s->block, s->hold, et, period, w->trial);
             if (rn < r || (r < s->accept && rn < 2.0 * r) ||
                 k == ORBIT_BACKTRACK) {
                 memcpy(x, w->trial, sizeof(double) * n);
@@ -265,10 +292,11 @@ int dln_orbitsolve_tangent(dln_orbitsolve *w, dln_model *m, dln_svs *svs,
         dln_model_nparams(m) != w->n)
         return 2;
     if (gmres_ready(w, s->restart) ||
-        !isfinite(evaluate(w, m, svs, s->block, eta, period, x)) ||
+        !isfinite(evaluate(w, m, svs, s->block, s->hold, eta, period, x)) ||
         dln_floquet_apply(w->fw, m, svs, s->block, period, w->zero, scale,
                           w->ge))
         return 1;
+    quotient(svs, s->block, s->hold, n, w->ge);
     /* Border with the previous tangent (or e_eta): [A; t^T] t' = e_{n+1}. */
     double *prev = w->trial;
     double pn = cblas_dnrm2((int)n, tx, 1);
@@ -276,7 +304,7 @@ int dln_orbitsolve_tangent(dln_orbitsolve *w, dln_model *m, dln_svs *svs,
     double pe = *te;
     if (pn == 0.0 && pe == 0.0)
         pe = 1.0;
-    solve_op op = {w, m, svs, s->block, period, 1, prev, pe, 0};
+    solve_op op = {w, m, svs, s->block, period, 1, s->hold, prev, pe, 0};
     memset(w->rhs, 0, sizeof(double) * (n + 1));
     w->rhs[n] = 1.0;
     memset(w->dx, 0, sizeof(double) * (n + 1));
@@ -285,6 +313,7 @@ int dln_orbitsolve_tangent(dln_orbitsolve *w, dln_model *m, dln_svs *svs,
                         s->krylov_rtol, s->max_krylov, &gi) ||
         gi.residual > 1e-6)
         return 1;
+    quotient(svs, s->block, s->hold, n, w->dx);
     double norm = cblas_dnrm2((int)(n + 1), w->dx, 1);
     if (!(norm > 0.0) || !isfinite(norm))
         return 1;

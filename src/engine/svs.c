@@ -16,6 +16,7 @@
 #define SVS_DETERMINED_TOL 1e-8   /* |W r| / |W|_F below: mode undetermined */
 #define SVS_NEUTRAL_TOL 1e-10     /* generator singular value / scale: zero */
 #define SVS_TARGET_TOL 1e-13      /* relative: equal or zero target values  */
+#define SVS_STATIONARY_TOL 1e-9   /* mode Hessian eigenvalue / top: neutral */
 
 struct dln_svs {
     int L, dmax, rank, identity;
@@ -40,6 +41,11 @@ struct dln_svs {
     double *gen, *gs, *gu, *gwork; /* SVD scratch                         */
     lapack_int glwork;
     double *rot, *tmp;      /* scratch: n, dmax * dmax                    */
+    /* In-set neutral directions of stationary modes (dln_svs_balance):
+     * mode k's are the columns 0..fneutral[k]-1 of the L x L block at
+     * fbasis + k L^2, over its chain's diagonal entries (layers 1..L). */
+    int *fneutral;
+    double *fbasis;
 };
 
 static double *basis(const dln_svs *s, int l) { return s->R + s->roff[l]; }
@@ -71,6 +77,8 @@ void dln_svs_destroy(dln_svs **ps)
     free(s->gwork);
     free(s->rot);
     free(s->tmp);
+    free(s->fneutral);
+    free(s->fbasis);
     free(s);
     *ps = NULL;
 }
@@ -177,7 +185,9 @@ int dln_svs_create(const dln_model *m, dln_svs **out)
     s->gu = malloc(sizeof(double) * g2);
     s->rot = malloc(sizeof(double) * s->n);
     s->tmp = malloc(sizeof(double) * (size_t)s->dmax * s->dmax);
-    if (!s->R || !s->known || !s->tdiag || !s->idx_in || !s->idx_tr ||
+    s->fneutral = calloc((size_t)s->dmax, sizeof(int));
+    s->fbasis = malloc(sizeof(double) * (size_t)s->dmax * s->L * s->L);
+    if (!s->fneutral || !s->fbasis || !s->R || !s->known || !s->tdiag || !s->idx_in || !s->idx_tr ||
         !s->gen || !s->gs || !s->gu || !s->rot || !s->tmp)
         goto cleanup;
     block_tables(s);
@@ -514,6 +524,23 @@ static void remove_neutral(dln_svs *s)
     }
 }
 
+/* Remove the stationary modes' in-set neutral directions from s->rot. */
+static void remove_stationary(dln_svs *s)
+{
+    int L = s->L;
+    for (int k = 0; k < s->dmax; k++)
+        for (int c = 0; c < s->fneutral[k]; c++) {
+            const double *u = s->fbasis + ((size_t)k * L + c) * L;
+            double dot = 0.0;
+            for (int l = 1; l <= L; l++)
+                if (k < s->dims[l] && k < s->dims[l - 1])
+                    dot += u[l - 1] * s->rot[entry(s, l, k, k)];
+            for (int l = 1; l <= L; l++)
+                if (k < s->dims[l] && k < s->dims[l - 1])
+                    s->rot[entry(s, l, k, k)] -= dot * u[l - 1];
+        }
+}
+
 int dln_svs_project(dln_svs *s, dln_block b, int quotient, double *v)
 {
     if ((int)b < 0 || b > DLN_BLOCK_TRANSVERSE)
@@ -530,6 +557,8 @@ int dln_svs_project(dln_svs *s, dln_block b, int quotient, double *v)
     }
     if (quotient && b != DLN_BLOCK_INSET)
         remove_neutral(s);
+    if (quotient && b != DLN_BLOCK_TRANSVERSE)
+        remove_stationary(s);
     from_rot(s, s->rot, v);
     return 0;
 }
@@ -589,6 +618,55 @@ static int mode_stationary(const dln_svs *s, const double *rots, int count,
     return 1;
 }
 
+/* Mode k's neutral in-set directions at the chain in rot: the null space of
+ * its own L x L Hessian g g^T + r D2 (g_l = prod_{j != l} c_j, D2_lm =
+ * prod_{j != l, m} c_j, r = prod - s_k; a chain cut by a missing diagonal
+ * has none: every direction is neutral), by LAPACK dsyev. Returns 0, 1. */
+static int stationary_neutral(dln_svs *s, const double *rot, int k)
+{
+    int L = s->L, cut = 0, rc = 1;
+    double *h = calloc((size_t)L * L + L, sizeof(double));
+    if (!h)
+        return 1;
+    double *ev = h + (size_t)L * L, *u = s->fbasis + (size_t)k * L * L;
+    for (int l = 1; l <= L; l++)
+        cut |= !(k < s->dims[l] && k < s->dims[l - 1]);
+    if (!cut) {
+        double prod = 1.0;
+        for (int l = 1; l <= L; l++)
+            prod *= rot_diag(s, rot, l, k);
+        double r = prod - s->tdiag[k];
+        for (int a = 0; a < L; a++)
+            for (int b = 0; b < L; b++) {
+                double ga = 1.0, gb = 1.0, d2 = 1.0;
+                for (int j = 0; j < L; j++) {
+                    double c = rot_diag(s, rot, j + 1, k);
+                    ga *= j == a ? 1.0 : c;
+                    gb *= j == b ? 1.0 : c;
+                    d2 *= (j == a || j == b) ? 1.0 : c;
+                }
+                h[a + (size_t)b * L] = ga * gb + (a == b ? 0.0 : r * d2);
+            }
+        if (LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', L, h, L, ev) != 0)
+            goto cleanup;
+    }
+    double top = 1.0;
+    for (int i = 0; i < L; i++)
+        top = fmax(top, fabs(ev[i]));
+    int nn = 0;
+    for (int i = 0; i < L; i++)
+        if (cut || fabs(ev[i]) <= SVS_STATIONARY_TOL * top) {
+            for (int l = 0; l < L; l++)
+                u[(size_t)nn * L + l] = cut ? (l == i) : h[l + (size_t)i * L];
+            nn++;
+        }
+    s->fneutral[k] = nn;
+    rc = 0;
+cleanup:
+    free(h);
+    return rc;
+}
+
 int dln_svs_balance(dln_svs *s, const double *states, int count, double tol,
                     double *x)
 {
@@ -598,6 +676,7 @@ int dln_svs_balance(dln_svs *s, const double *states, int count, double tol,
     double *rots = malloc(sizeof(double) * s->n * ((size_t)count + 1));
     if (!rots)
         return -1;
+    memset(s->fneutral, 0, sizeof(int) * (size_t)s->dmax);
     for (int t = 0; t < count; t++)
         to_rot(s, states + (size_t)t * s->n, rots + (size_t)t * s->n);
     double *rx = rots + (size_t)count * s->n;
@@ -614,9 +693,22 @@ int dln_svs_balance(dln_svs *s, const double *states, int count, double tol,
                 double *d = &rx[entry(s, l, k, k)];
                 *d = c == 0.0 ? 0.0 : copysign(mag, *d);
             }
+        if (stationary_neutral(s, rx, k)) {
+            balanced = -1;
+            goto cleanup;
+        }
         balanced++;
     }
     from_rot(s, rx, x);
+cleanup:
     free(rots);
     return balanced;
+}
+
+int dln_svs_stationary_neutral(const dln_svs *s)
+{
+    int total = 0;
+    for (int k = 0; k < s->dmax; k++)
+        total += s->fneutral[k];
+    return total;
 }
