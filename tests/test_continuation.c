@@ -205,7 +205,7 @@ static double seconds(void)
 
 /* Run the continuation from m's state; returns the number of points. */
 static int follow(dln_model *m, double eta0, int period,
-                  const dln_contin_settings *s, dln_contin_point *out,
+                  const dln_contin_settings *s, dln_located *out,
                   int maxout, dln_contin_stats *st)
 {
     dln_contin *w = NULL;
@@ -234,7 +234,7 @@ static void scalar_cascade(void **state)
                                     3000);
         dln_contin_settings s;
         dln_contin_stats st;
-        dln_contin_point pts[16];
+        dln_located pts[16];
         dln_contin_defaults(&s);
         s.eta_hi = ref->flips[7] + 0.2 * (ref->flips[7] - ref->flips[6]);
         s.max_period = 128;
@@ -245,7 +245,7 @@ static void scalar_cascade(void **state)
         assert_int_equal(n, 8);
         assert_true(st.svs);
         for (int i = 0; i < 8; i++) {
-            assert_int_equal(pts[i].kind, DLN_CONTIN_FLIP);
+            assert_int_equal(pts[i].kind, DLN_LOCATED_FLIP);
             assert_int_equal(pts[i].period, 1 << i);
             assert_int_equal(pts[i].period_after, 2 << i);
             assert_true(rel(pts[i].eta, ref->flips[i]) < 1e-10);
@@ -276,7 +276,7 @@ static void scalar_window_fold(void **state)
                                     20000);
         dln_contin_settings s;
         dln_contin_stats st;
-        dln_contin_point pts[8];
+        dln_located pts[8];
         dln_contin_defaults(&s);
         s.direction = -1;
         s.eta_lo = ref->fold - 0.05;
@@ -285,12 +285,12 @@ static void scalar_window_fold(void **state)
         int n = follow(m, eta0, 3, &s, pts, 8, &st);
         assert_int_equal(st.status, DLN_CONTIN_MAX_PERIOD);
         assert_int_equal(n, 3);
-        assert_int_equal(pts[0].kind, DLN_CONTIN_FOLD);
+        assert_int_equal(pts[0].kind, DLN_LOCATED_FOLD);
         assert_int_equal(pts[0].period, 3);
         assert_true(rel(pts[0].eta, ref->fold) < 1e-9);
         assert_true(pts[0].residual < 1e-13);
         for (int i = 0; i < 2; i++) {
-            assert_int_equal(pts[1 + i].kind, DLN_CONTIN_FLIP);
+            assert_int_equal(pts[1 + i].kind, DLN_LOCATED_FLIP);
             assert_int_equal(pts[1 + i].period, 3 << i);
             assert_true(rel(pts[1 + i].eta, ref->window[i]) < 1e-10);
         }
@@ -318,7 +318,7 @@ static void matrix_modes_and_cascade(void **state)
             dln_model_step(m, NULL);
         dln_contin_settings s;
         dln_contin_stats st;
-        dln_contin_point pts[16];
+        dln_located pts[16];
         dln_contin_defaults(&s);
         s.eta_hi = 0.0408;
         s.max_period = 32;
@@ -329,14 +329,14 @@ static void matrix_modes_and_cascade(void **state)
         for (int i = 0; i < 3; i++) {
             double want = 2.0 / (3.0 * pow(spec[i], 4.0 / 3.0));
             assert_int_equal(pts[i].kind,
-                             i == 0 ? DLN_CONTIN_FLIP : DLN_CONTIN_MODE_FLIP);
+                             i == 0 ? DLN_LOCATED_FLIP : DLN_LOCATED_MODE_FLIP);
             assert_int_equal(pts[i].subperiod, 1);
             assert_int_equal(pts[i].period_after, 2);
             assert_true(rel(pts[i].eta, want) < 1e-12);
         }
         for (int k = 1; k < 6; k++) {   /* eta_2..eta_6 of mode 1 */
-            const dln_contin_point *pt = &pts[2 + k];
-            assert_int_equal(pt->kind, DLN_CONTIN_FLIP);
+            const dln_located *pt = &pts[2 + k];
+            assert_int_equal(pt->kind, DLN_LOCATED_FLIP);
             assert_int_equal(pt->period, 1 << k);
             assert_true(rel(pt->eta, l3->flips[k] / pow(10.0, 4.0 / 3.0)) <
                         1e-10);
@@ -353,7 +353,7 @@ static void bad_input_and_no_start(void **state)
     dln_contin *w = NULL;
     dln_contin_settings s;
     dln_contin_stats st;
-    dln_contin_point pts[4];
+    dln_located pts[4];
     int n;
     dln_contin_defaults(&s);
     assert_int_equal(dln_contin_create(m, &w), 0);

@@ -34,26 +34,8 @@
 #include "dlnsweep/floquet.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/orbitsolve.h"
-
-typedef enum dln_contin_kind {
-    DLN_CONTIN_FLIP = 1,      /* mu = -1: p -> 2p                          */
-    DLN_CONTIN_FOLD,          /* mu = +1, the branch turns                  */
-    DLN_CONTIN_MODE_FLIP      /* a period-q sub-orbit flips; p stays        */
-} dln_contin_kind;
-
-/* "flip", "fold", "mode-flip" (pure). */
-const char *dln_contin_kind_name(dln_contin_kind k);
-
-typedef struct dln_contin_point {
-    dln_contin_kind kind;
-    double eta;               /* located                                    */
-    int period;               /* the cycle followed into the point          */
-    int period_after;         /* the branch taken after it                  */
-    int subperiod;            /* the sub-orbit that flips (p for a flip)    */
-    double multiplier;        /* the critical multiplier there (~ -1 / +1)  */
-    double residual;          /* |G^p(x) - x| / |x| of the orbit there       */
-    double test;              /* |mu -+ 1| left at the located point         */
-} dln_contin_point;
+#include "dlnsweep/refine.h"
+#include "dlnsweep/result.h"
 
 typedef struct dln_contin_settings {
     double eta_lo, eta_hi;    /* follow while eta stays inside              */
@@ -85,6 +67,8 @@ typedef struct dln_contin_stats {
     int status;               /* DLN_CONTIN_*                               */
 } dln_contin_stats;
 
+#define DLN_CONTIN_MAX_LOCATED 64   /* points one dln_contin_line keeps */
+
 enum {
     DLN_CONTIN_DONE = 0,      /* left [eta_lo, eta_hi]                      */
     DLN_CONTIN_MAX_PERIOD,    /* the next cycle would exceed max_period     */
@@ -115,7 +99,21 @@ void dln_contin_destroy(dln_contin **w);
  * collective. */
 int dln_contin_run(dln_contin *w, dln_model *m, const double *x0, double eta0,
                    int period, const dln_contin_settings *s,
-                   dln_contin_point *out, int maxout, int *nout,
+                   dln_located *out, int maxout, int *nout,
                    dln_contin_stats *st);
+
+/* "done", "max-period", "lost", "max-steps", "full", "no-start" (pure). */
+const char *dln_contin_status_name(int status);
+
+/* One line of a sweep: train p from its init for p->steps GD steps (the
+ * run's last state), then follow its period-`period` orbit from p->eta
+ * in `direction` inside [eta_lo, eta_hi], locating up to
+ * DLN_CONTIN_MAX_LOCATED points (cycles up to max_period) into r->located
+ * (malloc'ed; r inited by the caller): r->regime / r->period describe the
+ * start, r->contin_status / contin_steps how it ended. Returns 0, 1 on
+ * allocation failure, 2 on bad p or arguments (r->error set). */
+int dln_contin_line(const dln_params *p, int period, int direction,
+                    double eta_lo, double eta_hi, int max_period,
+                    dln_result *r);
 
 #endif

@@ -1,4 +1,5 @@
-/* refine.h — adaptive bisection of regime boundaries along one axis.
+/* refine.h — adaptive bisection of regime boundaries along one axis, and
+ * the bifurcation points a continuation locates exactly (continuation.h).
  *
  * Points live on an integer lattice: index i in 0..n maps to
  * lo + (hi - lo) * (i / n) (evaluated exactly so, i / n first; i = n gives
@@ -36,5 +37,28 @@ int dln_refine_same_label(const dln_refine_point *a,
  * adjacent pair whose labels differ and whose gap exceeds 1 lattice step;
  * returns how many (at most maxout). Pure apart from the sort. */
 int dln_refine_propose(dln_refine_point *pts, int n, long *out, int maxout);
+
+/* A bifurcation located by continuation (refine: {method: continuation}):
+ * plain data, travels inside a dln_result between ranks. */
+typedef enum dln_located_kind {
+    DLN_LOCATED_FLIP = 1,     /* a multiplier through -1: period p -> 2p      */
+    DLN_LOCATED_FOLD,         /* through +1 where the branch turns (a window
+                                 opens: period p appears)                    */
+    DLN_LOCATED_MODE_FLIP     /* a period-q sub-orbit flips; p stays          */
+} dln_located_kind;
+
+typedef struct dln_located {
+    int kind;                 /* dln_located_kind                            */
+    double eta;               /* located                                     */
+    int period;               /* the cycle followed into the point           */
+    int period_after;         /* the branch taken after it                   */
+    int subperiod;            /* the sub-orbit that flips (p for a flip)     */
+    double multiplier;        /* the critical multiplier there (~ -1 / +1)   */
+    double residual;          /* |G^p(x) - x| / |x| of the orbit there        */
+    double test;              /* |mu -+ 1| left at the located point          */
+} dln_located;
+
+/* "flip", "fold", "mode-flip" ("unknown" otherwise; pure). */
+const char *dln_located_kind_name(int kind);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include "dlnsweep/params.h"
 
+struct dln_located;   /* refine.h */
+
 typedef enum dln_regime {
     DLN_REGIME_CONVERGED = 0, /* period 1                                    */
     DLN_REGIME_PERIODIC,      /* period p in 2..max_period                   */
@@ -60,6 +62,10 @@ typedef struct dln_result {
                                 edge of stability; NaN until derived       */
     int n_oscillating_theory; /* modes with eta > 2/(L s_i^(2-2/L)) (theory.h);
                                  -1 until derived                          */
+    struct dln_located *located; /* continuation tasks: located points (refine.h) */
+    int n_located;
+    int contin_status;       /* continuation: how it ended (continuation.h)  */
+    long contin_steps;       /* continuation: accepted branch points         */
     double wall_s;           /* filled by the caller that timed the run     */
     char error[256];         /* non-empty iff regime == DLN_REGIME_ERROR    */
 } dln_result;

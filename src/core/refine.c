@@ -55,3 +55,13 @@ int dln_refine_propose(dln_refine_point *pts, int n, long *out, int maxout)
     }
     return count;
 }
+
+const char *dln_located_kind_name(int kind)
+{
+    switch (kind) {
+    case DLN_LOCATED_FLIP: return "flip";
+    case DLN_LOCATED_FOLD: return "fold";
+    case DLN_LOCATED_MODE_FLIP: return "mode-flip";
+    }
+    return "unknown";
+}

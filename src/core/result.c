@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/refine.h"
 #include "dlnsweep/result.h"
 #include "dlnsweep/theory.h"
 
@@ -28,6 +29,7 @@ void dln_result_clear(dln_result *r)
     free(r->orbit_loss);
     free(r->hessian_spectrum);
     free(r->balance_gaps);
+    free(r->located);
     dln_result_init(r);
 }
 
@@ -43,23 +45,26 @@ const char *dln_regime_name(dln_regime g)
 
 /* Wire format: the struct itself (pointers meaningless), then the arrays
  * sv_layers, traj, orbit_sv1, orbit_loss, hessian_spectrum, balance_gaps,
- * each of the length its count says.
+ * located, each of the length its count says.
  * Ranks run the same binary, so the raw layout is shared. */
 static size_t array_bytes(const dln_result *r, size_t *layers, size_t *traj,
-                          size_t *orbit, size_t *spec, size_t *gaps)
+                          size_t *orbit, size_t *spec, size_t *gaps,
+                          size_t *loc)
 {
+    *loc = (size_t)r->n_located * sizeof(dln_located);
     *layers = (size_t)r->n_sv_layers * DLN_MAX_SV * sizeof(double);
     *traj = (size_t)r->n_traj * sizeof(dln_traj_point);
     *orbit = (size_t)r->n_orbit * sizeof(double);
     *spec = (size_t)r->n_hessian_spectrum * sizeof(double);
     *gaps = (size_t)r->n_balance_gaps * sizeof(double);
-    return sizeof *r + *layers + *traj + 2 * *orbit + *spec + *gaps;
+    return sizeof *r + *layers + *traj + 2 * *orbit + *spec + *gaps + *loc;
 }
 
 int dln_result_pack(const dln_result *r, void **buf, size_t *len)
 {
-    size_t layers, traj, orbit, spec, gaps;
-    size_t total = array_bytes(r, &layers, &traj, &orbit, &spec, &gaps);
+    size_t layers, traj, orbit, spec, gaps, loc;
+    size_t total = array_bytes(r, &layers, &traj, &orbit, &spec, &gaps,
+                               &loc);
     char *b = malloc(total);
     if (!b)
         return 1;
@@ -78,6 +83,8 @@ int dln_result_pack(const dln_result *r, void **buf, size_t *len)
     if (spec) memcpy(w, r->hessian_spectrum, spec);
     w += spec;
     if (gaps) memcpy(w, r->balance_gaps, gaps);
+    w += gaps;
+    if (loc) memcpy(w, r->located, loc);
     *buf = b;
     *len = total;
     return 0;
@@ -100,7 +107,7 @@ static int take(const char **src, size_t n, void **dst)
 int dln_result_unpack(const void *buf, size_t len, dln_result *r)
 {
     const char *rd = buf;
-    size_t layers, traj, orbit, spec, gaps;
+    size_t layers, traj, orbit, spec, gaps, loc;
     if (len < sizeof *r)
         return 2;
     memcpy(r, rd, sizeof *r);
@@ -110,10 +117,12 @@ int dln_result_unpack(const void *buf, size_t len, dln_result *r)
     r->orbit_sv1 = r->orbit_loss = NULL;
     r->hessian_spectrum = NULL;
     r->balance_gaps = NULL;
+    r->located = NULL;
     r->error[sizeof r->error - 1] = '\0';
     if (r->n_sv_layers < 0 || r->n_traj < 0 || r->n_orbit < 0 ||
         r->n_hessian_spectrum < 0 || r->n_balance_gaps < 0 ||
-        array_bytes(r, &layers, &traj, &orbit, &spec, &gaps) != len) {
+        r->n_located < 0 ||
+        array_bytes(r, &layers, &traj, &orbit, &spec, &gaps, &loc) != len) {
         dln_result_init(r);
         return 2;
     }
@@ -122,7 +131,8 @@ int dln_result_unpack(const void *buf, size_t len, dln_result *r)
         take(&rd, orbit, (void **)&r->orbit_sv1) ||
         take(&rd, orbit, (void **)&r->orbit_loss) ||
         take(&rd, spec, (void **)&r->hessian_spectrum) ||
-        take(&rd, gaps, (void **)&r->balance_gaps)) {
+        take(&rd, gaps, (void **)&r->balance_gaps) ||
+        take(&rd, loc, (void **)&r->located)) {
         dln_result_clear(r);
         return 2;
     }

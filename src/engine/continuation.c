@@ -3,6 +3,7 @@
  * continuation.h). */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cblas.h>
 #include "dlnsweep/continuation.h"
@@ -38,18 +39,17 @@ typedef struct run {
     double scale;            /* eta unit of the arclength                 */
     int period;
     dln_contin_stats *st;
-    dln_contin_point *out;
+    dln_located *out;
     int maxout, *nout;
 } run;
 
-const char *dln_contin_kind_name(dln_contin_kind k)
+const char *dln_contin_status_name(int status)
 {
-    switch (k) {
-    case DLN_CONTIN_FLIP: return "flip";
-    case DLN_CONTIN_FOLD: return "fold";
-    case DLN_CONTIN_MODE_FLIP: return "mode-flip";
-    }
-    return "unknown";
+    static const char *const names[] = {"done", "max-period", "lost",
+                                        "max-steps", "full", "no-start"};
+    if (status < 0 || status > DLN_CONTIN_NO_START)
+        return "unknown";
+    return names[status];
 }
 
 void dln_contin_defaults(dln_contin_settings *s)
@@ -204,7 +204,7 @@ static int classify(run *r, point *p)
  * regula falsi, mu the critical multiplier of M_q; the point ends in
  * (w->xs, *eta). Returns 0, 1 on failure. */
 static int locate(run *r, const point *a, double sb, int q, double target,
-                  double *eta, dln_contin_point *pt)
+                  double *eta, dln_located *pt)
 {
     dln_floquet_result fr;
     dln_orbitsolve_result res = {0};
@@ -275,7 +275,7 @@ static int locate(run *r, const point *a, double sb, int q, double target,
  * Newton holds that direction (taken at a, where it is well determined)
  * fixed instead. */
 static int locate_subperiod(run *r, const point *a, double sb, int q,
-                            double *eta, dln_contin_point *pt)
+                            double *eta, dln_located *pt)
 {
     double mu;
     if (dln_floquet_record(r->w->fw, r->m, a->x, a->eta, q) ||
@@ -288,7 +288,7 @@ static int locate_subperiod(run *r, const point *a, double sb, int q,
     return rc;
 }
 
-static int emit(run *r, const dln_contin_point *pt)
+static int emit(run *r, const dln_located *pt)
 {
     if (*r->nout >= r->maxout)
         return 1;
@@ -518,12 +518,12 @@ static int follow(run *r, point *a, point *b)
             h *= 0.5;
             continue;
         }
-        dln_contin_point pt;
+        dln_located pt;
         memset(&pt, 0, sizeof pt);
         pt.period = pt.period_after = pt.subperiod = r->period;
         double eta_c;
         if (a->te * b->te < 0.0) {                       /* fold */
-            pt.kind = DLN_CONTIN_FOLD;
+            pt.kind = DLN_LOCATED_FOLD;
             if (locate(r, a, h, r->period, 1.0, &eta_c, &pt))
                 goto halve;
             if (emit(r, &pt))
@@ -542,7 +542,7 @@ static int follow(run *r, point *a, point *b)
             continue;
         }
         if (a->below != b->below) {                      /* flip */
-            pt.kind = DLN_CONTIN_FLIP;
+            pt.kind = DLN_LOCATED_FLIP;
             pt.period_after = 2 * r->period;
             if (locate(r, a, h, r->period, -1.0, &eta_c, &pt))
                 goto halve;
@@ -568,7 +568,7 @@ static int follow(run *r, point *a, point *b)
         if (a->above != b->above) {                      /* +1 crossing */
             int q = subperiod_flip(r, a, b);
             if (q > 0) {
-                pt.kind = DLN_CONTIN_MODE_FLIP;
+                pt.kind = DLN_LOCATED_MODE_FLIP;
                 pt.subperiod = q;
                 if (locate_subperiod(r, a, h, q, &eta_c, &pt))
                     goto halve;
@@ -610,7 +610,7 @@ static int follow(run *r, point *a, point *b)
 
 int dln_contin_run(dln_contin *w, dln_model *m, const double *x0, double eta0,
                    int period, const dln_contin_settings *s,
-                   dln_contin_point *out, int maxout, int *nout,
+                   dln_located *out, int maxout, int *nout,
                    dln_contin_stats *st)
 {
     int rc = 2;
@@ -634,5 +634,50 @@ int dln_contin_run(dln_contin *w, dln_model *m, const double *x0, double eta0,
     st->final_period = r.period;
     st->final_eta = a.eta;
     dln_model_set_params(m, w->caller);
+    return rc;
+}
+
+int dln_contin_line(const dln_params *p, int period, int direction,
+                    double eta_lo, double eta_hi, int max_period,
+                    dln_result *r)
+{
+    dln_model *m = NULL;
+    dln_contin *w = NULL;
+    dln_contin_settings s;
+    dln_contin_stats st;
+    int rc = dln_model_create(p, &m), n = 0;
+    if (rc) {
+        snprintf(r->error, sizeof r->error, "continuation: cannot build the "
+                 "model (code %d)", rc);
+        return rc;
+    }
+    rc = 1;
+    r->located = malloc(sizeof *r->located * DLN_CONTIN_MAX_LOCATED);
+    if (!r->located || dln_contin_create(m, &w))
+        goto cleanup;
+    for (long t = 0; t < p->steps; t++)
+        if (!isfinite(dln_model_step(m, NULL)))
+            break;
+    dln_contin_defaults(&s);
+    s.eta_lo = eta_lo;
+    s.eta_hi = eta_hi;
+    s.direction = direction < 0 ? -1 : 1;
+    s.max_period = max_period;
+    rc = dln_contin_run(w, m, NULL, p->eta, period, &s, r->located,
+                        DLN_CONTIN_MAX_LOCATED, &n, &st);
+    if (rc) {
+        snprintf(r->error, sizeof r->error, "continuation failed (code %d)",
+                 rc);
+        goto cleanup;
+    }
+    r->n_located = n;
+    r->regime = period == 1 ? DLN_REGIME_CONVERGED : DLN_REGIME_PERIODIC;
+    r->period = period;
+    r->steps_done = p->steps;
+    r->contin_status = st.status;
+    r->contin_steps = st.steps;
+cleanup:
+    dln_contin_destroy(&w);
+    dln_model_destroy(&m);
     return rc;
 }
