@@ -83,12 +83,33 @@ int dln_jobspec_group_size(const dln_jobspec *j);
 int dln_jobspec_is_wide(const dln_jobspec *j, const dln_params *p);
 
 /* refine: section (adaptive bisection of regime boundaries along one real
- * axis).  has_refine is 0 or 1; axis is "eta" or "alpha" (NULL if none);
- * defaults tol 1e-6, max_points 200. */
+ * axis, or their exact location by continuation along eta).  has_refine is
+ * 0 or 1; axis is "eta" or "alpha" (NULL if none); defaults tol 1e-6,
+ * max_points 200, method bisection. */
 int dln_jobspec_has_refine(const dln_jobspec *j);
 const char *dln_jobspec_refine_axis(const dln_jobspec *j);
 double dln_jobspec_refine_tol(const dln_jobspec *j);
 int dln_jobspec_refine_max_points(const dln_jobspec *j);
+
+enum { DLN_REFINE_BISECTION = 0, DLN_REFINE_CONTINUATION = 1 };
+#define DLN_REFINE_MAX_PERIOD 4096   /* longest cycle a continuation follows */
+
+/* refine: method (DLN_REFINE_BISECTION without a refine: section) and, for
+ * continuation, the longest cycle followed (max_period; default the
+ * diagnostics' max_period). Pure. */
+int dln_jobspec_refine_method(const dln_jobspec *j);
+int dln_jobspec_refine_max_period(const dln_jobspec *j);
+
+/* Continuation tasks (refine: {method: continuation}): code (< 0) of the
+ * task that starts a continuation at the k-th value of the line of grid
+ * task `first` (as dln_jobspec_refine_line gives it), from an orbit of
+ * period `period`; 0 if out of range. dln_jobspec_task decodes such a code
+ * into that grid task (its index set to the code); contin_decode gives the
+ * grid task's index, k and period. 0, or 2 for a code that is none. */
+long dln_jobspec_contin_code(const dln_jobspec *j, long first, long k,
+                             int period);
+int dln_jobspec_contin_decode(const dln_jobspec *j, long code, long *task,
+                              long *k, int *period);
 /* The refine axis's grid: n >= 2 values lo < ... < hi, value k being
  * exactly dln_refine_coord(lo, hi, n - 1, k) (checked at load, so the
  * initial points lie on the refine lattice).  0, or 2 without refine:. */

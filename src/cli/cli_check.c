@@ -46,7 +46,11 @@ static void print_summary(const dln_jobspec *j)
                dln_jobspec_group_size(j));
     } else
         printf("parallel: none (every cell on one rank)\n");
-    if (dln_jobspec_has_refine(j))
+    if (dln_jobspec_has_refine(j) &&
+        dln_jobspec_refine_method(j) == DLN_REFINE_CONTINUATION)
+        printf("refine:   %s, continuation, cycles up to period %d\n",
+               dln_jobspec_refine_axis(j), dln_jobspec_refine_max_period(j));
+    else if (dln_jobspec_has_refine(j))
         printf("refine:   %s, tol %g, at most %d points\n",
                dln_jobspec_refine_axis(j), dln_jobspec_refine_tol(j),
                dln_jobspec_refine_max_points(j));

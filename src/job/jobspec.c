@@ -197,6 +197,11 @@ static int check_size(dln_jobspec *j, char *err, size_t errlen)
                                "refine needs '%s' to be an ascending, evenly "
                                "spaced grid: write %s: {linspace: [lo, hi, "
                                "n]}", name, name);
+        if (j->refine_method == DLN_REFINE_CONTINUATION &&
+            strcmp(js_axis_def(j->refine_axis)->name, "eta") != 0)
+            return js_fail(j, err, errlen, j->refine_method_line, "method",
+                           "continuation follows orbits along eta: it needs "
+                           "axis: eta");
     }
     return 0;
 }
@@ -416,8 +421,14 @@ static int build_canonical(dln_jobspec *j)
     }
     if (j->has_refine) {
         dln_format_real(j->refine_tol, x, sizeof x);
-        snprintf(line, sizeof line, "refine=%s,%s,%d\n",
-                 js_axis_def(j->refine_axis)->name, x, j->refine_max_points);
+        if (j->refine_method == DLN_REFINE_CONTINUATION)  /* else as before */
+            snprintf(line, sizeof line, "refine=%s,%s,%d,continuation,%d\n",
+                     js_axis_def(j->refine_axis)->name, x,
+                     j->refine_max_points, dln_jobspec_refine_max_period(j));
+        else
+            snprintf(line, sizeof line, "refine=%s,%s,%d\n",
+                     js_axis_def(j->refine_axis)->name, x,
+                     j->refine_max_points);
         sb_add(&b, line);
     }
     if (b.oom) {
@@ -595,6 +606,50 @@ int dln_jobspec_refine_max_points(const dln_jobspec *j)
     return j->refine_max_points;
 }
 
+int dln_jobspec_refine_method(const dln_jobspec *j)
+{
+    return j->has_refine ? j->refine_method : DLN_REFINE_BISECTION;
+}
+
+int dln_jobspec_refine_max_period(const dln_jobspec *j)
+{
+    return j->refine_max_period > 0 ? j->refine_max_period
+                                    : j->base.max_period;
+}
+
+long dln_jobspec_contin_code(const dln_jobspec *j, long first, long k,
+                             int period)
+{
+    long g = j->has_refine ? j->ax[j->refine_axis].n : 0;
+    const long np = DLN_REFINE_MAX_PERIOD;
+    if (dln_jobspec_refine_method(j) != DLN_REFINE_CONTINUATION ||
+        first < 0 || first >= j->ntasks || k < 0 || k >= g || period < 1 ||
+        period > np || first > (LONG_MAX / np - g) / g)
+        return 0;
+    return -1 - ((first * g + k) * np + (period - 1));
+}
+
+int dln_jobspec_contin_decode(const dln_jobspec *j, long code, long *task,
+                              long *k, int *period)
+{
+    long g = j->has_refine ? j->ax[j->refine_axis].n : 0, first, kk;
+    if (dln_jobspec_refine_method(j) != DLN_REFINE_CONTINUATION || code >= 0)
+        return 2;
+    long v = -(code + 1), line = v / DLN_REFINE_MAX_PERIOD;
+    first = line / g;
+    kk = line % g;
+    if (first >= j->ntasks)
+        return 2;
+    /* the grid task of that line at position kk */
+    long stride = 1;
+    for (int ax = j->refine_axis + 1; ax < js_naxes(); ax++)
+        stride *= j->ax[ax].n;
+    *task = first + kk * stride * j->seeds;
+    *k = kk;
+    *period = (int)(v % DLN_REFINE_MAX_PERIOD) + 1;
+    return *task < j->ntasks ? 0 : 2;
+}
+
 int dln_jobspec_refine_grid(const dln_jobspec *j, double *lo, double *hi,
                             long *n)
 {
@@ -680,6 +735,15 @@ long dln_jobspec_refine_code(const dln_jobspec *j, long first, long i)
 
 int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out)
 {
+    if (i < 0 && dln_jobspec_refine_method(j) == DLN_REFINE_CONTINUATION) {
+        long t, k;
+        int period;
+        if (dln_jobspec_contin_decode(j, i, &t, &k, &period) ||
+            dln_jobspec_task(j, t, out))
+            return 2;
+        out->index = i;
+        return 0;
+    }
     if (i < 0)
         return refine_task(j, i, out);
     if (i >= j->ntasks)

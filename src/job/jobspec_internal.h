@@ -45,6 +45,9 @@ struct dln_jobspec {
     int has_refine, refine_axis, refine_max_points, refine_line;
                                  /* refine_axis: expansion position         */
     double refine_tol;
+    int refine_method;           /* DLN_REFINE_BISECTION / _CONTINUATION    */
+    int refine_max_period;       /* continuation: longest cycle followed    */
+    int refine_method_line;
     char *canonical;
     uint64_t hash;
 };

@@ -46,7 +46,8 @@ static const char *const top_keys[] = {"name", "seed", "seeds", "grid",
 enum { TOP_NAME, TOP_SEED, TOP_SEEDS, TOP_GRID, TOP_DIAG, TOP_PARALLEL,
        TOP_REFINE };
 static const char *const parallel_keys[] = {"wide_width", "group_size"};
-static const char *const refine_keys[] = {"axis", "tol", "max_points"};
+static const char *const refine_keys[] = {"axis", "tol", "max_points",
+                                           "method", "max_period"};
 
 static void reader_init(reader *r, dln_jobspec *j, yaml_document_t *doc,
                         char *err, size_t errlen)
@@ -79,7 +80,7 @@ static void reader_init(reader *r, dln_jobspec *j, yaml_document_t *doc,
                                              ndiag};
     r->sections[SEC_PARALLEL] = (struct section){"parallel", parallel_keys,
                                                  2};
-    r->sections[SEC_REFINE] = (struct section){"refine", refine_keys, 3};
+    r->sections[SEC_REFINE] = (struct section){"refine", refine_keys, 5};
 }
 
 /* ---- small helpers -------------------------------------------------- */
@@ -920,8 +921,30 @@ static int refine_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
                       text_of(v));
         return rc;
     }
-    return get_int32(r, v, "max_points", 1, (int)JS_MAX_AXIS,
-                     &j->refine_max_points);
+    if (idx == 2)
+        return get_int32(r, v, "max_points", 1, (int)JS_MAX_AXIS,
+                         &j->refine_max_points);
+    if (idx == 4)
+        return get_int32(r, v, "max_period", 1, DLN_REFINE_MAX_PERIOD,
+                         &j->refine_max_period);
+    static const char *const methods[] = {"bisection", "continuation"};
+    const char *name;
+    int rc = get_string(r, v, "method", &name);
+    if (rc)
+        return rc;
+    j->refine_method_line = line_of(v);
+    for (int m = 0; m < 2; m++)
+        if (!strcmp(name, methods[m])) {
+            j->refine_method = m == 0 ? DLN_REFINE_BISECTION
+                                      : DLN_REFINE_CONTINUATION;
+            return 0;
+        }
+    const char *near = closest(name, methods, 2);
+    char hint[64] = "";
+    if (near)
+        snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
+    return FAIL(r, line_of(v), "method", "unknown refine method '%.40s' "
+                "(bisection or continuation)%s", name, hint);
 }
 
 static int name_ok(const char *s)
@@ -986,12 +1009,13 @@ static int top_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
         return walk_mapping(r, v, SEC_PARALLEL, parallel_keys, 2,
                             "parallel key", parallel_pair, NULL);
     default: {  /* TOP_REFINE */
-        int seen[3] = {0, 0, 0};
+        int seen[5] = {0, 0, 0, 0, 0};
         j->has_refine = 1;
         j->refine_line = line_of(k);
-        if ((rc = need_mapping(r, v, key, "axis, tol, max_points")))
+        if ((rc = need_mapping(r, v, key, "axis, tol, max_points, method, "
+                               "max_period")))
             return rc;
-        if ((rc = walk_mapping(r, v, SEC_REFINE, refine_keys, 3,
+        if ((rc = walk_mapping(r, v, SEC_REFINE, refine_keys, 5,
                                "refine key", refine_pair, seen)))
             return rc;
         if (!seen[0]) {
