@@ -20,7 +20,7 @@
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
 
-#define DLN_STORE_SCHEMA_VERSION 3
+#define DLN_STORE_SCHEMA_VERSION 4
 #define DLN_STORE_APP_ID 0x444c4e53   /* "DLNS" in the SQLite header */
 
 typedef struct dln_store dln_store;
@@ -162,13 +162,36 @@ int dln_store_lease_get(dln_store *s, dln_store_lease_info *info);
 int dln_store_snapshot(dln_store *s, const char *dest, char *err,
                        size_t errlen);
 
-/* Copy sweeps and runs (with trajectories, orbits, spectra; run ids
- * remapped) from the dlnsweep DB at src_path into s, skipping
+/* Copy sweeps, runs (with trajectories, orbits, spectra; run ids
+ * remapped) and continuations (with their located points) from the dlnsweep DB at src_path into s, skipping
  * (cell_hash, seed_index) already present; one transaction. A sweep name
  * present in both with different spec hashes is an error (2). *copied and
  * *skipped receive run counts (may be NULL). Returns 0, 1 or 2 with err. */
 int dln_store_merge(dln_store *s, const char *src_path, long *copied,
                     long *skipped, char *err, size_t errlen);
+
+/* A continuation task (refine: {method: continuation}): how it was set. */
+typedef struct dln_store_contin_info {
+    int period;              /* the start orbit's period                     */
+    int direction;           /* +1 up in eta first, -1 down                  */
+    double eta_lo, eta_hi;   /* the range followed                           */
+    int max_period;          /* longest cycle followed                       */
+    const char *status;      /* how it ended ("done", "max-period", ...)     */
+} dln_store_contin_info;
+
+/* 1 if a continuation started at run (cell_hash, seed_index) is stored, 0
+ * if not, <0 on error. Not collective. */
+int dln_store_has_continuation(dln_store *s, const char *cell_hash,
+                               int seed_index);
+
+/* Store one continuation started at t's cell (row in continuations) and the
+ * points it located (r->located into located_points, in order), in the
+ * current batch or its own transaction, all or nothing; an existing row
+ * for (cell_hash, seed_index) is kept. Returns 0 or 1. */
+int dln_store_put_continuation(dln_store *s, const dln_task *t,
+                               const dln_store_contin_info *c,
+                               const dln_result *r,
+                               const dln_provenance *prov);
 
 /* Path the store was opened with (borrowed). */
 const char *dln_store_path(const dln_store *s);

@@ -75,6 +75,10 @@ int dln_store_txn_begin(dln_store *s, int *own);
  * (inside a batch: nothing). Returns ok ? 0/1 from the commit : 1. */
 int dln_store_txn_end(dln_store *s, int own, int ok);
 
+/* Copy the attached `src` database's continuations and located points
+ * not yet in main (merge; needs temp.merge_sweeps). Returns 0 or 1. */
+int dln_store_merge_continuations(dln_store *s);
+
 /* Unix time now, and its ISO-8601 UTC text "2024-05-01T12:00:00.123Z". */
 double dln_store_now(void);
 void dln_store_iso_time(double t, char buf[32]);

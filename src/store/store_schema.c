@@ -13,6 +13,27 @@
 #include <stdio.h>
 #include "store_internal.h"
 
+/* Continuations and their located points (schema version 4): the latest
+ * schema and the migration step share these statements. */
+#define CONTINUATION_TABLES_SQL \
+    "CREATE TABLE IF NOT EXISTS continuations(" \
+    " id INTEGER PRIMARY KEY," \
+    " sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL," \
+    " cell_hash TEXT NOT NULL, seed_index INTEGER NOT NULL," \
+    " eta REAL NOT NULL, period INTEGER, direction INTEGER," \
+    " eta_lo REAL, eta_hi REAL, max_period INTEGER, status TEXT," \
+    " steps INTEGER, n_points INTEGER, error TEXT, wall_s REAL," \
+    " git_hash TEXT, host TEXT, created_at TEXT NOT NULL," \
+    " UNIQUE(cell_hash, seed_index));" \
+    "CREATE TABLE IF NOT EXISTS located_points(" \
+    " continuation_id INTEGER NOT NULL REFERENCES continuations(id)" \
+    "  ON DELETE CASCADE," \
+    " k INTEGER NOT NULL," \
+    " kind TEXT NOT NULL CHECK(kind IN ('flip','fold','mode-flip'))," \
+    " eta REAL NOT NULL, period_from INTEGER, period_to INTEGER," \
+    " subperiod INTEGER, multiplier REAL, residual REAL, test REAL," \
+    " PRIMARY KEY(continuation_id, k)) WITHOUT ROWID;"
+
 /* The latest schema (DLN_STORE_SCHEMA_VERSION).  Every statement is
  * idempotent (IF NOT EXISTS), so it also completes an interrupted creation. */
 const char dln_store_schema_sql[] =
@@ -66,6 +87,7 @@ const char dln_store_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS attempts("
     " cell_hash TEXT NOT NULL, seed_index INTEGER NOT NULL,"
     " n INTEGER NOT NULL, PRIMARY KEY(cell_hash, seed_index)) WITHOUT ROWID;"
+    CONTINUATION_TABLES_SQL
     "CREATE TABLE IF NOT EXISTS lease("
     " id INTEGER PRIMARY KEY CHECK(id = 1),"
     " owner TEXT NOT NULL, host TEXT, pid INTEGER, slurm_job_id TEXT,"
@@ -84,6 +106,9 @@ static const struct migration {
     /* 3: runs gained transient_window (a parameter since version 2; NULL
      * in the rows written before) */
     {3, NULL, "runs", "transient_window", "INTEGER"},
+    /* 4: continuations and the bifurcation points they located (refine:
+     * {method: continuation}); the same statements as the latest schema */
+    {4, CONTINUATION_TABLES_SQL, NULL, NULL, NULL},
 };
 
 /* 1 if table has column, 0 if not, -1 with s->msg set on error. */
