@@ -15,6 +15,7 @@
 #include "dlnsweep/store.h"
 #include "dlnsweep/store_writer.h"
 #include "sweep_internal.h"
+#include "dlnsweep/continuation.h"
 #include "sweep_lease.h"
 #include "sweep_progress.h"
 #include "sweep_queue.h"
@@ -52,6 +53,7 @@ struct dln_coord {
     long inflight;                   /* tasks handed out, result not back   */
     long dispatched;                 /* tasks handed out this run           */
     dln_tally tally;
+    long contin_now;                 /* continuations done this run         */
     double t0, last_progress;
     int stopping, signo;
     int refining;                    /* refine: rounds may still add tasks  */
@@ -171,9 +173,33 @@ static dln_store *pause_writer(dln_coord *c)
  * is its count when the writer writes it). 0 or 1. */
 static int start_attempt(dln_coord *c, const dln_pending *p)
 {
+    if (dln_sweep_is_continuation(c->s->job, p->index))
+        return 0;   /* a continuation is no run of its start cell */
     if (dln_store_writer_attempt(c->writer, p->cell_hash, p->seed_index))
         return writer_failed(c);
     return 0;
+}
+
+/* A continuation's located points: written at once (they are few and rare),
+ * with the writer paused. 0 or 1. */
+static int record_continuation(dln_coord *c, const dln_task *t,
+                               const dln_result *r,
+                               const dln_provenance *prov)
+{
+    dln_store_contin_info info;
+    if (dln_sweep_contin_info(c->s->job, t->index, &info))
+        return 1;
+    info.status = r->regime == DLN_REGIME_ERROR
+                      ? "error"
+                      : dln_contin_status_name(r->contin_status);
+    dln_store *db = pause_writer(c);
+    if (!db)
+        return 1;
+    int rc = dln_store_put_continuation(db, t, &info, r, prov);
+    if (rc)
+        fprintf(stderr, "dlnsweep run: %s\n", dln_store_errmsg(db));
+    dln_store_writer_resume(c->writer);
+    return rc;
 }
 
 /* Queue one result for writing (taking r's arrays) and account for it. */
@@ -193,6 +219,15 @@ static int record(dln_coord *c, const dln_wire_header *h, dln_result *r,
     prov.mpi_rank = h->rank;
     prov.attempt = 0;                  /* the writer reads it from attempts */
     prov.sweep_id = c->sweep_id;
+    if (dln_sweep_is_continuation(c->s->job, t.index)) {
+        /* no run of its start cell: counted, not tallied by regime */
+        c->contin_now++;
+        c->tally.done_now++;
+        c->tally.errors_now += r->regime == DLN_REGIME_ERROR;
+        c->tally.busy_s += h->wall_s;
+        c->tally.wait_s += h->wait_s;
+        return record_continuation(c, &t, r, &prov);
+    }
     dln_tally_add(&c->tally, (int)r->regime, wide, f->cost, f->steps,
                   h->wall_s, h->wait_s);
     if (dln_store_writer_put_run(c->writer, &t, r, &prov))
@@ -459,8 +494,9 @@ static int refine_round(dln_coord *c)
         return 1;
     if (added == 0)
         c->refining = 0;
-    c->tally.total = in_db + added;
-    c->tally.done_before = in_db - c->tally.done_now;
+    /* in_db counts runs; continuations are tasks too */
+    c->tally.total = in_db + c->contin_now + added;
+    c->tally.done_before = in_db - (c->tally.done_now - c->contin_now);
     return 0;
 }
 

@@ -103,6 +103,9 @@ int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
     longs todo = {0};
     double lo, hi;
     long g, lattice = dln_jobspec_refine_lattice(j);
+    if (dln_jobspec_refine_method(j) == DLN_REFINE_CONTINUATION)
+        return dln_sweep_contin_round(j, db, shard_index, shard_count, codes,
+                                      ncodes);
     *codes = NULL;
     *ncodes = 0;
     if (lattice <= 0 || dln_jobspec_refine_grid(j, &lo, &hi, &g))

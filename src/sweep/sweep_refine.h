@@ -1,5 +1,6 @@
-/* sweep_refine.h — refinement rounds of a sweep with a refine: section
- * (private to the sweep_*.c files). */
+/* sweep_refine.h — refinement rounds of a sweep with a refine: section,
+ * bisection (sweep_refine.c) or continuation (sweep_contin.c); private to
+ * the sweep_*.c files. */
 #ifndef DLNSWEEP_SWEEP_REFINE_H
 #define DLNSWEEP_SWEEP_REFINE_H
 
@@ -24,5 +25,25 @@ int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
 int dln_sweep_refine_queue(const dln_jobspec *j, dln_store *db,
                            int shard_index, int shard_count, long sweep_id,
                            dln_queue *q, long *added, long *in_db);
+
+/* 1 if task index is a continuation (refine: {method: continuation}). */
+int dln_sweep_is_continuation(const dln_jobspec *j, long index);
+
+/* Continuation task codes of the next round for the lines of this shard
+ * whose grid is complete: the continuations they need that db does not
+ * hold yet. *codes as for dln_sweep_refine_round. Returns 0 or 1. */
+int dln_sweep_contin_round(const dln_jobspec *j, dln_store *db,
+                           int shard_index, int shard_count, long **codes,
+                           long *ncodes);
+
+/* How continuation `code` runs (period, direction, eta range, max period;
+ * status left NULL). 0, or 2 for a code that is none. Pure. */
+int dln_sweep_contin_info(const dln_jobspec *j, long code,
+                          dln_store_contin_info *info);
+
+/* Run continuation `code` into the inited r (dln_contin_line). Returns 0,
+ * 1 or 2 with r->error set. Not collective. */
+int dln_sweep_run_continuation(const dln_jobspec *j, long code,
+                               dln_result *r);
 
 #endif

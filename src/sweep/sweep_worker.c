@@ -10,6 +10,7 @@
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/run.h"
 #include "sweep_internal.h"
+#include "sweep_refine.h"
 
 void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
                         dln_wire_header *hdr)
@@ -18,7 +19,9 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
     int rc = dln_jobspec_task(s->job, index, &t);
     double t0 = dln_clock_now();
     dln_result_init(r);
-    if (rc == 0)
+    if (rc == 0 && dln_sweep_is_continuation(s->job, index))
+        rc = dln_sweep_run_continuation(s->job, index, r);
+    else if (rc == 0)
         rc = wide ? dln_prun(&t.params, s->group, r) : dln_run(&t.params, r);
     else
         snprintf(r->error, sizeof r->error, "task %ld: cannot expand the job "
@@ -28,7 +31,9 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
         r->regime = DLN_REGIME_ERROR;
         if (!r->error[0])
             snprintf(r->error, sizeof r->error, "%s failed with code %d",
-                     wide ? "dln_prun" : "dln_run", rc);
+                     dln_sweep_is_continuation(s->job, index)
+                         ? "the continuation"
+                         : wide ? "dln_prun" : "dln_run", rc);
     }
     if (!(r->wall_s > 0))
         r->wall_s = wall;
