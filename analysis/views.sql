@@ -220,8 +220,14 @@ CREATE VIEW oscillating_modes AS
 
 -- boundaries: where the label (regime, and period if periodic) changes
 -- between neighbouring etas of one line (cells equal but for eta, one
--- seed), e.g. the located transitions of a `refine:` sweep. eta is the
--- midpoint of the bracketing pair and gap its width (the error bound).
+-- seed), e.g. the located transitions of a `refine:` sweep (method
+-- 'bisection': eta is the midpoint of the bracketing pair and gap its width,
+-- the error bound; residual NULL), and the bifurcations a continuation
+-- located exactly (refine: {method: continuation}; tables continuations and
+-- located_points: gap 0, residual = |G^p(x) - x| / |x| of the converged
+-- orbit there; kind 'period-doubling' for a flip, 'fold' where a periodic
+-- window opens, 'mode-flip' where one mode of the orbit doubles while the
+-- orbit keeps its period).
 DROP VIEW IF EXISTS boundaries;
 CREATE VIEW boundaries AS
 WITH labelled AS (
@@ -236,23 +242,46 @@ ordered AS (
          LAG(period) OVER line AS period_prev
   FROM labelled
   WINDOW line AS (PARTITION BY sweep_id, depth, width, d_in, d_out, spectrum,
-                  rotate, init, alpha, steps, seed_index ORDER BY eta))
-SELECT sweep_id, depth, width, d_in, d_out, spectrum, s1, rotate, init, alpha,
-       steps, seed_index, 0.5 * (eta_prev + eta) AS eta, eta - eta_prev AS gap,
-       eta_prev AS eta_lo, eta AS eta_hi, label_prev AS from_label,
-       label AS to_label,
-       CASE
-         WHEN regime IN ('converged', 'periodic')
-              AND regime_prev IN ('converged', 'periodic')
-              AND period = 2 * period_prev THEN 'period-doubling'
-         WHEN regime = 'chaotic' AND regime_prev <> 'chaotic' THEN 'chaos-onset'
-         WHEN regime = 'divergent' THEN 'divergence'
-         WHEN regime = 'collapsed' THEN 'collapse'
-         ELSE 'other'
-       END AS kind,
-       CASE WHEN regime_prev IN ('converged', 'periodic') THEN period_prev END
-         AS period_from,
-       CASE WHEN regime IN ('converged', 'periodic') THEN period END
-         AS period_to
-FROM ordered
-WHERE label_prev IS NOT NULL AND label <> label_prev;
+                  rotate, init, alpha, steps, seed_index ORDER BY eta)),
+bracketed AS (
+  SELECT sweep_id, depth, width, d_in, d_out, spectrum, s1, rotate, init,
+         alpha, steps, seed_index, 0.5 * (eta_prev + eta) AS eta,
+         eta - eta_prev AS gap, eta_prev AS eta_lo, eta AS eta_hi,
+         label_prev AS from_label, label AS to_label,
+         CASE
+           WHEN regime IN ('converged', 'periodic')
+                AND regime_prev IN ('converged', 'periodic')
+                AND period = 2 * period_prev THEN 'period-doubling'
+           WHEN regime = 'chaotic' AND regime_prev <> 'chaotic'
+             THEN 'chaos-onset'
+           WHEN regime = 'divergent' THEN 'divergence'
+           WHEN regime = 'collapsed' THEN 'collapse'
+           ELSE 'other'
+         END AS kind,
+         CASE WHEN regime_prev IN ('converged', 'periodic') THEN period_prev
+         END AS period_from,
+         CASE WHEN regime IN ('converged', 'periodic') THEN period END
+           AS period_to,
+         'bisection' AS method, NULL AS residual
+  FROM ordered
+  WHERE label_prev IS NOT NULL AND label <> label_prev),
+located AS (
+  SELECT c.sweep_id, r.depth, r.width, r.d_in, r.d_out, r.spectrum, r.s1,
+         r.rotate, r.init, r.alpha, r.steps, c.seed_index, p.eta,
+         0.0 AS gap, p.eta AS eta_lo, p.eta AS eta_hi,
+         CASE WHEN p.kind = 'fold' THEN NULL
+              WHEN p.period_from = 1 THEN 'converged'
+              ELSE 'periodic:' || p.period_from END AS from_label,
+         CASE WHEN p.period_to = 1 THEN 'converged'
+              ELSE 'periodic:' || p.period_to END AS to_label,
+         CASE p.kind WHEN 'flip' THEN 'period-doubling' ELSE p.kind END
+           AS kind,
+         CASE WHEN p.kind = 'fold' THEN NULL ELSE p.period_from END
+           AS period_from,
+         p.period_to, 'continuation' AS method, p.residual
+  FROM located_points p
+  JOIN continuations c ON c.id = p.continuation_id
+  JOIN runs r ON r.cell_hash = c.cell_hash AND r.seed_index = c.seed_index)
+SELECT * FROM bracketed
+UNION ALL
+SELECT * FROM located;
