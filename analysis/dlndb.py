@@ -169,9 +169,11 @@ def phase_sql(x, y, source="runs"):
 
 
 def sweep_refine(con, sweep_id):
-    """(axis, tol, max_points) of the sweep's refine: section from its
-    canonical spec (the line "refine=eta,5e-07,120"), or None when the
-    sweep has none (or sweep_id is None: `single` runs)."""
+    """(axis, tol, max_points, method) of the sweep's refine: section from
+    its canonical spec (the line "refine=eta,5e-07,120", or
+    "refine=eta,1e-06,200,continuation,128" for refine: {method:
+    continuation}), or None when the sweep has none (or sweep_id is None:
+    `single` runs)."""
     if sweep_id is None:
         return None
     row = con.execute("SELECT spec_text FROM sweeps WHERE id = ?",
@@ -180,7 +182,8 @@ def sweep_refine(con, sweep_id):
         if line.startswith("refine="):
             parts = line[len("refine="):].split(",")
             try:
-                return parts[0], float(parts[1]), int(parts[2])
+                method = parts[3] if len(parts) > 3 else "bisection"
+                return parts[0], float(parts[1]), int(parts[2]), method
             except (IndexError, ValueError):
                 return None
     return None

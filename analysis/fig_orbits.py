@@ -194,16 +194,16 @@ def interval_ratios(chain):
 
 
 def eta_text(eta, gap):
-    """eta with as many decimals as its bracket supports."""
+    """eta with as many decimals as its bracket supports (12: exact)."""
     dec = max(3, min(12, int(math.ceil(-math.log10(gap))) if gap > 0
-                     else 6))
+                     else 12))
     return "%.*f" % (dec, eta)
 
 
 def fig_cascade(ctx):
     ncol = len(dlndb.LINE_COLUMNS)
-    sql = ("SELECT %s, eta, gap, eta_lo, eta_hi, period_from, period_to "
-           "FROM boundaries WHERE %s AND kind = 'period-doubling' "
+    sql = ("SELECT %s, eta, gap, eta_lo, eta_hi, period_from, period_to, "
+           "method FROM boundaries WHERE %s AND kind = 'period-doubling' "
            "ORDER BY %s, eta" % (line_select(), ctx.run_filter(),
                                  line_select()))
     rows = ctx.query(sql)
@@ -218,11 +218,15 @@ def fig_cascade(ctx):
                 "whose refine: section has axis eta"
                 % (ctx.title, "no refine: section" if refine is None else
                    "refined along %s, not eta" % refine[0], "%.3g" % widest))
-    tol = refine[1]
+    # Continuation locates points exactly (gap 0); bisection to its tol.
+    method = refine[3]
+    tol = refine[1] if method == "bisection" else 0.0
     lines, unlocated = {}, 0
     for r in rows:
         p = dict(zip(("eta", "gap", "eta_lo", "eta_hi", "period_from",
-                      "period_to"), r[ncol:]))
+                      "period_to", "method"), r[ncol:]))
+        if p["method"] != method:
+            continue   # a continuation sweep's coarse grid brackets
         if p["gap"] is not None and p["gap"] <= tol * (1 + 1e-6):
             lines.setdefault(tuple(r[:ncol]), []).append(p)
         else:
@@ -230,10 +234,12 @@ def fig_cascade(ctx):
     chains = {k: doubling_chain(v) for k, v in lines.items()}
     best = max(chains, key=lambda k: (len(chains[k]), k), default=None)
     if best is None or len(chains[best]) < 3:
-        return ("fewer than 3 consecutive period doublings located to the "
-                "refine tolerance %g on any line (longest: %d; %d more "
-                "doublings are bracketed wider than that)"
-                % (tol, len(chains[best]) if best else 0, unlocated))
+        return ("fewer than 3 consecutive period doublings located (%s) on "
+                "any line (longest: %d; %d more doublings are bracketed "
+                "wider than that)"
+                % ("by continuation" if method == "continuation" else
+                   "to the refine tolerance %g" % tol,
+                   len(chains[best]) if best else 0, unlocated))
     chain = chains[best]
     if len(chains) > 1:
         note("cascade: %d lines have located doublings; drawn the one with "
@@ -249,8 +255,16 @@ def fig_cascade(ctx):
     ratios = interval_ratios(chain)
     common, _ = describe_keys([best], dlndb.LINE_COLUMNS)
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.0, 3.9),
+    # Fixed margins in inches: the axes keep their height and the table of
+    # b_k (two columns, 0.2 in a row) gets the room it needs below them.
+    rows_below = (len(chain) + 1) // 2
+    axes_h, top_in, below_in = 1.9, 0.9, 0.75 + 0.2 * rows_below
+    height = axes_h + top_in + below_in
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.0, height),
                                  gridspec_kw={"width_ratios": [2, 1]})
+    fig.subplots_adjust(left=0.07, right=0.98, wspace=0.25,
+                        bottom=below_in / height, top=1 - top_in / height)
+    under_label = -0.5 / axes_h   # axes coordinates, below the x label
     b = np.array([c["eta"] for c in chain])
     span = b[-1] - b[0]
     lo, hi = b[0] - 0.12 * span, b[-1] + 0.08 * span
@@ -274,13 +288,15 @@ def fig_cascade(ctx):
     ax.set_ylabel(r"$\sigma_1(W_{L:1})$ (late orbit)")
     ax.set_title("Located period doublings $b_k$, %s" % common, fontsize=9,
                  pad=16 + 9 * levels)
+    how = (lambda c: "exact" if method == "continuation" else
+           "bracket %.1e" % c["gap"])
     table = [Line2D([], [], ls="none",
-                    label=r"$b_{%d}$ = %s  ($%d\to%d$, bracket %.1e)"
+                    label=r"$b_{%d}$ = %s  ($%d\to%d$, %s)"
                     % (k, eta_text(c["eta"], c["gap"]), c["period_from"],
-                       c["period_to"], c["gap"]))
+                       c["period_to"], how(c)))
              for k, c in enumerate(chain, 1)]
     legend_outside(ax, table, below=True, ncol=2, handlelength=0,
-                   bbox_to_anchor=(0.5, -0.24))
+                   bbox_to_anchor=(0.5, under_label))
 
     k = np.array([r["k"] for r in ratios])
     val = np.array([r["value"] for r in ratios])
@@ -302,17 +318,21 @@ def fig_cascade(ctx):
                        fontsize=7)
     bx.set_xlabel(r"$k$ (and $\delta_k$)")
     bx.set_ylabel(r"interval ratio $\delta_k$")
-    bx.set_title("Interval ratios (bars: bracket range)", fontsize=9)
-    legend_outside(bx, below=True, bbox_to_anchor=(0.5, -0.36))
-    fig.tight_layout()
+    bx.set_title("Interval ratios" + (" (located by continuation)"
+                                      if method == "continuation" else
+                                      " (bars: bracket range)"), fontsize=9)
+    legend_outside(bx, below=True, bbox_to_anchor=(0.5, under_label - 0.12))
+    located_by = ("exactly by continuation (Newton-Krylov on the orbit, "
+                  "Floquet multiplier through -1; boundaries view, method "
+                  "continuation)" if method == "continuation" else
+                  "by adaptive refinement to the sweep's tolerance %g "
+                  "(boundaries view; brackets listed below the panel)" % tol)
     desc = ("Left: late orbit of sigma_1(W_{L:1}) against eta on one line of "
-            "cells (%s) with the period doublings b_k located by adaptive "
-            "refinement to the sweep's tolerance %g (boundaries view; "
-            "brackets listed below the panel). Right: ratios of successive "
-            "intervals (values under the k axis) with the range the "
-            "brackets allow (bars), tending to "
+            "cells (%s) with the period doublings b_k located %s. Right: "
+            "ratios of successive intervals (values under the k axis) with "
+            "the range the brackets allow (bars), tending to "
             "Feigenbaum's constant. Doublings bracketed wider than the "
-            "tolerance are left out (%d)." % (common, tol, unlocated))
+            "tolerance are left out (%d)." % (common, located_by, unlocated))
     ctx.save(fig, "cascade", desc, [sql, osql],
-             {"line": key, "tol": tol, "located": chain, "ratios": ratios,
-              "n_unlocated": unlocated})
+             {"line": key, "tol": tol, "method": method, "located": chain,
+              "ratios": ratios, "n_unlocated": unlocated})

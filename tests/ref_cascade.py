@@ -24,10 +24,12 @@ import json
 import re
 import sys
 
-import mpmath as mp
-import numpy as np
-
-mp.mp.dps = 40
+try:
+    import mpmath as mp
+    import numpy as np
+    mp.mp.dps = 40
+except ImportError:   # c_constants() (tests/refine_sweep.py) needs neither
+    mp = np = None
 
 # The issue's table: eta_1..eta_7 and the period-3 fold, depths 2 and 3.
 ISSUE_TABLE = {
@@ -163,21 +165,30 @@ def check(ref):
     return bad
 
 
-def check_c_constants(ref, path):
-    """The REF table of tests/test_continuation.c against this reference
-    (1e-15 relative): the C tests compare the program with these values."""
+def c_constants(path):
+    """The REF table of tests/test_continuation.c: {depth: {"flips": [...],
+    "fold3": x, "window": [...]}} as floats."""
     rows = re.findall(r"\{(\d), \{([^}]*)\},\s*([0-9.e+-]+), \{([^}]*)\}\}",
                       open(path).read())
-    bad = 0 if len(rows) == len(ref) else 1
-    for depth, flips, fold, window in rows:
-        r = ref[int(depth)]
-        pairs = list(zip(flips.split(","), r["flips"]))
-        pairs += [(fold, r["fold3"])] + list(zip(window.split(","),
-                                                 r["window"]))
+    return {int(d): {"flips": [float(x) for x in f.split(",")],
+                     "fold3": float(fold),
+                     "window": [float(x) for x in w.split(",")]}
+            for d, f, fold, w in rows}
+
+
+def check_c_constants(ref, path):
+    """The C tests' constants against this reference (1e-15 relative): the
+    C tests compare the program with these values."""
+    table = c_constants(path)
+    bad = 0 if len(table) == len(ref) else 1
+    for depth, c in table.items():
+        r = ref[depth]
+        pairs = list(zip(c["flips"], r["flips"])) + [(c["fold3"], r["fold3"])]
+        pairs += list(zip(c["window"], r["window"]))
         for c_value, value in pairs:
-            if abs(float(c_value) - float(value)) > 1e-15 * abs(float(value)):
-                print("%s: depth %s: %s, reference %s"
-                      % (path, depth, c_value.strip(), value), file=sys.stderr)
+            if abs(c_value - float(value)) > 1e-15 * abs(float(value)):
+                print("%s: depth %d: %.17g, reference %s"
+                      % (path, depth, c_value, value), file=sys.stderr)
                 bad += 1
     return bad
 
