@@ -150,6 +150,8 @@ with tempfile.TemporaryDirectory() as tmp:
     check(len(gaps) == 3 and abs(max(gaps) - gap) <= 1e-12 * gap and
           min(gaps) > 0, f"balance_gaps {gaps} vs balance_gap {gap}")
     con.execute("ALTER TABLE runs DROP COLUMN balance_gaps")
+    con.execute("DROP TABLE located_points")   # version 4's tables
+    con.execute("DROP TABLE continuations")
     con.execute("PRAGMA user_version = 1")
     con.commit()
     con.close()
@@ -162,6 +164,12 @@ with tempfile.TemporaryDirectory() as tmp:
     ver = con.execute("PRAGMA user_version").fetchone()[0]
     new = con.execute("SELECT balance_gaps FROM runs WHERE eta = 0.02"
                       ).fetchone()
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master "
+                                        "WHERE type = 'table'")}
+    check({"continuations", "located_points"} <= tables,
+          f"a migrated file has the continuation tables: {sorted(tables)}")
+    check(con.execute("SELECT count(*) FROM boundaries").fetchone()[0] >= 0,
+          "the boundaries view reads the migrated file")
     con.close()
     fresh = os.path.join(tmp, "fresh.db")   # the version a new file gets
     run(*deep, "--db", fresh)

@@ -472,6 +472,54 @@ static void other_input_errors(void **state)
     dln_jobspec_destroy(NULL);
 }
 
+/* refine: {method: continuation}: its own hash (bisection's unchanged),
+ * and task codes that decode to the start grid task of their line. */
+static void continuation_codes(void **state)
+{
+    (void)state;
+    const char *grid = "grid: {eta: {linspace: [0.5, 0.9, 5]}, depth: [2, 3]}\n"
+                       "seeds: 2\n";
+    char text[512];
+    snprintf(text, sizeof text, "%srefine: {axis: eta}\n", grid);
+    dln_jobspec *b = parse_ok(text);
+    snprintf(text, sizeof text, "%srefine: {axis: eta, method: bisection}\n",
+             grid);
+    dln_jobspec *b2 = parse_ok(text);
+    snprintf(text, sizeof text, "%srefine: {axis: eta, method: "
+             "continuation, max_period: 32}\n", grid);
+    dln_jobspec *c = parse_ok(text);
+    assert_true(dln_jobspec_hash(b) == dln_jobspec_hash(b2));
+    assert_true(dln_jobspec_hash(b) != dln_jobspec_hash(c));
+    assert_int_equal(dln_jobspec_refine_method(b), DLN_REFINE_BISECTION);
+    assert_int_equal(dln_jobspec_refine_method(c), DLN_REFINE_CONTINUATION);
+    assert_int_equal(dln_jobspec_refine_max_period(c), 32);
+    assert_int_equal(dln_jobspec_refine_max_period(b), 64);  /* diagnostics */
+    assert_int_equal(dln_jobspec_contin_code(b, 0, 0, 1), 0);
+    for (long t = 0; t < dln_jobspec_ntasks(c); t++) {
+        long first, k, task, k2;
+        int period;
+        dln_task grid_task, start;
+        assert_int_equal(dln_jobspec_refine_line(c, t, &first, &k), 0);
+        long code = dln_jobspec_contin_code(c, first, k, 3);
+        assert_true(code < 0);
+        assert_int_equal(dln_jobspec_contin_decode(c, code, &task, &k2,
+                                                   &period), 0);
+        assert_int_equal(task, t);
+        assert_int_equal(k2, k);
+        assert_int_equal(period, 3);
+        assert_int_equal(dln_jobspec_task(c, t, &grid_task), 0);
+        assert_int_equal(dln_jobspec_task(c, code, &start), 0);
+        assert_int_equal(start.index, code);
+        assert_string_equal(start.cell_hash, grid_task.cell_hash);
+        assert_int_equal(start.seed_index, grid_task.seed_index);
+    }
+    assert_int_equal(dln_jobspec_contin_code(c, 0, 5, 1), 0);   /* k >= n */
+    assert_int_equal(dln_jobspec_contin_code(c, 0, 0, 0), 0);
+    dln_jobspec_destroy(&b);
+    dln_jobspec_destroy(&b2);
+    dln_jobspec_destroy(&c);
+}
+
 static void sections_and_defaults(void **state)
 {
     dln_jobspec *j = parse_ok(
@@ -600,6 +648,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(shipped_jobs_have_expected_sizes),
         cmocka_unit_test(paper_job_values),
         cmocka_unit_test(cascade_grid_lies_on_refine_lattice),
+        cmocka_unit_test(continuation_codes),
         cmocka_unit_test(every_job_file_parses),
         cmocka_unit_test(linspace_is_exact),
         cmocka_unit_test(logspace_is_exact),
