@@ -41,6 +41,21 @@ static inline dln_model *engine_model(const dln_params *p)
     return m;
 }
 
+/* A model of depth L and width d (target spec, init, alpha, eta) after
+ * `steps` GD steps. */
+static inline dln_model *engine_trained(int L, int d, const char *spec,
+                                        dln_init_kind init, double alpha,
+                                        double eta, long steps)
+{
+    dln_params p = engine_params(L, 0, d, 0, spec, 0, init);
+    p.alpha = alpha;
+    p.eta = eta;
+    dln_model *m = engine_model(&p);
+    for (long t = 0; t < steps; t++)
+        dln_model_step(m, NULL);
+    return m;
+}
+
 /* Balanced global minimum for square widths (d_in = width = d_out = d):
  * c = s^(1/L) zero padded, W_1 = diag(c) V^T, W_L = U diag(c), middle layers
  * diag(c) (L = 1: W_1 = M*). With rotate = 0 all layers are diagonal.

@@ -115,16 +115,11 @@ static void gmres_singular_consistent(void **state)
 
 /* ---- orbit solver and balancing -------------------------------------- */
 
+/* The width-1 model of depth L (s = 1) after `steps` GD steps. */
 static dln_model *scalar_model(int L, double eta, dln_init_kind init,
                                double alpha, long steps)
 {
-    dln_params p = engine_params(L, 0, 1, 0, "1", 0, init);
-    p.alpha = alpha;
-    p.eta = eta;
-    dln_model *m = engine_model(&p);
-    for (long t = 0; t < steps; t++)
-        dln_model_step(m, NULL);
-    return m;
+    return engine_trained(L, 1, "1", init, alpha, eta, steps);
 }
 
 /* The depth-2 scalar 2-cycle from 30 unconverged GD steps: Newton-Krylov

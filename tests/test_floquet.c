@@ -13,20 +13,6 @@
 #include "dlnsweep/lyapunov.h"
 #include "dlnsweep/svs.h"
 
-/* A model of depth L and width d (target spec, init, alpha, eta) after
- * `steps` GD steps. */
-static dln_model *trained(int L, int d, const char *spec, dln_init_kind init,
-                          double alpha, double eta, long steps)
-{
-    dln_params p = engine_params(L, 0, d, 0, spec, 0, init);
-    p.alpha = alpha;
-    p.eta = eta;
-    dln_model *m = engine_model(&p);
-    for (long t = 0; t < steps; t++)
-        dln_model_step(m, NULL);
-    return m;
-}
-
 /* The balanced scalar map u <- u - eta (u^2 - 1) u has a 2-cycle for
  * 1 < eta < sqrt(5) - 1 with multiplier 9 - 2 (1 + eta)^2 along the
  * balanced line: one of the two multipliers of the width-1 network, and
@@ -37,7 +23,7 @@ static void scalar_two_cycle_closed_form(void **state)
     const double etas[] = {1.05, 1.1, 1.15, 1.2, 1.23};
     for (size_t e = 0; e < sizeof etas / sizeof etas[0]; e++) {
         double eta = etas[e], mu = 9.0 - 2.0 * (1.0 + eta) * (1.0 + eta);
-        dln_model *m = trained(2, 1, "1", DLN_INIT_BALANCED, 0.9, eta, 4000);
+        dln_model *m = engine_trained(2, 1, "1", DLN_INIT_BALANCED, 0.9, eta, 4000);
         dln_floquet *fw = NULL;
         dln_floquet_settings fs;
         dln_floquet_result fr;
@@ -79,7 +65,7 @@ static void dense_and_arnoldi_agree(void **state)
 {
     (void)state;
     double eta = 0.0355;
-    dln_model *m = trained(3, 5, "10,9.5,9", DLN_INIT_IDENTITY, 0.01, eta,
+    dln_model *m = engine_trained(3, 5, "10,9.5,9", DLN_INIT_IDENTITY, 0.01, eta,
                            3000);
     dln_svs *svs = NULL;
     dln_floquet *fw = NULL;
@@ -121,7 +107,7 @@ static void caller_state_untouched(void **state)
 {
     (void)state;
     double eta = 0.88;
-    dln_model *m = trained(3, 1, "1", DLN_INIT_BALANCED, 0.9, eta, 100);
+    dln_model *m = engine_trained(3, 1, "1", DLN_INIT_BALANCED, 0.9, eta, 100);
     size_t n = dln_model_nparams(m);
     double x[3];
     memcpy(x, dln_model_params(m), n * sizeof *x);
@@ -153,7 +139,7 @@ static void caller_state_untouched(void **state)
 static void divergence_and_standstill(void **state)
 {
     (void)state;
-    dln_model *m = trained(2, 1, "1", DLN_INIT_BALANCED, 0.9, 2.5, 0);
+    dln_model *m = engine_trained(2, 1, "1", DLN_INIT_BALANCED, 0.9, 2.5, 0);
     dln_lyap *lw = NULL;
     dln_lyap_settings ls;
     dln_lyap_result lr;
@@ -173,7 +159,7 @@ static void divergence_and_standstill(void **state)
 static void bad_arguments(void **state)
 {
     (void)state;
-    dln_model *m = trained(2, 2, "1", DLN_INIT_BALANCED, 0.9, 0.5, 0);
+    dln_model *m = engine_trained(2, 2, "1", DLN_INIT_BALANCED, 0.9, 0.5, 0);
     dln_lyap *lw = NULL;
     dln_floquet *fw = NULL;
     dln_lyap_settings ls;

@@ -462,6 +462,27 @@ static void swap_points(point *a, point *b)
     *b = t;
 }
 
+/* After a flip located at eta_c: onto the new branch (switch_branch along
+ * M_q's -1 eigenvector, period_after) as the new a, its first steps a
+ * fraction of the old branch's length. Returns 0, 1 when the switch failed
+ * (status LOST set). */
+static int restart_after(run *r, point *a, point *b, double eta_c, int q,
+                         int period_after, double *birth, double *first,
+                         double *h)
+{
+    double span = fabs(eta_c - *birth);
+    if (switch_branch(r, eta_c, q, period_after, 0.05 * span, a->below, b)) {
+        r->st->status = DLN_CONTIN_LOST;
+        return 1;
+    }
+    swap_points(a, b);
+    *first = fmax(0.02 * span / r->scale, r->s->step_min);
+    *birth = eta_c;
+    *h = *first;
+    r->st->steps++;
+    return 0;
+}
+
 /* The continuation proper. Returns 0 (status in st), 1 on failure. */
 static int follow(run *r, point *a, point *b)
 {
@@ -502,15 +523,8 @@ static int follow(run *r, point *a, point *b)
                                         b->x, b->eta, b->tx, &b->te,
                                         &r->os) == 0;
         }
-        if (!ok) {
-            r->st->rejected++;
-            h *= 0.5;
-            if (h < s->step_min) {
-                r->st->status = DLN_CONTIN_LOST;
-                return 0;
-            }
-            continue;
-        }
+        if (!ok)
+            goto halve;
         if (classify(r, b))
             return 1;
         if (fabs(b->lowest - a->lowest) > 0.5 && h > s->step_min) {
@@ -552,17 +566,9 @@ static int follow(run *r, point *a, point *b)
                 r->st->status = DLN_CONTIN_MAX_PERIOD;
                 return 0;
             }
-            double span = fabs(eta_c - birth);
-            if (switch_branch(r, eta_c, r->period, 2 * r->period,
-                              0.05 * span, a->below, b)) {
-                r->st->status = DLN_CONTIN_LOST;
+            if (restart_after(r, a, b, eta_c, r->period, 2 * r->period,
+                              &birth, &first, &h))
                 return 0;
-            }
-            swap_points(a, b);
-            first = fmax(0.02 * span / r->scale, s->step_min);
-            birth = eta_c;
-            h = first;
-            r->st->steps++;
             continue;
         }
         if (a->above != b->above) {                      /* +1 crossing */
@@ -574,17 +580,9 @@ static int follow(run *r, point *a, point *b)
                     goto halve;
                 if (emit(r, &pt))
                     goto full;
-                double span = fabs(eta_c - birth);
-                if (switch_branch(r, eta_c, q, r->period, 0.05 * span,
-                                  a->below, b)) {
-                    r->st->status = DLN_CONTIN_LOST;
+                if (restart_after(r, a, b, eta_c, q, r->period, &birth,
+                                  &first, &h))
                     return 0;
-                }
-                swap_points(a, b);
-                first = fmax(0.02 * span / r->scale, s->step_min);
-                birth = eta_c;
-                h = first;
-                r->st->steps++;
                 continue;
             }
         }

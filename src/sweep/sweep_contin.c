@@ -84,6 +84,20 @@ static int contin_line(const dln_jobspec *j, dln_store *db, long first,
     return 0;
 }
 
+/* One continuation round's state for dln_sweep_each_line. */
+typedef struct contin_ctx {
+    const dln_jobspec *j;
+    dln_store *db;
+    long g;
+    long **codes, *n, *cap;
+} contin_ctx;
+
+static int contin_each(void *arg, long first)
+{
+    contin_ctx *c = arg;
+    return contin_line(c->j, c->db, first, c->g, c->codes, c->n, c->cap);
+}
+
 int dln_sweep_contin_round(const dln_jobspec *j, dln_store *db,
                            int shard_index, int shard_count, long **codes,
                            long *ncodes)
@@ -94,20 +108,12 @@ int dln_sweep_contin_round(const dln_jobspec *j, dln_store *db,
     *ncodes = 0;
     if (dln_jobspec_refine_grid(j, &lo, &hi, &g))
         return 0;
-    long ntasks = dln_jobspec_ntasks(j);
-    int shards = shard_count > 1 ? shard_count : 1;
-    for (long t = 0; t < ntasks; t++) {
-        long first, k;
-        if (t % shards != (shards > 1 ? shard_index : 0))
-            continue;
-        if (dln_jobspec_refine_line(j, t, &first, &k) || k != 0)
-            continue;   /* one visit per line: at its first grid point */
-        if (contin_line(j, db, first, g, codes, ncodes, &cap)) {
-            free(*codes);
-            *codes = NULL;
-            *ncodes = 0;
-            return 1;
-        }
+    contin_ctx ctx = {j, db, g, codes, ncodes, &cap};
+    if (dln_sweep_each_line(j, shard_index, shard_count, contin_each, &ctx)) {
+        free(*codes);
+        *codes = NULL;
+        *ncodes = 0;
+        return 1;
     }
     return 0;
 }

@@ -96,6 +96,20 @@ cleanup:
     return rc;
 }
 
+/* One bisection round's state for dln_sweep_each_line. */
+typedef struct bisect_ctx {
+    const dln_jobspec *j;
+    dln_store *db;
+    long lattice, g;
+    longs *todo;
+} bisect_ctx;
+
+static int bisect_line(void *arg, long first)
+{
+    bisect_ctx *c = arg;
+    return refine_line(c->j, c->db, first, c->lattice, c->g, c->todo);
+}
+
 int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
                            int shard_index, int shard_count, long **codes,
                            long *ncodes)
@@ -110,6 +124,21 @@ int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
     *ncodes = 0;
     if (lattice <= 0 || dln_jobspec_refine_grid(j, &lo, &hi, &g))
         return 0;
+    bisect_ctx ctx = {j, db, lattice, g, &todo};
+    if (dln_sweep_each_line(j, shard_index, shard_count, bisect_line,
+                            &ctx)) {
+        free(todo.v);
+        return 1;
+    }
+    *codes = todo.v;
+    *ncodes = todo.n;
+    return 0;
+}
+
+int dln_sweep_each_line(const dln_jobspec *j, int shard_index,
+                        int shard_count, int (*fn)(void *ctx, long first),
+                        void *ctx)
+{
     long ntasks = dln_jobspec_ntasks(j);
     int shards = shard_count > 1 ? shard_count : 1;
     for (long t = 0; t < ntasks; t++) {
@@ -118,13 +147,9 @@ int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
             continue;
         if (dln_jobspec_refine_line(j, t, &first, &k) || k != 0)
             continue;   /* one visit per line: at its first grid point */
-        if (refine_line(j, db, first, lattice, g, &todo)) {
-            free(todo.v);
+        if (fn(ctx, first))
             return 1;
-        }
     }
-    *codes = todo.v;
-    *ncodes = todo.n;
     return 0;
 }
 

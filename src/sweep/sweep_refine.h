@@ -26,6 +26,13 @@ int dln_sweep_refine_queue(const dln_jobspec *j, dln_store *db,
                            int shard_index, int shard_count, long sweep_id,
                            dln_queue *q, long *added, long *in_db);
 
+/* Call fn(ctx, first) for every line of this shard (first: its grid task
+ * at the axis's first value), stopping at the first nonzero return.
+ * Returns 0, or 1 when fn failed. Not collective. */
+int dln_sweep_each_line(const dln_jobspec *j, int shard_index,
+                        int shard_count, int (*fn)(void *ctx, long first),
+                        void *ctx);
+
 /* 1 if task index is a continuation (refine: {method: continuation}). */
 int dln_sweep_is_continuation(const dln_jobspec *j, long index);
 
