@@ -1,6 +1,6 @@
 /* model.c — deep linear network: target, initialisation, loss, gradient,
- * GD step and exact Hessian-vector products, all by BLAS on workspaces
- * allocated once in dln_model_create.
+ * GD step and exact Hessian-vector products, by BLAS (or the lane kernels,
+ * below) on workspaces allocated once in dln_model_create.
  *
  * Notation: d_0 = d_in, d_1..d_{L-1} = width, d_L = d_out; layer l is
  * W_l (d_l x d_{l-1}).  Prefix products P_l = W_l ... W_1 (d_l x d_0),
@@ -9,7 +9,11 @@
  * dP_l = W_l dP_{l-1} + V_l P_{l-1}, dB_L = dP_L,
  * dB_{l-1} = V_l^T B_l + W_l^T dB_l, and (Hv)_l = dB_l P_{l-1}^T + B_l dP_{l-1}^T.
  * B_1..B_{L-1} are kept per layer: the gradient fills them as it goes, and
- * the HVPs of a Lanczos run (many at one point) reuse them. */
+ * the HVPs of a Lanczos run (many at one point) reuse them.
+ *
+ * Networks small enough for the lane kernels (lanes.h) take the loss,
+ * gradient and step through them with one lane (the same arithmetic as
+ * every lane of a dln_batch); the HVP stays on BLAS for every size. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,7 @@
 #include <lapacke.h>
 #include "dlnsweep/model.h"
 #include "dlnsweep/rng.h"
+#include "lanes_internal.h"
 
 struct dln_model {
     dln_params p;
@@ -35,6 +40,8 @@ struct dln_model {
     double *back;       /* B_1..B_{L-1} at offsets poff (B_L = E)    */
     double *dback[2];   /* dB_l ping-pong, dmax x d0                 */
     double *grad;       /* gradient scratch for step                 */
+    const dln_lanes_isa *lanes;   /* one-lane kernels, NULL: BLAS     */
+    dln_lanes_shape shape;
     int fresh;          /* prefix/resid match x                      */
     int back_fresh;     /* back matches x                            */
     double loss;
@@ -207,6 +214,9 @@ int dln_model_create(const dln_params *p, dln_model **out)
         goto cleanup;
     if (build_target(m) || init_weights(m))
         goto cleanup;
+    m->shape = dln_lanes_shape_of(p);
+    if (dln_lanes_fits(p))
+        m->lanes = dln_lanes_isa_current();
     *out = m;
     m = NULL;
     rc = 0;
@@ -258,6 +268,13 @@ static void gemm_nn(int mr, int nc, int kk, const double *a, const double *b,
 static void forward(dln_model *m)
 {
     int d0 = m->dims[0];
+    if (m->lanes) {
+        m->lanes->forward_one(m->shape, m->x, m->target, m->prefix, m->resid,
+                              &m->loss);
+        m->fresh = 1;
+        m->back_fresh = 0;
+        return;
+    }
     double *p1 = m->prefix + m->poff[1];
     memcpy(p1, layer(m, m->x, 1), sizeof(double) * (size_t)m->dims[1] * d0);
     for (int l = 2; l <= m->L; l++)
@@ -279,10 +296,17 @@ double dln_model_loss(dln_model *m)
     return m->loss;
 }
 
-/* B_{l-1} = W_l^T B_l for l = L..2 into back (current forward pass). */
+/* B_{l-1} = W_l^T B_l for l = L..2 into back (current forward pass); the
+ * lane kernels take the gradient (into the step's scratch) on the way. */
 static void back_products(dln_model *m)
 {
     int d0 = m->dims[0];
+    if (m->lanes) {
+        m->lanes->gradient_one(m->shape, m->x, m->prefix, m->resid, m->back,
+                               m->grad);
+        m->back_fresh = 1;
+        return;
+    }
     const double *b = m->resid;
     for (int l = m->L; l > 1; l--) {
         int rows = m->dims[l], cols = m->dims[l - 1];
@@ -299,6 +323,12 @@ double dln_model_gradient(dln_model *m, double *g)
     int d0 = m->dims[0];
     if (!m->fresh)
         forward(m);
+    if (m->lanes) {
+        m->lanes->gradient_one(m->shape, m->x, m->prefix, m->resid, m->back,
+                               g);
+        m->back_fresh = 1;
+        return m->loss;
+    }
     if (!m->back_fresh)
         back_products(m);
     for (int l = m->L; l >= 1; l--) {
@@ -318,7 +348,10 @@ double dln_model_gradient(dln_model *m, double *g)
 double dln_model_step(dln_model *m, double *g)
 {
     double loss = dln_model_gradient(m, m->grad);
-    cblas_daxpy((int)m->n, -m->p.eta, m->grad, 1, m->x, 1);
+    if (m->lanes)
+        m->lanes->descend_one(m->n, m->x, m->p.eta, m->grad);
+    else
+        cblas_daxpy((int)m->n, -m->p.eta, m->grad, 1, m->x, 1);
     if (g)
         memcpy(g, m->grad, sizeof(double) * m->n);
     m->fresh = 0;
