@@ -14,7 +14,7 @@
 #include "dlnsweep/params.h"
 
 /* Largest dimension run on lanes (measured: bench/bench_lanes.c). */
-#define DLN_LANES_MAX_DIM 16
+#define DLN_LANES_MAX_DIM 8
 
 /* DLN_LANES_MAX_DIM, or the environment's DLN_LANES_MAX_DIM (an integer
  * >= 0; 0 sends every network to BLAS) for benchmarks (not collective). */

@@ -1,7 +1,8 @@
 /* lanes_body.h — the lane arithmetic on one lane group, included by
  * lanes_kernel.h once per group: LK_NV values of type LK_V (double for one
  * lane; the instruction set's vector for a tile), LK_FN(x) names this
- * instantiation's functions.  Entry e of an operand with lane stride s is
+ * instantiation's functions, LK_Q the rows of a product computed together.
+ * Entry e of an operand with lane stride s is
  * the group at p + e * s (s in doubles).  Each statement runs over the
  * group's vectors, which are independent: their latencies overlap.  The
  * order of operations is lanes_kernel.h's; every function is always
@@ -23,31 +24,71 @@ LK_INLINE void LK_FN(st)(double *p, LK_V v)
     memcpy(p, &v, sizeof v);
 }
 
-/* The product entry sum_r a[ia + r da] b[ib + r db], r = 0..kk-1 in order
- * (entry indices; a, b at lane strides sa, sb), into acc. */
-LK_INLINE void LK_FN(dot)(LK_V *acc, int kk, const double *a, size_t ia,
-                          size_t da, size_t sa, const double *b, size_t ib,
-                          size_t db, size_t sb)
+/* Entries i..i+q-1 (q <= LK_Q) of column j of a product: acc[e] =
+ * sum_r a[(i+e) ai + r ar] b[j bj + r br], r = 0..kk-1 in order (entry
+ * indices; a, b at lane strides sa, sb).  The q sums are independent:
+ * their latencies overlap where one lane has no vector to fill. */
+LK_INLINE void LK_FN(dot)(LK_V acc[][LK_NV], int q, int kk, const double *a,
+                          size_t i, size_t ai, size_t ar, size_t sa,
+                          const double *b, size_t j, size_t bj, size_t br,
+                          size_t sb)
 {
-    LK_EACH acc[v] = LK_FN(ld)(a + ia * sa + v * LK_W) *
-                     LK_FN(ld)(b + ib * sb + v * LK_W);
+    const double *bb = b + j * bj * sb;
+    for (int e = 0; e < q; e++) {
+        const double *aa = a + (i + (size_t)e) * ai * sa;
+        LK_EACH acc[e][v] = LK_FN(ld)(aa + v * LK_W) * LK_FN(ld)(bb + v * LK_W);
+    }
     for (int r = 1; r < kk; r++) {
-        const double *ar = a + (ia + (size_t)r * da) * sa;
-        const double *br = b + (ib + (size_t)r * db) * sb;
-        LK_EACH acc[v] = acc[v] + LK_FN(ld)(ar + v * LK_W) *
-                                      LK_FN(ld)(br + v * LK_W);
+        bb = b + (j * bj + (size_t)r * br) * sb;
+        for (int e = 0; e < q; e++) {
+            const double *aa = a + ((i + (size_t)e) * ai + (size_t)r * ar) * sa;
+            LK_EACH acc[e][v] = acc[e][v] + LK_FN(ld)(aa + v * LK_W) *
+                                                LK_FN(ld)(bb + v * LK_W);
+        }
     }
 }
 
-/* Entry c of lane stride sc gets acc, or (eta non-NULL, one value per
- * lane) c - eta acc. */
-LK_INLINE void LK_FN(put)(double *c, const LK_V *acc, const double *eta)
+/* Entries c + e dc (e < q, lane stride sc) get acc[e], or (eta non-NULL,
+ * one value per lane) c - eta acc[e]. */
+LK_INLINE void LK_FN(put)(double *c, size_t dc, LK_V acc[][LK_NV], int q,
+                          const double *eta)
 {
-    LK_EACH {
-        LK_V r = acc[v];
-        if (eta)
-            r = LK_FN(ld)(c + v * LK_W) - LK_FN(ld)(eta + v * LK_W) * r;
-        LK_FN(st)(c + v * LK_W, r);
+    for (int e = 0; e < q; e++)
+        LK_EACH {
+            double *ce = c + (size_t)e * dc + v * LK_W;
+            LK_V r = acc[e][v];
+            if (eta)
+                r = LK_FN(ld)(ce) - LK_FN(ld)(eta + v * LK_W) * r;
+            LK_FN(st)(ce, r);
+        }
+}
+
+/* c (m x n, column-major) = the product with entries sum_r a(i, r) b(r, j)
+ * where a(i, r) is entry i ai + r ar of a and b(r, j) entry j bj + r br of
+ * b: into c, or (eta non-NULL) c <- c - eta product.  Rows go LK_Q at a
+ * time (sizes known only at run time), then one by one. */
+LK_INLINE void LK_FN(mm)(int m, int n, int kk, const double *a, size_t ai,
+                         size_t ar, size_t sa, const double *b, size_t bj,
+                         size_t br, size_t sb, double *c, size_t sc,
+                         const double *eta)
+{
+    /* Sizes fixed at compile time unroll into independent sums already. */
+    const int q = __builtin_constant_p(m) && __builtin_constant_p(kk) ? 1
+                                                                      : LK_Q;
+    for (int j = 0; j < n; j++) {
+        int i = 0;
+        for (; q > 1 && i + q <= m; i += q) {
+            LK_V acc[LK_Q][LK_NV];
+            LK_FN(dot)(acc, q, kk, a, (size_t)i, ai, ar, sa, b, (size_t)j, bj,
+                       br, sb);
+            LK_FN(put)(c + ((size_t)i + (size_t)j * m) * sc, sc, acc, q, eta);
+        }
+        for (; i < m; i++) {
+            LK_V acc[1][LK_NV];
+            LK_FN(dot)(acc, 1, kk, a, (size_t)i, ai, ar, sa, b, (size_t)j, bj,
+                       br, sb);
+            LK_FN(put)(c + ((size_t)i + (size_t)j * m) * sc, sc, acc, 1, eta);
+        }
     }
 }
 
@@ -55,26 +96,16 @@ LK_INLINE void LK_FN(put)(double *c, const LK_V *acc, const double *eta)
 LK_INLINE void LK_FN(mm_nn)(int m, int n, int kk, const double *a, size_t sa,
                             const double *b, size_t sb, double *c, size_t sc)
 {
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < m; i++) {
-            LK_V acc[LK_NV];
-            LK_FN(dot)(acc, kk, a, (size_t)i, (size_t)m, sa, b,
-                       (size_t)j * kk, 1, sb);
-            LK_FN(put)(c + ((size_t)i + (size_t)j * m) * sc, acc, NULL);
-        }
+    LK_FN(mm)(m, n, kk, a, 1, (size_t)m, sa, b, (size_t)kk, 1, sb, c, sc,
+              NULL);
 }
 
 /* c (m x n) = a^T b with a (kk x m), b (kk x n). */
 LK_INLINE void LK_FN(mm_tn)(int m, int n, int kk, const double *a, size_t sa,
                             const double *b, size_t sb, double *c, size_t sc)
 {
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < m; i++) {
-            LK_V acc[LK_NV];
-            LK_FN(dot)(acc, kk, a, (size_t)i * kk, 1, sa, b, (size_t)j * kk,
-                       1, sb);
-            LK_FN(put)(c + ((size_t)i + (size_t)j * m) * sc, acc, NULL);
-        }
+    LK_FN(mm)(m, n, kk, a, (size_t)kk, 1, sa, b, (size_t)kk, 1, sb, c, sc,
+              NULL);
 }
 
 /* g = a b^T with a (m x kk), b (n x kk): into c, or (eta non-NULL) c <-
@@ -83,13 +114,7 @@ LK_INLINE void LK_FN(mm_nt)(int m, int n, int kk, const double *a, size_t sa,
                             const double *b, size_t sb, double *c, size_t sc,
                             const double *eta)
 {
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < m; i++) {
-            LK_V acc[LK_NV];
-            LK_FN(dot)(acc, kk, a, (size_t)i, (size_t)m, sa, b, (size_t)j,
-                       (size_t)n, sb);
-            LK_FN(put)(c + ((size_t)i + (size_t)j * m) * sc, acc, eta);
-        }
+    LK_FN(mm)(m, n, kk, a, 1, (size_t)m, sa, b, 1, (size_t)n, sb, c, sc, eta);
 }
 
 /* cnt entries of a into c, or (eta non-NULL) c <- c - eta a. */
@@ -97,9 +122,9 @@ LK_INLINE void LK_FN(copy)(size_t cnt, const double *a, size_t sa, double *c,
                            size_t sc, const double *eta)
 {
     for (size_t e = 0; e < cnt; e++) {
-        LK_V val[LK_NV];
-        LK_EACH val[v] = LK_FN(ld)(a + e * sa + v * LK_W);
-        LK_FN(put)(c + e * sc, val, eta);
+        LK_V val[1][LK_NV];
+        LK_EACH val[0][v] = LK_FN(ld)(a + e * sa + v * LK_W);
+        LK_FN(put)(c + e * sc, sc, val, 1, eta);
     }
 }
 

@@ -49,10 +49,12 @@ LK_INLINE size_t lk_poff(dln_lanes_shape s, int l)
  * tile as vectors of the widest registers this file is compiled for. */
 #define LK_V double
 #define LK_NV 1
+#define LK_Q 4
 #define LK_FN(name) lk1_##name
 #include "lanes_body.h"
 #undef LK_V
 #undef LK_NV
+#undef LK_Q
 #undef LK_FN
 
 #if defined(__AVX512F__)
@@ -66,6 +68,7 @@ typedef double lk_vec __attribute__((vector_size(LK_VBYTES)));
 typedef long long lk_mask __attribute__((vector_size(LK_VBYTES)));
 #define LK_V lk_vec
 #define LK_NV (DLN_LANES_TILE * sizeof(double) / LK_VBYTES)
+#define LK_Q 1
 #define LK_FN(name) lkt_##name
 #include "lanes_body.h"
 #undef LK_V
