@@ -74,44 +74,84 @@ typedef long long lk_mask __attribute__((vector_size(LK_VBYTES)));
 #undef LK_V
 #undef LK_FN
 
-/* The tile step of dln_lanes_isa; workspace: prefixes, residual, two B's
- * (dln_lanes_tile_ws).  A lane stops the tile when it is live and its
- * loss is not finite or above its bound (x - x == 0 fails for NaN, Inf). */
-LK_INLINE long lk_tile_steps(dln_lanes_shape s, const dln_lanes_tile *tl,
-                             long k)
-{
-    const size_t T = DLN_LANES_TILE;
-    double *prefix = tl->ws;
-    double *resid = prefix + dln_lanes_nprefix(s) * T;
-    double *back = resid + dln_lanes_ntarget(s) * T;
-    const size_t W = LK_VBYTES / sizeof(double);
-    lk_mask live[LK_NV];
-    for (size_t t = 0; t < T; t++)
-        live[t / W][t % W] = tl->live[t] ? -1 : 0;
-    for (long step = 0;; step++) {
-        lkt_forward(s, tl->x, tl->target, tl->xs, prefix, resid, T, tl->loss);
-        lk_mask bad = {0};
-        for (size_t v = 0; v < LK_NV; v++) {
-            lk_vec loss = lkt_ld(tl->loss + v * W);
-            bad |= live[v] &
-                   ~((loss - loss == 0) & (loss <= lkt_ld(tl->bound + v * W)));
-        }
-        long long any = 0;
-        for (size_t t = 0; t < W; t++)
-            any |= bad[t];
-        if (any || step == k)
-            return step;
-        lkt_backward(s, tl->x, tl->xs, prefix, resid, T, back, tl->x, tl->xs,
-                     tl->eta);
-    }
-}
-
 /* The square shape of width D (d_in = width = d_out = D). */
 LK_INLINE dln_lanes_shape lk_square(int L, int D)
 {
     dln_lanes_shape s = {L, D, D, D};
     return s;
 }
+
+/* The tile step of dln_lanes_isa on parameters x (lane stride xs), target
+ * and eta, with workspace ws (prefixes, residual, two B's:
+ * dln_lanes_tile_ws).  A lane stops the tile when it is live and its loss
+ * is not finite or above its bound (x - x == 0 fails for NaN, Inf). */
+LK_INLINE long lk_tile_run(dln_lanes_shape s, const dln_lanes_tile *tl,
+                           double *x, size_t xs, const double *target,
+                           const double *eta, double *ws, long k)
+{
+    const size_t T = DLN_LANES_TILE, W = LK_VBYTES / sizeof(double);
+    double *prefix = ws;
+    double *resid = prefix + dln_lanes_nprefix(s) * T;
+    double *back = resid + dln_lanes_ntarget(s) * T;
+    lk_mask live[LK_NV];
+    lk_vec bound[LK_NV];
+    for (size_t t = 0; t < T; t++)
+        live[t / W][t % W] = tl->live[t] ? -1 : 0;
+    for (size_t v = 0; v < LK_NV; v++)
+        bound[v] = lkt_ld(tl->bound + v * W);
+    for (long step = 0;; step++) {
+        lkt_forward(s, x, target, xs, prefix, resid, T, tl->loss);
+        lk_mask bad = {0};
+        for (size_t v = 0; v < LK_NV; v++) {
+            lk_vec loss = lkt_ld(tl->loss + v * W);
+            bad |= live[v] & ~((loss - loss == 0) & (loss <= bound[v]));
+        }
+        long long any = 0;
+        for (size_t t = 0; t < W; t++)
+            any |= bad[t];
+        if (any || step == k)
+            return step;
+        lkt_backward(s, x, xs, prefix, resid, T, back, x, xs, eta);
+    }
+}
+
+LK_INLINE long lk_tile_steps(dln_lanes_shape s, const dln_lanes_tile *tl,
+                             long k)
+{
+    return lk_tile_run(s, tl, tl->x, tl->xs, tl->target, tl->eta, tl->ws, k);
+}
+
+/* Depth L, width D (both fixed at compile time, a few entries per lane):
+ * the tile's parameters, target, eta and workspace copied into local
+ * arrays for the k steps, which the compiler can keep in registers. */
+#define LK_TINY_WS(L, D) \
+    ((size_t)((L) + 3) * (D) * (D) * DLN_LANES_TILE)
+#define LK_TINY_N(L, D) ((size_t)(L) * (D) * (D) * DLN_LANES_TILE)
+#define LK_TINY(L, D)                                                       \
+    static long lk_tiny_##L##_##D(const dln_lanes_tile *tl, long k)         \
+    {                                                                       \
+        const size_t T = DLN_LANES_TILE, n = (size_t)(L) * (D) * (D);      \
+        double x[LK_TINY_N(L, D)], tg[(D) * (D) * DLN_LANES_TILE];          \
+        double eta[DLN_LANES_TILE], ws[LK_TINY_WS(L, D)];                   \
+        for (size_t e = 0; e < n; e++)                                      \
+            memcpy(x + e * T, tl->x + e * tl->xs, sizeof(double) * T);      \
+        for (size_t e = 0; e < (size_t)(D) * (D); e++)                      \
+            memcpy(tg + e * T, tl->target + e * tl->xs, sizeof(double) * T); \
+        memcpy(eta, tl->eta, sizeof eta);                                   \
+        long done = lk_tile_run(lk_square(L, D), tl, x, T, tg, eta, ws, k); \
+        for (size_t e = 0; e < n; e++)                                      \
+            memcpy(tl->x + e * tl->xs, x + e * T, sizeof(double) * T);      \
+        return done;                                                        \
+    }
+
+LK_TINY(1, 1)
+LK_TINY(2, 1)
+LK_TINY(3, 1)
+LK_TINY(4, 1)
+LK_TINY(1, 2)
+LK_TINY(2, 2)
+LK_TINY(3, 2)
+LK_TINY(4, 2)
 
 /* Calls BODY with S replaced by the shape s, or by a compile-time square
  * shape when s is square with width <= LANES_UNROLL_MAX. */
@@ -154,6 +194,12 @@ static void descend_one(size_t n, double *x, double eta, const double *g)
 static long tile_steps(dln_lanes_shape s, const dln_lanes_tile *tile, long k)
 {
     long done = 0;
+    if (s.d_in == s.width && s.d_out == s.width && s.width <= 2 && s.L <= 4) {
+        static long (*const tiny[4][2])(const dln_lanes_tile *, long) = {
+            {lk_tiny_1_1, lk_tiny_1_2}, {lk_tiny_2_1, lk_tiny_2_2},
+            {lk_tiny_3_1, lk_tiny_3_2}, {lk_tiny_4_1, lk_tiny_4_2}};
+        return tiny[s.L - 1][s.width - 1](tile, k);
+    }
     LK_DISPATCH_SHAPE(s, done = lk_tile_steps(S, tile, k));
     return done;
 }
