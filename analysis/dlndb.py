@@ -74,16 +74,26 @@ def open_db(path):
     if missing:
         raise UserError("%s: not a dlnsweep database (no table %s)"
                         % (path, ", ".join(sorted(missing))))
+    if "sweep_tasks" not in tables:
+        # A file older than schema 4: its membership is runs.sweep_id (as
+        # dlnsweep's own read-only handles see it).
+        con.executescript(
+            "CREATE TEMP TABLE sweep_tasks AS SELECT sweep_id, cell_hash, "
+            "seed_index FROM runs WHERE sweep_id IS NOT NULL;"
+            "CREATE INDEX temp.sweep_tasks_task ON sweep_tasks(cell_hash, "
+            "seed_index);")
     with open(VIEWS_SQL) as f:
         con.executescript(temp_views_sql(f.read()))
     return con
 
 
 def sweep_groups(con):
-    """[(sweep_id or None, name, n_runs)] of the groups of runs in the DB;
-    `single` runs (sweep_id NULL) form the group named SINGLE."""
+    """[(sweep_id or None, name, n_runs)] of the groups of runs in the DB:
+    a sweep's runs are those it contains (table sweep_tasks, the view
+    member_runs); runs in no sweep (`single` runs) form the group named
+    SINGLE."""
     return con.execute(
-        "SELECT r.sweep_id, COALESCE(s.name, ?), COUNT(*) FROM runs r "
+        "SELECT r.sweep_id, COALESCE(s.name, ?), COUNT(*) FROM member_runs r "
         "LEFT JOIN sweeps s ON s.id = r.sweep_id GROUP BY r.sweep_id "
         "ORDER BY r.sweep_id", (SINGLE,)).fetchall()
 
@@ -113,7 +123,8 @@ def resolve_sweep(con, name, run_ids=()):
     if not groups:
         return None, None
     if run_ids:
-        row = con.execute("SELECT r.sweep_id, COALESCE(s.name, ?) FROM runs r"
+        row = con.execute("SELECT r.sweep_id, COALESCE(s.name, ?) FROM "
+                          "member_runs r"
                           " LEFT JOIN sweeps s ON s.id = r.sweep_id "
                           "WHERE r.id = ?", (SINGLE, run_ids[0])).fetchone()
         if row:
@@ -125,10 +136,23 @@ def resolve_sweep(con, name, run_ids=()):
 
 
 def sweep_filter(sweep_id, column="sweep_id"):
-    """SQL condition selecting a sweep group (literal, for captions)."""
+    """SQL condition selecting a sweep group on a view (whose sweep_id is
+    the membership's; literal, for captions)."""
     if sweep_id is None:
         return "%s IS NULL" % column
     return "%s = %d" % (column, int(sweep_id))
+
+
+def member_filter(sweep_id, prefix=""):
+    """SQL condition selecting, on runs (prefix "r." for `runs r`), the
+    runs of a sweep group: those the sweep contains (sweep_tasks), or for
+    None those in no sweep."""
+    key = ("m.cell_hash = %scell_hash AND m.seed_index = %sseed_index"
+           % (prefix, prefix))
+    if sweep_id is None:
+        return "NOT EXISTS (SELECT 1 FROM sweep_tasks m WHERE %s)" % key
+    return ("EXISTS (SELECT 1 FROM sweep_tasks m WHERE m.sweep_id = %d AND "
+            "%s)" % (int(sweep_id), key))
 
 
 def phase_sql(x, y, source="runs"):

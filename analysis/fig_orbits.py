@@ -204,7 +204,8 @@ def fig_cascade(ctx):
     ncol = len(dlndb.LINE_COLUMNS)
     sql = ("SELECT %s, eta, gap, eta_lo, eta_hi, period_from, period_to, "
            "method FROM boundaries WHERE %s AND kind = 'period-doubling' "
-           "ORDER BY %s, eta" % (line_select(), ctx.run_filter(),
+           "ORDER BY %s, eta" % (line_select(),
+                                 ctx.run_filter(view=True),
                                  line_select()))
     rows = ctx.query(sql)
     if not rows:
@@ -250,7 +251,7 @@ def fig_cascade(ctx):
                         for c, v in key.items())
     osql = ("SELECT eta, sv1 FROM bifurcation WHERE %s AND run_id IN "
             "(SELECT id FROM runs WHERE %s) AND sv1 IS NOT NULL"
-            % (ctx.run_filter(id_column="run_id"), cond))
+            % (ctx.run_filter(id_column="run_id", view=True), cond))
     orbit = np.array(ctx.query(osql) or [(np.nan, np.nan)], float)
     ratios = interval_ratios(chain)
     common, _ = describe_keys([best], dlndb.LINE_COLUMNS)

@@ -62,9 +62,16 @@ class Context:
             self.query("SELECT 1 FROM runs WHERE (%s) LIMIT 1" % self.where)
         self._eta_lines = None
 
-    def run_filter(self, column="sweep_id", id_column=None):
-        """SQL condition for the selected sweep (and --where on runs)."""
-        cond = dlndb.sweep_filter(self.sweep_id, column)
+    def run_filter(self, column="sweep_id", id_column=None, view=False):
+        """SQL condition for the selected sweep (and --where on runs): on
+        runs (column "sweep_id" or "r.sweep_id" names its prefix) the runs
+        the sweep contains; on a view of views.sql (view=True) its
+        sweep_id."""
+        if view:
+            cond = dlndb.sweep_filter(self.sweep_id, column)
+        else:
+            cond = dlndb.member_filter(self.sweep_id,
+                                       column[:-len("sweep_id")])
         if self.where:
             if id_column is None:
                 cond += " AND (%s)" % self.where

@@ -9,8 +9,11 @@
 -- EXISTS, one statement per "CREATE VIEW name" line start.
 --
 -- Conventions.  A cell is one parameter point (cell_hash), seeds are its
--- replicas.  Rows written by `dlnsweep single` have sweep_id NULL; views
--- keep them as their own group (compare sweep_id with IS, not =).
+-- replicas.  A run belongs to every sweep that contains its task (table
+-- sweep_tasks): the views read runs through member_runs, so each sweep's
+-- rows hold all its cells, shared or not.  Runs in no sweep (e.g. written
+-- by `dlnsweep single`) have sweep_id NULL; views keep them as their own
+-- group (compare sweep_id with IS, not =).
 -- "Majority" regime: the regime of most runs, errors excluded from the
 -- vote (regime 'error' only when every run of the group failed); ties go
 -- to the regime earlier in regime_order.  period: the most common period
@@ -26,12 +29,24 @@ CREATE VIEW regime_order(regime, ord) AS VALUES
   ('unresolved', 4), ('saddle', 5), ('collapsed', 6), ('divergent', 7),
   ('error', 8);
 
+-- Every run once per sweep that contains it, sweep_id being that sweep;
+-- runs in no sweep once, sweep_id NULL.  (Its column "sweep_id:1" is
+-- runs.sweep_id: the sweep that wrote the row.)
+DROP VIEW IF EXISTS member_runs;
+CREATE VIEW member_runs AS
+  SELECT m.sweep_id AS sweep_id, r.* FROM sweep_tasks m
+  JOIN runs r ON r.cell_hash = m.cell_hash AND r.seed_index = m.seed_index
+  UNION ALL
+  SELECT NULL, r.* FROM runs r WHERE NOT EXISTS (
+    SELECT 1 FROM sweep_tasks m
+    WHERE m.cell_hash = r.cell_hash AND m.seed_index = r.seed_index);
+
 -- Runs per regime per sweep (sweep NULL / '(single)' for `single` runs).
 DROP VIEW IF EXISTS regime_counts;
 CREATE VIEW regime_counts AS
   SELECT r.sweep_id AS sweep_id, COALESCE(s.name, '(single)') AS sweep,
          r.regime AS regime, COUNT(*) AS n
-  FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
+  FROM member_runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
   GROUP BY r.sweep_id, r.regime;
 
 -- The same counts, one row per sweep, one column per regime.
@@ -48,7 +63,7 @@ CREATE VIEW sweep_summary AS
          SUM(r.regime = 'unresolved') AS unresolved,
          SUM(r.regime = 'error') AS error,
          SUM(r.wall_s) AS wall_s
-  FROM runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
+  FROM member_runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
   GROUP BY r.sweep_id;
 
 -- Regime of each cell: majority over its seeds, with period.
@@ -56,7 +71,7 @@ DROP VIEW IF EXISTS cell_regimes;
 CREATE VIEW cell_regimes AS
 WITH v AS (
   SELECT sweep_id, cell_hash, regime, period, COUNT(*) AS n_rp
-  FROM runs WHERE regime <> 'error'
+  FROM member_runs WHERE regime <> 'error'
   GROUP BY sweep_id, cell_hash, regime, period
 ), w AS (
   SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, cell_hash, regime) AS n_r
@@ -76,7 +91,7 @@ WITH v AS (
          AVG(final_loss) AS final_loss, AVG(sharpness) AS sharpness,
          AVG(lyapunov) AS lyapunov, AVG(n_oscillating) AS n_oscillating,
          MIN(n_oscillating_theory) AS n_oscillating_theory
-  FROM runs GROUP BY sweep_id, cell_hash
+  FROM member_runs GROUP BY sweep_id, cell_hash
 )
 SELECT a.sweep_id, a.cell_hash, a.eta, a.depth, a.width, a.d_in, a.d_out,
        a.rank, a.spectrum, a.s1, a.s2, a.rotate, a.init, a.alpha, a.steps,
@@ -96,7 +111,7 @@ DROP VIEW IF EXISTS phase_eta_depth;
 CREATE VIEW phase_eta_depth AS
 WITH v AS (
   SELECT sweep_id, eta, depth, regime, period, COUNT(*) AS n_rp
-  FROM runs WHERE regime <> 'error'
+  FROM member_runs WHERE regime <> 'error'
   GROUP BY sweep_id, eta, depth, regime, period
 ), w AS (
   SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, depth, regime) AS n_r
@@ -112,7 +127,7 @@ WITH v AS (
          MIN(depth) AS depth_min, MAX(depth) AS depth_max,
          MIN(s1) AS s1_min, MAX(s1) AS s1_max,
          MIN(width) AS width_min, MAX(width) AS width_max
-  FROM runs GROUP BY sweep_id, eta, depth
+  FROM member_runs GROUP BY sweep_id, eta, depth
 )
 SELECT a.sweep_id, a.eta, a.depth, COALESCE(x.regime, 'error') AS regime,
        x.period AS period, a.n_runs, a.n_cells, a.n_error,
@@ -126,7 +141,7 @@ DROP VIEW IF EXISTS phase_eta_s1;
 CREATE VIEW phase_eta_s1 AS
 WITH v AS (
   SELECT sweep_id, eta, s1, regime, period, COUNT(*) AS n_rp
-  FROM runs WHERE regime <> 'error'
+  FROM member_runs WHERE regime <> 'error'
   GROUP BY sweep_id, eta, s1, regime, period
 ), w AS (
   SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, s1, regime) AS n_r
@@ -142,7 +157,7 @@ WITH v AS (
          MIN(depth) AS depth_min, MAX(depth) AS depth_max,
          MIN(s1) AS s1_min, MAX(s1) AS s1_max,
          MIN(width) AS width_min, MAX(width) AS width_max
-  FROM runs GROUP BY sweep_id, eta, s1
+  FROM member_runs GROUP BY sweep_id, eta, s1
 )
 SELECT a.sweep_id, a.eta, a.s1, COALESCE(x.regime, 'error') AS regime,
        x.period AS period, a.n_runs, a.n_cells, a.n_error,
@@ -156,7 +171,7 @@ DROP VIEW IF EXISTS phase_eta_width;
 CREATE VIEW phase_eta_width AS
 WITH v AS (
   SELECT sweep_id, eta, width, regime, period, COUNT(*) AS n_rp
-  FROM runs WHERE regime <> 'error'
+  FROM member_runs WHERE regime <> 'error'
   GROUP BY sweep_id, eta, width, regime, period
 ), w AS (
   SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, width, regime) AS n_r
@@ -172,7 +187,7 @@ WITH v AS (
          MIN(depth) AS depth_min, MAX(depth) AS depth_max,
          MIN(s1) AS s1_min, MAX(s1) AS s1_max,
          MIN(width) AS width_min, MAX(width) AS width_max
-  FROM runs GROUP BY sweep_id, eta, width
+  FROM member_runs GROUP BY sweep_id, eta, width
 )
 SELECT a.sweep_id, a.eta, a.width, COALESCE(x.regime, 'error') AS regime,
        x.period AS period, a.n_runs, a.n_cells, a.n_error,
@@ -188,7 +203,7 @@ CREATE VIEW bifurcation AS
   SELECT r.id AS run_id, r.sweep_id, r.cell_hash, r.seed_index, r.eta,
          r.depth, r.width, r.spectrum, r.s1, r.regime, r.period,
          o.k AS k, o.sv1 AS sv1, o.loss AS loss
-  FROM orbits o JOIN runs r ON r.id = o.run_id;
+  FROM orbits o JOIN member_runs r ON r.id = o.run_id;
 
 -- Recorded trajectories with their run's parameters; eos_sharpness = 2/eta.
 DROP VIEW IF EXISTS run_trajectories;
@@ -199,7 +214,7 @@ CREATE VIEW run_trajectories AS
          t.step AS step, t.loss AS loss, t.sharpness AS sharpness,
          t.sv1 AS sv1, t.sv2 AS sv2, t.balance_gap AS balance_gap,
          t.offdiag_mass AS offdiag_mass, t.n_oscillating AS n_oscillating
-  FROM trajectories t JOIN runs r ON r.id = t.run_id;
+  FROM trajectories t JOIN member_runs r ON r.id = t.run_id;
 
 -- Measured vs theoretical number of oscillating modes per cell
 -- (theory: modes i with eta > 2/(L s_i^(2-2/L))).  Divergent and failed
@@ -213,7 +228,7 @@ CREATE VIEW oscillating_modes AS
          MAX(n_oscillating) AS n_oscillating_max,
          MIN(n_oscillating_theory) AS n_oscillating_theory,
          COUNT(n_oscillating) AS n_seeds
-  FROM runs WHERE regime NOT IN ('divergent', 'error')
+  FROM member_runs WHERE regime NOT IN ('divergent', 'error')
   GROUP BY sweep_id, cell_hash;
 
 -- Views added by other modules go below this line (e.g. boundaries).
@@ -235,7 +250,7 @@ WITH labelled AS (
          alpha, steps, seed_index, eta, regime, period,
          regime || CASE WHEN regime = 'periodic' THEN ':' || period ELSE ''
                    END AS label
-  FROM runs WHERE regime <> 'error'),
+  FROM member_runs WHERE regime <> 'error'),
 ordered AS (
   SELECT *, LAG(eta) OVER line AS eta_prev, LAG(label) OVER line AS label_prev,
          LAG(regime) OVER line AS regime_prev,

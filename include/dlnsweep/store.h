@@ -20,7 +20,7 @@
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
 
-#define DLN_STORE_SCHEMA_VERSION 4
+#define DLN_STORE_SCHEMA_VERSION 5
 #define DLN_STORE_APP_ID 0x444c4e53   /* "DLNS" in the SQLite header */
 
 typedef struct dln_store dln_store;
@@ -36,7 +36,10 @@ typedef struct dln_provenance {
     char host[64];
     int mpi_rank;
     int attempt;              /* 1 for the first try of a cell             */
-    long sweep_id;            /* 0 for `single` (stored as NULL)           */
+    long sweep_id;            /* 0 for `single` (stored as NULL); > 0: the
+                                 row joins that sweep (sweep_tasks)       */
+    int replace;              /* writer queue: overwrite an existing row
+                                 (a retried task)                         */
 } dln_provenance;
 
 /* Counts for `dlnsweep status`. */
@@ -98,6 +101,27 @@ int dln_store_register_sweep(dln_store *s, const char *name,
 /* 1 if (cell_hash, seed_index) has a row in runs, 0 if not, <0 on error. */
 int dln_store_is_done(dln_store *s, const char *cell_hash, int seed_index);
 
+/* What a sweep finds for one of its tasks (dln_store_claim). */
+typedef enum dln_claim {
+    DLN_CLAIM_TODO = 0,       /* no row: run it                            */
+    DLN_CLAIM_DONE,           /* a row: done (membership recorded)         */
+    DLN_CLAIM_RETRY,          /* a row whose regime is to be retried: run
+                                 it again, replacing the row              */
+    DLN_CLAIM_EXHAUSTED       /* to run or retry, but started max_attempts
+                                 times already: left alone                */
+} dln_claim;
+
+/* Sweep sweep_id's task t: is it done?  When t has a row, records that
+ * the sweep contains it (table sweep_tasks, idempotent; not for
+ * sweep_id <= 0).  retry: a mask of (1u << regime) whose rows count as
+ * to run again; max_attempts > 0: tasks started that often (table
+ * attempts) are EXHAUSTED instead.  Returns 0 with *out, 2 with
+ * dln_store_errmsg on a cell-hash collision (the row of t's key holds
+ * other parameters), 1 on a database failure.  Writes only membership;
+ * call it inside a batch for speed.  Not collective. */
+int dln_store_claim(dln_store *s, long sweep_id, const dln_task *t,
+                    unsigned retry, int max_attempts, dln_claim *out);
+
 /* Label of the run (cell_hash, seed_index): its regime and period (0 when
  * NULL). 1 found, 0 not found, <0 on error. Not collective. */
 int dln_store_label(dln_store *s, const char *cell_hash, int seed_index,
@@ -124,9 +148,13 @@ int dln_store_attempt_start(dln_store *s, const char *cell_hash,
 int dln_store_attempt_count(dln_store *s, const char *cell_hash,
                             int seed_index, int *n);
 
-/* Fill counts for sweep_id (0 = all rows, -1 = rows of no sweep, i.e.
- * `single`). The rate window is the last 200 rows. Returns 0 or 1. */
+/* Fill counts for sweep_id (0 = all rows, -1 = rows in no sweep, e.g.
+ * `single`'s; > 0 the rows that sweep contains, table sweep_tasks). The rate window is the last 200 rows. Returns 0 or 1. */
 int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c);
+
+/* done / total in [0, 1] (0 if total is unknown; a refining sweep's
+ * total grows by rounds); pure. */
+double dln_store_counts_fraction(const dln_store_counts *c);
 
 /* Runs per second over the rate window, 0 if unknown (pure). */
 double dln_store_counts_rate(const dln_store_counts *c);
@@ -192,6 +220,27 @@ int dln_store_put_continuation(dln_store *s, const dln_task *t,
                                const dln_store_contin_info *c,
                                const dln_result *r,
                                const dln_provenance *prov);
+
+/* What dln_store_forget found (and removed unless dry_run). */
+#define DLN_FORGET_MAX_SWEEPS 32
+typedef struct dln_store_forget_info {
+    long runs;                                  /* matching runs          */
+    long per_regime[DLN_REGIME_ERROR + 1];
+    int nsweeps;                                /* sweeps containing them */
+    char sweep[DLN_FORGET_MAX_SWEEPS][256];     /* (first 32, by id)      */
+    long sweep_runs[DLN_FORGET_MAX_SWEEPS];
+} dln_store_forget_info;
+
+/* Delete the runs matching `where` (an SQL expression on the columns of
+ * runs, evaluated inside dlnsweep's own SELECT under a read-only
+ * authorizer: one expression, no statements) and, when sweep is not
+ * NULL, contained in that sweep; with their children, memberships and
+ * attempt counts, in one transaction (the caller holds the writer lease).
+ * dry_run: only count (works on a read-only handle).  Returns 0 with
+ * *info, 2 with dln_store_errmsg (SQLite's message on a bad expression,
+ * unknown sweep; nothing written), 1 on a database failure. */
+int dln_store_forget(dln_store *s, const char *sweep, const char *where,
+                     int dry_run, dln_store_forget_info *info);
 
 /* Path the store was opened with (borrowed). */
 const char *dln_store_path(const dln_store *s);

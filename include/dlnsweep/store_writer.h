@@ -63,7 +63,7 @@ int dln_store_writer_finish(dln_store_writer *w);
  * set *w = NULL; accepts NULL. */
 void dln_store_writer_destroy(dln_store_writer **w);
 
-/* Queue run (t, *r, prov) for dln_store_put_run (replace = 0), taking r's
+/* Queue run (t, *r, prov) for dln_store_put_run (replace = prov->replace), taking r's
  * arrays (r is left inited).  prov->attempt <= 0 means "the task's count
  * in attempts when written".  Blocks while the queue is over its byte
  * limit.  Returns 0, or 1 once the writer has failed (r is cleared). */

@@ -415,6 +415,9 @@ int dln_store_create(const char *path, int flags, dln_store **out,
         snprintf(err, errlen, "database %s: not a dlnsweep database (no "
                  "schema)", path);
         goto cleanup;
+    } else if (dln_store_members_compat(s)) {
+        snprintf(err, errlen, "%s", s->msg);
+        goto cleanup;
     }
     *out = s;
     return 0;

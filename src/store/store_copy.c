@@ -333,7 +333,8 @@ int dln_store_merge(dln_store *s, const char *src_path, long *copied,
         dln_store_fail(s, "merge counts");
         goto cleanup;
     }
-    if (merge_runs(s) || dln_store_merge_continuations(s))
+    if (merge_runs(s) || dln_store_merge_continuations(s) ||
+        dln_store_merge_members(s))
         goto cleanup;
     if (copied) *copied = (long)n_new;
     if (skipped) *skipped = (long)(n_all - n_new);

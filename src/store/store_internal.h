@@ -25,6 +25,7 @@ enum dln_store_stmt_id {
     DLN_ST_COUNT_TASKS = DLN_ST_COUNT_RECENT + 3,
     DLN_ST_LEASE_GET, DLN_ST_LEASE_PUT, DLN_ST_LEASE_BEAT, DLN_ST_LEASE_DROP,
     DLN_ST_ATTEMPT, DLN_ST_ATTEMPT_COUNT,
+    DLN_ST_MEMBER_ADD, DLN_ST_MEMBER_DROP, DLN_ST_SPEC_ADD, DLN_ST_LOOKUP_RUN,
     DLN_ST_N
 };
 
@@ -40,6 +41,21 @@ struct dln_store {
 /* The embedded analysis/views.sql (generated at build time). */
 extern const unsigned char dln_views_sql[];
 
+/* The membership and spec-history tables (schema version 4; part of the
+ * latest schema and of the migration step to 4). */
+#define DLN_STORE_MEMBERS_SQL                                              \
+    "CREATE TABLE IF NOT EXISTS sweep_tasks("                              \
+    " sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,"  \
+    " cell_hash TEXT NOT NULL, seed_index INTEGER NOT NULL,"               \
+    " PRIMARY KEY(sweep_id, cell_hash, seed_index)) WITHOUT ROWID;"        \
+    "CREATE INDEX IF NOT EXISTS sweep_tasks_task"                          \
+    " ON sweep_tasks(cell_hash, seed_index);"                              \
+    "CREATE TABLE IF NOT EXISTS sweep_specs("                              \
+    " id INTEGER PRIMARY KEY,"                                             \
+    " sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,"  \
+    " spec_hash TEXT NOT NULL, spec_text TEXT,"                            \
+    " ntasks INTEGER NOT NULL, accepted_at TEXT NOT NULL);"
+
 /* The latest schema's statements (store_schema.c). */
 extern const char dln_store_schema_sql[];
 
@@ -54,6 +70,35 @@ int dln_store_migrate(dln_store *s, int version);
  * small. */
 #define DLN_STORE_MAX_RUN_COLUMNS 160
 int dln_store_run_columns(const char **names, int max);
+
+/* Bind every parameter of t's params (paramdefs.h order, as the runs
+ * columns store them) to st's parameters first, first + 1, ... */
+void dln_store_bind_params(sqlite3_stmt *st, int first, const dln_task *t);
+
+/* Membership and spec history (store_members.c).  member_add records
+ * that sweep_id contains task (cell_hash, seed_index) (idempotent);
+ * members_drop forgets every membership of sweep_id (a changed spec is
+ * re-claimed task by task); spec_history_add appends an accepted spec.
+ * Inside the caller's transaction; 0 or 1 with s->msg set. */
+int dln_store_member_add(dln_store *s, long sweep_id, const char *cell_hash,
+                         int seed_index);
+int dln_store_members_drop(dln_store *s, long sweep_id);
+int dln_store_spec_history_add(dln_store *s, long sweep_id,
+                               const char *spec_hash, const char *spec_text,
+                               long ntasks, const char *now);
+/* A read-only handle on a file older than schema 4: TEMP sweep_tasks and
+ * sweep_specs from runs.sweep_id and sweeps (the file untouched); a no-op
+ * on newer files.  0 or 1. */
+int dln_store_members_compat(dln_store *s);
+/* During a merge (src attached, temp.merge_sweeps filled): the input's
+ * memberships (or, from an older input, its runs.sweep_id) and a history
+ * entry for every sweep without one.  0 or 1. */
+int dln_store_merge_members(dln_store *s);
+/* The stored run of t's key: 0 none, 1 found with equal parameters, 2
+ * found with different ones (a cell-hash collision; s->msg says so), -1
+ * error; *id and *regime of the row when found. */
+int dln_store_lookup_run(dln_store *s, const dln_task *t, long long *id,
+                         dln_regime *regime);
 
 /* Cached statement `id` with text sql, reset and unbound; NULL with s->msg
  * set on a prepare failure. */

@@ -14,10 +14,14 @@
 /* ISO text to unix seconds. */
 #define UNIX_TIME(x) "((julianday(" x ") - 2440587.5) * 86400.0)"
 
-/* The three row filters of a counts query: all rows, rows of no sweep,
- * rows of sweep ?1 (each can use the runs_sweep index). */
-static const char *const filters[3] = {"1", "sweep_id IS NULL",
-                                       "sweep_id = ?1"};
+/* The three row sources of a counts query: all rows, rows in no sweep,
+ * rows in sweep ?1 (through its memberships, table sweep_tasks). */
+static const char *const filters[3] = {
+    "runs",
+    "runs WHERE NOT EXISTS (SELECT 1 FROM sweep_tasks m WHERE m.cell_hash "
+    "= runs.cell_hash AND m.seed_index = runs.seed_index)",
+    "sweep_tasks m JOIN runs ON runs.cell_hash = m.cell_hash AND "
+    "runs.seed_index = m.seed_index WHERE m.sweep_id = ?1"};
 
 /* Cached statement `base + kind` of text sql_fmt with the filter of kind
  * substituted for its one %s. */
@@ -43,7 +47,7 @@ int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c)
     st = counts_stmt(s, DLN_ST_COUNT_TOTAL, kind,
                      "SELECT count(*), coalesce(sum(wall_s), 0), "
                      UNIX_TIME("min(created_at)") ", "
-                     UNIX_TIME("max(created_at)") " FROM runs WHERE %s",
+                     UNIX_TIME("max(created_at)") " FROM %s",
                      sweep_id);
     if (!st)
         goto fail;
@@ -56,8 +60,7 @@ int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c)
     sqlite3_reset(st);
 
     st = counts_stmt(s, DLN_ST_COUNT_REGIME, kind,
-                     "SELECT regime, count(*) FROM runs WHERE %s "
-                     "GROUP BY regime", sweep_id);
+                     "SELECT regime, count(*) FROM %s GROUP BY regime", sweep_id);
     if (!st)
         goto fail;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -72,8 +75,8 @@ int dln_store_counts_get(dln_store *s, long sweep_id, dln_store_counts *c)
 
     st = counts_stmt(s, DLN_ST_COUNT_RECENT, kind,
                      "SELECT count(*), " UNIX_TIME("min(created_at)")
-                     " FROM (SELECT created_at FROM runs WHERE %s "
-                     "ORDER BY id DESC LIMIT " DLN_STR(RATE_WINDOW) ")",
+                     " FROM (SELECT created_at FROM %s "
+                     "ORDER BY runs.id DESC LIMIT " DLN_STR(RATE_WINDOW) ")",
                      sweep_id);
     if (!st)
         goto fail;
@@ -115,6 +118,13 @@ double dln_store_counts_rate(const dln_store_counts *c)
     return (double)(c->recent_n - 1) / span;
 }
 
+double dln_store_counts_fraction(const dln_store_counts *c)
+{
+    if (c->total <= 0)
+        return 0.0;
+    return c->done >= c->total ? 1.0 : (double)c->done / (double)c->total;
+}
+
 void dln_store_counts_format(const dln_store_counts *c, const char *name,
                              char *buf, size_t len)
 {
@@ -132,7 +142,7 @@ void dln_store_counts_format(const dln_store_counts *c, const char *name,
     buf[0] = '\0';
     if (c->total > 0)
         PUT("%s: %ld/%ld done (%.1f%%)", name, c->done, c->total,
-            100.0 * (double)c->done / (double)c->total);
+            100.0 * dln_store_counts_fraction(c));
     else
         PUT("%s: %ld done", name, c->done);
     if (rate > 0.0)

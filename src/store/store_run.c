@@ -66,6 +66,12 @@ int dln_store_register_sweep(dln_store *s, const char *name,
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
         if (dln_store_step_done(s, st))
             goto done;
+        /* A changed spec: its history keeps the old one, and its tasks
+         * are claimed anew (those no longer in it leave the sweep). */
+        if (!same && (dln_store_spec_history_add(s, id, hash, spec_text,
+                                                 ntasks, now) ||
+                      dln_store_members_drop(s, id)))
+            goto done;
         *sweep_id = id;
     } else if (step == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -83,6 +89,9 @@ int dln_store_register_sweep(dln_store *s, const char *name,
         if (dln_store_step_done(s, st))
             goto done;
         *sweep_id = (long)sqlite3_last_insert_rowid(s->db);
+        if (dln_store_spec_history_add(s, *sweep_id, hash, spec_text, ntasks,
+                                       now))
+            goto done;
     } else {
         dln_store_fail(s, "read sweeps");
         sqlite3_reset(st);
@@ -419,6 +428,14 @@ static void bind_param(binder *b, const run_row *w, const dln_param_def *d)
     }
 }
 
+void dln_store_bind_params(sqlite3_stmt *st, int first, const dln_task *t)
+{
+    run_row w = {.t = t};
+    binder b = {st, first - 1};
+    for (int i = 0; i < dln_param_count(); i++)
+        bind_param(&b, &w, dln_param_at(i));
+}
+
 /* "INSERT INTO runs(columns) VALUES (?, ...) ON CONFLICT DO NOTHING" into
  * sql (cap bytes); 0, or 1 if it does not fit. */
 static int insert_run_sql(char *sql, size_t cap)
@@ -621,6 +638,20 @@ int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
         if (!st || dln_store_step_done(s, st))
             return 1;
         in_savepoint = 1;
+    }
+    /* A row of t's key with other parameters is a cell-hash collision:
+     * never replace it, never take it for t's result. */
+    long long old_id = 0;
+    dln_regime old_regime;
+    int found = dln_store_lookup_run(s, t, &old_id, &old_regime);
+    if (found < 0 || found == 2)
+        goto done;
+    if (prov && prov->sweep_id > 0 &&
+        dln_store_member_add(s, prov->sweep_id, t->cell_hash, t->seed_index))
+        goto done;
+    if (found && !replace) {
+        ok = 1;
+        goto done;
     }
     if (replace) {
         st = dln_store_stmt(s, DLN_ST_DELETE_RUN,

@@ -91,7 +91,8 @@ const char dln_store_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS lease("
     " id INTEGER PRIMARY KEY CHECK(id = 1),"
     " owner TEXT NOT NULL, host TEXT, pid INTEGER, slurm_job_id TEXT,"
-    " acquired_at REAL NOT NULL, heartbeat REAL NOT NULL);";
+    " acquired_at REAL NOT NULL, heartbeat REAL NOT NULL);"
+    DLN_STORE_MEMBERS_SQL;
 
 /* Step i brings a database of version migrations[i].to - 1 to .to: either
  * statements, or one column added to a table (skipped when the file has it
@@ -109,6 +110,17 @@ static const struct migration {
     /* 4: continuations and the bifurcation points they located (refine:
      * {method: continuation}); the same statements as the latest schema */
     {4, CONTINUATION_TABLES_SQL, NULL, NULL, NULL},
+    /* 5: sweep membership (one run serves every sweep that contains its
+     * task) and the history of accepted specs; a run's sweep_id becomes
+     * its first membership, a sweep's spec its first history entry */
+    {5, DLN_STORE_MEMBERS_SQL
+        "INSERT OR IGNORE INTO sweep_tasks(sweep_id, cell_hash, seed_index)"
+        " SELECT sweep_id, cell_hash, seed_index FROM runs"
+        " WHERE sweep_id IN (SELECT id FROM sweeps);"
+        "INSERT INTO sweep_specs(sweep_id, spec_hash, spec_text, ntasks,"
+        " accepted_at) SELECT id, spec_hash, spec_text, ntasks, updated_at"
+        " FROM sweeps WHERE id NOT IN (SELECT sweep_id FROM sweep_specs);",
+     NULL, NULL, NULL},
 };
 
 /* 1 if table has column, 0 if not, -1 with s->msg set on error. */

@@ -118,7 +118,8 @@ static int write_entry(dln_store_writer *w, entry *e, const char **what)
             return 1;
         e->prov.attempt = n > 0 ? n : 1;
     }
-    return dln_store_put_run(w->store, &e->task, &e->result, &e->prov, 0);
+    return dln_store_put_run(w->store, &e->task, &e->result, &e->prov,
+                             e->prov.replace);
 }
 
 /* Commit the open batch, if any (mu released). 0 or 1. */
