@@ -293,7 +293,7 @@ static void pending_tasks_of_a_job(void **state)
     long total = -1, in_db = -1;
     memset(&small, 0, sizeof small);
     memset(&wide, 0, sizeof wide);
-    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 0, 1, 0, &total,
+    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 0, 1, 0, NULL, &total,
                                     &in_db, err, sizeof err), 0);
     assert_int_equal(total, 24);
     assert_int_equal(in_db, 1);
@@ -313,7 +313,7 @@ static void pending_tasks_of_a_job(void **state)
     dln_queue_clear(&small);
 
     /* With a wide group: the width-48 tasks go to the wide queue. */
-    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 0, 1, 1, &total,
+    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 0, 1, 1, NULL, &total,
                                     &in_db, err, sizeof err), 0);
     assert_int_equal(dln_queue_left(&small) + dln_queue_left(&wide), 23);
     assert_int_equal(dln_queue_left(&wide), 12 - (done.params.width == 48));
@@ -334,7 +334,7 @@ static void pending_tasks_of_a_job(void **state)
     dln_queue_clear(&wide);
 
     /* Shard 1 of 2: the odd indices, task 5 among them done. */
-    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 1, 2, 0, &total,
+    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 1, 2, 0, NULL, &total,
                                     &in_db, err, sizeof err), 0);
     assert_int_equal(total, 12);
     assert_int_equal(in_db, 1);
@@ -344,7 +344,7 @@ static void pending_tasks_of_a_job(void **state)
     dln_queue_clear(&small);
 
     /* Shard 0 of 2: nothing done yet. */
-    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 0, 2, 0, &total,
+    assert_int_equal(dln_queue_fill(&small, &wide, j, db, 0, 2, 0, NULL, &total,
                                     &in_db, err, sizeof err), 0);
     assert_int_equal(total, 12);
     assert_int_equal(in_db, 0);

@@ -26,6 +26,10 @@ typedef struct dln_sweep_options {
     int shard_count;         /* 0 or 1: no sharding                         */
     long max_tasks;          /* --max-tasks K: hand out at most K; 0 = all  */
     double lease_stale_s;    /* a writer silent this long is taken over     */
+    unsigned retry_regimes;  /* --retry: rows of these regimes (1u << g) run
+                                again, replacing the row                   */
+    int max_attempts;        /* --max-attempts: tasks started this often are
+                                not started again; 0 = no limit            */
 } dln_sweep_options;
 
 typedef struct dln_sweep dln_sweep;

@@ -2,6 +2,7 @@
  * and broadcasts its text, every rank parses it, then the sweep runs.
  * Every rank returns the same exit code; user errors print one line from
  * rank 0 before any work. */
+#define _POSIX_C_SOURCE 200809L   /* strtok_r */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "dlnsweep/cli.h"
 #include "dlnsweep/file.h"
 #include "dlnsweep/jobspec.h"
+#include "dlnsweep/result.h"
 #include "dlnsweep/sweep.h"
 
 #define MAX_JOB_BYTES (16L << 20)
@@ -34,6 +36,11 @@ static const char run_usage[] =
     "  --shard I/N       only tasks whose index % N == I (Slurm arrays: one\n"
     "                    DB per shard, then `dlnsweep merge`)\n"
     "  --max-tasks K     hand out at most K tasks in this run\n"
+    "  --retry REGIMES   run again the tasks whose stored regime is one of\n"
+    "                    REGIMES (comma list, e.g. error,unresolved),\n"
+    "                    replacing their rows\n"
+    "  --max-attempts N  do not start a task (new or retried) that was\n"
+    "                    started N times already (table attempts)\n"
     "  --help            this text\n"
     "\n"
     "Stopping: SIGTERM, SIGINT or SIGUSR1 drains the sweep: no new tasks,\n"
@@ -61,6 +68,33 @@ static int parse_long(const char *text, long lo, long *out)
     if (errno || end == text || *end || v < lo)
         return 2;
     *out = v;
+    return 0;
+}
+
+/* "error,unresolved" into a mask of (1u << regime); 0, or 2 with msg. */
+static int parse_regimes(const char *text, unsigned *mask, char *msg,
+                         size_t len)
+{
+    char buf[256];
+    *mask = 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w;
+         w = strtok_r(NULL, ",", &save)) {
+        int g = 0;
+        while (g <= DLN_REGIME_ERROR && strcmp(w, dln_regime_name(g)))
+            g++;
+        if (g > DLN_REGIME_ERROR) {
+            snprintf(msg, len, "--retry: unknown regime '%.60s' (regimes: "
+                     "converged, periodic, ..., unresolved, error)", w);
+            return 2;
+        }
+        *mask |= 1u << g;
+    }
+    if (!*mask) {
+        snprintf(msg, len, "--retry '%s': expected regimes, e.g. "
+                 "error,unresolved", text);
+        return 2;
+    }
     return 0;
 }
 
@@ -121,8 +155,22 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
             }
             a->opt.max_tasks = v;
             i++;
+        } else if (!strcmp(arg, "--retry") && val) {
+            if (parse_regimes(val, &a->opt.retry_regimes, msg, len))
+                return 2;
+            i++;
+        } else if (!strcmp(arg, "--max-attempts") && val) {
+            if (parse_long(val, 1, &v) || v > INT_MAX) {
+                snprintf(msg, len, "--max-attempts '%s': expected a positive "
+                         "integer", val);
+                return 2;
+            }
+            a->opt.max_attempts = (int)v;
+            i++;
         } else if (arg[0] == '-' && arg[1]) {
             int needs_value = !strcmp(arg, "--db") ||
+                              !strcmp(arg, "--retry") ||
+                              !strcmp(arg, "--max-attempts") ||
                               !strcmp(arg, "--shard") ||
                               !strcmp(arg, "--max-tasks") ||
                               !strcmp(arg, "--progress") ||

@@ -78,12 +78,19 @@ int dln_coord_setup(dln_sweep *s, dln_coord **out)
     if ((rc = dln_sweep_lease_acquire(s, &c->lease, &c->db, &c->sweep_id,
                                       msg, sizeof msg)))
         goto fail;
+    dln_fill_claims claims = {.sweep_id = c->sweep_id,
+                              .retry = s->opt.retry_regimes,
+                              .max_attempts = s->opt.max_attempts};
     if ((rc = dln_queue_fill(&c->small, &c->wide, s->job, c->db,
                              s->opt.shard_index, s->opt.shard_count,
-                             s->group_size > 0, &c->tally.total,
+                             s->group_size > 0, &claims, &c->tally.total,
                              &c->tally.done_before,
                              msg, sizeof msg)))
         goto fail;
+    if (!s->opt.quiet && (claims.retried || claims.exhausted))
+        fprintf(stderr, "dlnsweep run: %ld tasks to run again (--retry), "
+                "%ld left alone after %d attempts (--max-attempts)\n",
+                claims.retried, claims.exhausted, s->opt.max_attempts);
     c->refining = dln_jobspec_has_refine(s->job);
     rc = 1;
     if (dln_store_counts_get(c->db, c->sweep_id, &counts) == 0)
@@ -219,6 +226,7 @@ static int record(dln_coord *c, const dln_wire_header *h, dln_result *r,
     prov.mpi_rank = h->rank;
     prov.attempt = 0;                  /* the writer reads it from attempts */
     prov.sweep_id = c->sweep_id;
+    prov.replace = f->replace;
     if (dln_sweep_is_continuation(c->s->job, t.index)) {
         /* no run of its start cell: counted, not tallied by regime */
         c->contin_now++;
@@ -572,6 +580,7 @@ static int run_alone(dln_coord *c)
         f.index = p.index;
         f.cost = p.cost;
         f.steps = p.steps;
+        f.replace = p.replace;
         dln_sweep_run_task(c->s, p.index, 0, &r, &h);
         int rc = record(c, &h, &r, &f, 0);
         dln_result_clear(&r);

@@ -21,6 +21,7 @@ int dln_queue_push(dln_queue *q, const dln_task *t)
     p->steps = dln_task_steps(&t->params);
     memcpy(p->cell_hash, t->cell_hash, sizeof p->cell_hash);
     p->seed_index = t->seed_index;
+    p->replace = 0;
     q->cost_left += p->cost;
     q->steps_left += p->steps;
     return 0;
@@ -103,40 +104,61 @@ int dln_queue_prefetch(const dln_queue *q, const dln_costfit *fit)
 
 int dln_queue_fill(dln_queue *small, dln_queue *wide, const dln_jobspec *j,
                    dln_store *db, int shard_index, int shard_count,
-                   int wide_group, long *total, long *done, char *msg,
-                   size_t len)
+                   int wide_group, dln_fill_claims *claims, long *total,
+                   long *done, char *msg, size_t len)
 {
+    dln_fill_claims none = {0};
+    dln_fill_claims *cl = claims ? claims : &none;
     long ntasks = dln_jobspec_ntasks(j);
-    int shards = shard_count > 1 ? shard_count : 1;
+    int shards = shard_count > 1 ? shard_count : 1, rc = 0;
     *total = *done = 0;
-    for (long i = 0; i < ntasks; i++) {
+    cl->retried = cl->exhausted = 0;
+    if (cl->sweep_id > 0 && dln_store_begin(db)) {
+        snprintf(msg, len, "%s", dln_store_errmsg(db));
+        return 1;
+    }
+    for (long i = 0; i < ntasks && rc == 0; i++) {
         dln_task t;
+        dln_claim got;
         if (i % shards != (shards > 1 ? shard_index : 0))
             continue;
         if (dln_jobspec_task(j, i, &t)) {
             snprintf(msg, len, "%s: cannot expand task %ld",
                      dln_jobspec_name(j), i);
-            return 2;
+            rc = 2;
+            break;
         }
         ++*total;
-        int in_db = dln_store_is_done(db, t.cell_hash, t.seed_index);
-        if (in_db < 0) {
+        if ((rc = dln_store_claim(db, cl->sweep_id, &t, cl->retry,
+                                  cl->max_attempts, &got))) {
             snprintf(msg, len, "%s", dln_store_errmsg(db));
-            return 1;
+            break;
         }
-        if (in_db) {
+        if (got == DLN_CLAIM_DONE) {
             ++*done;
             continue;
         }
-        int is_wide = wide_group && dln_jobspec_is_wide(j, &t.params);
-        if (dln_queue_push(is_wide ? wide : small, &t)) {
-            snprintf(msg, len, "out of memory listing tasks");
-            return 1;
+        if (got == DLN_CLAIM_EXHAUSTED) {
+            cl->exhausted++;
+            continue;
         }
+        cl->retried += got == DLN_CLAIM_RETRY;
+        int is_wide = wide_group && dln_jobspec_is_wide(j, &t.params);
+        dln_queue *q = is_wide ? wide : small;
+        if (dln_queue_push(q, &t)) {
+            snprintf(msg, len, "out of memory listing tasks");
+            rc = 1;
+            break;
+        }
+        q->v[q->n - 1].replace = got == DLN_CLAIM_RETRY;
+    }
+    if (cl->sweep_id > 0 && dln_store_commit(db) && rc == 0) {
+        snprintf(msg, len, "%s", dln_store_errmsg(db));
+        rc = 1;
     }
     dln_queue_sort(small);
     dln_queue_sort(wide);
-    return 0;
+    return rc;
 }
 
 int dln_queue_add_codes(dln_queue *q, const dln_jobspec *j,
@@ -169,6 +191,7 @@ int dln_inflight_push(dln_inflight_fifo *f, const dln_pending *p)
     e->index = p->index;
     e->cost = p->cost;
     e->steps = p->steps;
+    e->replace = p->replace;
     f->n++;
     return 0;
 }

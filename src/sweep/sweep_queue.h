@@ -28,6 +28,7 @@ typedef struct dln_pending {
     double cost, steps;              /* the cost model's two features      */
     char cell_hash[DLN_HASH_HEX];
     int seed_index;
+    int replace;                     /* a retried task: its row is replaced */
 } dln_pending;
 
 /* v[head..n) are still to hand out, in order once sorted; cost_left and
@@ -65,16 +66,26 @@ long dln_queue_batch(const dln_queue *q, const dln_costfit *fit, int workers,
  * long batch); one while fit has measured nothing.  Pure. */
 int dln_queue_prefetch(const dln_queue *q, const dln_costfit *fit);
 
+/* How dln_queue_fill claims the tasks it finds done (dln_store_claim). */
+typedef struct dln_fill_claims {
+    long sweep_id;           /* record memberships of this sweep (0: none) */
+    unsigned retry;          /* regimes whose rows run again (1u << g)     */
+    int max_attempts;        /* 0: no limit                                */
+    long retried, exhausted; /* out: tasks queued again, tasks left alone   */
+} dln_fill_claims;
+
 /* The tasks of shard shard_index of shard_count (count <= 1: all) of job
- * j that db does not hold yet, into small, or into wide for the cells
- * dln_jobspec_is_wide calls wide when wide_group != 0; both sorted.
- * *total counts the shard's tasks, *done those already in db.  Returns 0;
- * 2 with msg if a task cannot be expanded; 1 with msg on a database or
- * allocation failure.  Reads db only. Not collective. */
+ * j that db does not hold yet (or holds with a regime to retry), into
+ * small, or into wide for the cells dln_jobspec_is_wide calls wide when
+ * wide_group != 0; both sorted.  *total counts the shard's tasks, *done
+ * those already in db (retried ones not among them).  claims (NULL: none)
+ * records the memberships of the done ones in one transaction.  Returns
+ * 0; 2 with msg if a task cannot be expanded or collides with a stored
+ * cell; 1 with msg on a database or allocation failure.  Not collective. */
 int dln_queue_fill(dln_queue *small, dln_queue *wide, const dln_jobspec *j,
                    dln_store *db, int shard_index, int shard_count,
-                   int wide_group, long *total, long *done, char *msg,
-                   size_t len);
+                   int wide_group, dln_fill_claims *claims, long *total,
+                   long *done, char *msg, size_t len);
 /* Append the tasks of refinement codes[0..n) of j to q and re-sort what is
  * left.  0, or 1 when a code does not expand or memory runs out. */
 int dln_queue_add_codes(dln_queue *q, const dln_jobspec *j,
@@ -84,6 +95,7 @@ int dln_queue_add_codes(dln_queue *q, const dln_jobspec *j,
 typedef struct dln_inflight {
     long index;
     double cost, steps;
+    int replace;                     /* as dln_pending's                   */
 } dln_inflight;
 
 /* One worker's handed-out tasks, oldest first (a ring buffer).

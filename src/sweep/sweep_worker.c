@@ -12,6 +12,21 @@
 #include "sweep_internal.h"
 #include "sweep_refine.h"
 
+/* Test hook (README "Testing hooks"): DLNSWEEP_INJECT_ERROR is a comma
+ * list of cell hashes whose runs fail (regime error, "injected failure")
+ * without training, so tests can make errors to retry.  1 if t is one. */
+static int injected_failure(const dln_task *t)
+{
+    const char *list = getenv("DLNSWEEP_INJECT_ERROR");
+    size_t n = strlen(t->cell_hash);
+    for (const char *p = list; p && *p; p += strcspn(p, ",")) {
+        p += *p == ',';
+        if (!strncmp(p, t->cell_hash, n) && (p[n] == ',' || !p[n]))
+            return 1;
+    }
+    return 0;
+}
+
 void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
                         dln_wire_header *hdr)
 {
@@ -19,7 +34,11 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
     int rc = dln_jobspec_task(s->job, index, &t);
     double t0 = dln_clock_now();
     dln_result_init(r);
-    if (rc == 0 && dln_sweep_is_continuation(s->job, index))
+    if (rc == 0 && !wide && injected_failure(&t)) {
+        snprintf(r->error, sizeof r->error, "injected failure "
+                 "(DLNSWEEP_INJECT_ERROR)");
+        rc = 1;
+    } else if (rc == 0 && dln_sweep_is_continuation(s->job, index))
         rc = dln_sweep_run_continuation(s->job, index, r);
     else if (rc == 0)
         rc = wide ? dln_prun(&t.params, s->group, r) : dln_run(&t.params, r);
