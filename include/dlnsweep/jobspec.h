@@ -51,7 +51,12 @@ long dln_jobspec_ntasks(const dln_jobspec *j);
  * out->index = i. 0 or 2. */
 int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out);
 
-/* Number of cells (product of the axis lengths) and seeds per cell. */
+/* The multiplier c of task t's eta = c * 2/(L s_1^(2-2/L)) when the job
+ * gives eta as {times_edge: ...}, else NAN. Pure. */
+double dln_jobspec_times_edge(const dln_jobspec *j, const dln_task *t);
+
+/* Number of cells (product of the axis lengths, zip groups counting
+ * once, less the excluded cells) and seeds per cell. */
 long dln_jobspec_ncells(const dln_jobspec *j);
 int dln_jobspec_nseeds(const dln_jobspec *j);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "dlnsweep/file.h"
 #include "dlnsweep/refine.h"
+#include "dlnsweep/theory.h"
 #include "jobspec_internal.h"
 
 int js_fail(const dln_jobspec *j, char *err, size_t errlen, int line,
@@ -59,20 +60,145 @@ static void apply_value(const dln_jobspec *j, int ax, long k, dln_params *p)
         dln_param_set(p, js_axis_def(ax), a->v[k]);
 }
 
-/* Parameters of cell c: the last axis varies fastest. */
-static void fill_cell(const dln_jobspec *j, long c, dln_params *p)
+/* 1 if axis ax is a dimension of the product of its own or leads its zip
+ * group (the group's slowest axis), else 0. */
+static int leads(const dln_jobspec *j, int ax)
+{
+    int g = j->zip_of[ax];
+    if (g < 0)
+        return 1;
+    for (int b = 0; b < ax; b++)
+        if (j->zip_of[b] == g)
+            return 0;
+    return 1;
+}
+
+/* Value k of every axis of ax's dimension (ax itself or its zip group). */
+static void apply_dim(const dln_jobspec *j, int ax, long k, dln_params *p)
+{
+    if (j->zip_of[ax] < 0) {
+        apply_value(j, ax, k, p);
+        return;
+    }
+    for (int b = ax; b < js_naxes(); b++)
+        if (j->zip_of[b] == j->zip_of[ax])
+            apply_value(j, b, k, p);
+}
+
+/* Index on axis want (its dimension's index) of raw cell c. */
+static long raw_index(const dln_jobspec *j, long c, int want)
+{
+    for (int ax = js_naxes() - 1; ax >= 0; ax--) {
+        if (!leads(j, ax))
+            continue;
+        long n = j->ax[ax].n;
+        if (ax == want || (j->zip_of[want] >= 0 &&
+                           j->zip_of[want] == j->zip_of[ax]))
+            return c % n;
+        c /= n;
+    }
+    return 0;
+}
+
+/* The edge of stability of p's top mode, 2/(L s_1^(2-2/L)). */
+static double edge_eta(const dln_params *p)
+{
+    return 2.0 / dln_theory_mode_sharpness(p->depth, p->spectrum[0]);
+}
+
+/* Parameters of raw cell c of the product: the last dimension varies
+ * fastest; eta given as times_edge becomes c * the cell's edge. */
+static void fill_raw(const dln_jobspec *j, long c, dln_params *p)
 {
     *p = j->base;
     for (int ax = js_naxes() - 1; ax >= 0; ax--) {
+        if (!leads(j, ax))
+            continue;
         long n = j->ax[ax].n;
-        apply_value(j, ax, c % n, p);
+        apply_dim(j, ax, c % n, p);
         c /= n;
     }
+    if (j->eta_edge)
+        p->eta *= edge_eta(p);
 }
+
+/* Raw cell of kept cell c (all cells are kept without exclude:). */
+static long raw_cell(const dln_jobspec *j, long c)
+{
+    if (!j->kept)
+        return c;
+    long lo = 0, hi = (j->nraw + 63) / 64 - 1;
+    while (lo < hi) {          /* the last word with kept_before <= c */
+        long mid = (lo + hi + 1) / 2;
+        if (j->kept_before[mid] <= c)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    uint64_t w = j->kept[lo];
+    for (long r = c - j->kept_before[lo]; r > 0; r--)
+        w &= w - 1;            /* drop the lowest set bits before ours */
+    return lo * 64 + __builtin_ctzll(w);
+}
+
+/* Parameters of (kept) cell c. */
+static void fill_cell(const dln_jobspec *j, long c, dln_params *p)
+{
+    fill_raw(j, raw_cell(j, c), p);
+}
+
+/* 1 if raw cell c matches an exclude: condition. */
+static int excluded(const dln_jobspec *j, long c)
+{
+    for (int e = 0; e < j->nexcl; e++) {
+        int all = 1;
+        for (int ax = 0; ax < js_naxes() && all; ax++)
+            if (j->excl[e].sel[ax])
+                all = j->excl[e].sel[ax][raw_index(j, c, ax)];
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
+/* With exclude: conditions, the bitmap of the kept raw cells; ncells
+ * becomes their number.  0 or 1 (memory). */
+static int build_kept(dln_jobspec *j)
+{
+    if (j->nexcl == 0)
+        return 0;
+    long words = (j->nraw + 63) / 64, kept = 0;
+    if (!(j->kept = calloc((size_t)words, sizeof *j->kept)) ||
+        !(j->kept_before = malloc((size_t)words * sizeof *j->kept_before)))
+        return 1;
+    for (long w = 0; w < words; w++) {
+        j->kept_before[w] = kept;
+        for (long b = 0; b < 64 && w * 64 + b < j->nraw; b++)
+            if (!excluded(j, w * 64 + b)) {
+                j->kept[w] |= 1ULL << b;
+                kept++;
+            }
+    }
+    j->ncells = kept;
+    j->ntasks = kept * j->seeds;
+    return 0;
+}
+
+double dln_jobspec_times_edge(const dln_jobspec *j, const dln_task *t)
+{
+    if (!j->eta_edge || t->index < 0 || t->index >= j->ntasks)
+        return NAN;
+    long raw = raw_cell(j, t->index / j->seeds);
+    int ax = DLN_PARAM_OF(eta)->axis;
+    return j->ax[ax].v[raw_index(j, raw, ax)];
+}
+
 
 /* ---- checks --------------------------------------------------------- */
 
 static void spectrum_text(const js_spectrum *s, char *buf, size_t len);
+static void value_text(const dln_jobspec *j, int ax, long k, char *buf,
+                       size_t len);
 
 typedef struct keyed {
     const void *s;      /* js_spectrum, spectrum axis only */
@@ -108,7 +234,7 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
 {
     for (int ax = 0; ax < js_naxes(); ax++) {
         const js_axis *a = &j->ax[ax];
-        if (a->n < 2)
+        if (a->n < 2 || j->zip_of[ax] >= 0)
             continue;
         keyed *k = malloc((size_t)a->n * sizeof *k);
         if (!k)
@@ -153,7 +279,8 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
         const js_axis *a = &j->ax[ax];
         const char *name = js_axis_def(ax)->name;
         if (!(js_axis_def(ax)->flags & DLN_PARAM_ZERO_IS_WIDTH) || a->n < 2 ||
-            !axis_has(a, 0.0))
+            !axis_has(a, 0.0) || j->zip_of[ax] >= 0 ||
+            j->zip_of[DLN_PARAM_OF(width)->axis] >= 0)
             continue;
         for (long k = 0; k < a->n; k++)
             if (a->v[k] != 0.0 && axis_has(width, a->v[k]))
@@ -165,10 +292,45 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
     return 0;
 }
 
+/* No zip group may repeat a tuple (its cells would collide). */
+static int check_zip_duplicates(const dln_jobspec *j, char *err,
+                                size_t errlen)
+{
+    char num[64 * 32 + 64];
+    for (int ax = 0; ax < js_naxes(); ax++) {
+        if (j->zip_of[ax] < 0 || !leads(j, ax))
+            continue;
+        long n = j->ax[ax].n;
+        for (long p = 0; p < n; p++)
+            for (long q = p + 1; q < n; q++) {
+                int same = 1;
+                for (int m = ax; m < js_naxes() && same; m++)
+                    if (j->zip_of[m] == j->zip_of[ax])
+                        same = j->ax[m].s ? !memcmp(&j->ax[m].s[p],
+                                                    &j->ax[m].s[q],
+                                                    sizeof j->ax[m].s[p])
+                                          : j->ax[m].v[p] == j->ax[m].v[q];
+                if (same) {
+                    value_text(j, ax, q, num, sizeof num);
+                    return js_fail(j, err, errlen, j->ax[ax].line[q],
+                                   js_axis_def(ax)->name, "zip: tuples %ld "
+                                   "and %ld are the same (%.200s, ...): cells "
+                                   "must be distinct", p + 1, q + 1, num);
+                }
+            }
+    }
+    return 0;
+}
+
 static int check_size(dln_jobspec *j, char *err, size_t errlen)
 {
     long cells = 1;
+    if (j->has_refine && (j->nzip || j->nexcl || j->eta_edge))
+        return js_fail(j, err, errlen, j->refine_line, "refine", "refine: "
+                       "needs a plain grid (no zip, exclude or times_edge)");
     for (int ax = 0; ax < js_naxes(); ax++) {
+        if (!leads(j, ax))
+            continue;
         if (j->ax[ax].n > JS_MAX_TASKS / cells)
             return js_fail(j, err, errlen, j->grid_line ? j->grid_line : 1,
                            "grid", "expands to more than %ld cells",
@@ -179,7 +341,7 @@ static int check_size(dln_jobspec *j, char *err, size_t errlen)
         return js_fail(j, err, errlen, j->seeds_line ? j->seeds_line : 1,
                        "seeds", "%ld cells x %d seeds is more than %ld tasks",
                        cells, j->seeds, JS_MAX_TASKS);
-    j->ncells = cells;
+    j->ncells = j->nraw = cells;
     j->ntasks = cells * j->seeds;
     if (j->has_refine) {
         /* bisection works on a lattice through an evenly spaced grid */
@@ -251,6 +413,20 @@ static int check_cells(const dln_jobspec *j, char *err, size_t errlen)
 {
     dln_params base, p;
     int rc;
+    /* Zip groups, exclusions and eta in units of the edge couple the
+     * axes: check every cell kept. */
+    if (j->nzip || j->nexcl || j->eta_edge) {
+        for (long c = 0; c < j->ncells; c++) {
+            fill_cell(j, c, &p);
+            if (j->eta_edge && !(p.spectrum[0] > 0.0))
+                return js_fail(j, err, errlen, j->eta_edge_line, "eta",
+                               "times_edge needs s_1 > 0 (a cell has "
+                               "spectrum s_1 = 0)");
+            if ((rc = validate_at(j, &p, -1, 0, err, errlen)))
+                return rc;
+        }
+        return 0;
+    }
     fill_cell(j, 0, &base);
     if ((rc = validate_at(j, &base, -1, 0, err, errlen)))
         return rc;
@@ -393,9 +569,130 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
     return 0;
 }
 
-/* The canonical text: seeds, every axis in expansion order, then the
- * diagnostics settings in table order (a DLN_PARAM_SPEC_IF_SET one only
- * when not default, so old job hashes hold), then refine:. */
+/* Text of value k of axis ax (canonical spelling) into buf. */
+static void value_text(const dln_jobspec *j, int ax, long k, char *buf,
+                       size_t len)
+{
+    if (j->ax[ax].s)
+        spectrum_text(&j->ax[ax].s[k], buf, len);
+    else
+        dln_param_format_value(js_axis_def(ax), j->ax[ax].v[k],
+                               DLN_TEXT_SHORT, buf, len);
+}
+
+/* texts[0..n) sorted, repeats dropped, joined by sep onto b; frees them. */
+static void add_sorted(sbuf *b, char **texts, long n, const char *sep)
+{
+    qsort(texts, (size_t)n, sizeof *texts, cmp_str);
+    for (long k = 0; k < n; k++) {
+        if (!k || strcmp(texts[k], texts[k - 1])) {
+            if (k)
+                sb_add(b, sep);
+            sb_add(b, texts[k]);
+        }
+    }
+    for (long k = 0; k < n; k++)
+        free(texts[k]);
+}
+
+/* "zip=a+b:va|vb;..." for the zip group led by axis ax: its tuples as a
+ * sorted set. */
+static int canonical_zip(const dln_jobspec *j, int ax, sbuf *b)
+{
+    const js_axis *a = &j->ax[ax];
+    char num[64 * 32 + 64];
+    char **t = calloc((size_t)a->n, sizeof *t);
+    int g = j->zip_of[ax], rc = 0;
+    if (!t)
+        return 1;
+    sb_add(b, "zip=");
+    for (int m = ax, first = 1; m < js_naxes(); m++)
+        if (j->zip_of[m] == g) {
+            sb_add(b, first ? "" : "+");
+            sb_add(b, js_axis_def(m)->name);
+            first = 0;
+        }
+    sb_add(b, ":");
+    for (long k = 0; k < a->n && !rc; k++) {
+        sbuf tuple = {0};
+        for (int m = ax, first = 1; m < js_naxes(); m++)
+            if (j->zip_of[m] == g) {
+                value_text(j, m, k, num, sizeof num);
+                sb_add(&tuple, first ? "" : "|");
+                sb_add(&tuple, num);
+                first = 0;
+            }
+        rc = tuple.oom;
+        t[k] = tuple.s;
+    }
+    if (!rc)
+        add_sorted(b, t, a->n, ";");
+    else
+        for (long k = 0; k < a->n; k++)
+            free(t[k]);
+    free(t);
+    sb_add(b, "\n");
+    return rc;
+}
+
+/* One "exclude=ax:v|v&ax:v" line per distinct condition, sorted. */
+static int canonical_excludes(const dln_jobspec *j, sbuf *b)
+{
+    char num[64 * 32 + 64];
+    char **lines = calloc((size_t)j->nexcl + 1, sizeof *lines);
+    int rc = 0;
+    if (!lines)
+        return 1;
+    for (int e = 0; e < j->nexcl && !rc; e++) {
+        sbuf line = {0};
+        sb_add(&line, "exclude=");
+        for (int ax = 0, first = 1; ax < js_naxes(); ax++) {
+            const unsigned char *sel = j->excl[e].sel[ax];
+            long n = 0;
+            if (!sel)
+                continue;
+            char **v = calloc((size_t)j->ax[ax].n, sizeof *v);
+            if (!v) {
+                rc = 1;
+                break;
+            }
+            for (long k = 0; k < j->ax[ax].n; k++)
+                if (sel[k]) {
+                    value_text(j, ax, k, num, sizeof num);
+                    v[n++] = js_strdup(num);
+                }
+            sb_add(&line, first ? "" : "&");
+            sb_add(&line, js_axis_def(ax)->name);
+            sb_add(&line, ":");
+            add_sorted(&line, v, n, "|");
+            free(v);
+            first = 0;
+        }
+        rc = rc || line.oom;
+        lines[e] = line.s;
+    }
+    if (!rc) {
+        sbuf all = {0};
+        add_sorted(&all, lines, j->nexcl, "\n");
+        if (j->nexcl) {
+            sb_add(b, all.s);
+            sb_add(b, "\n");
+        }
+        rc = all.oom;
+        free(all.s);
+    } else
+        for (int e = 0; e < j->nexcl; e++)
+            free(lines[e]);
+    free(lines);
+    return rc;
+}
+
+/* The canonical text: seeds, the eta unit when eta is times_edge, every
+ * axis (a zip group as one set of tuples) in expansion order, the exclude:
+ * conditions (sorted), then the diagnostics settings in table order (a
+ * DLN_PARAM_SPEC_IF_SET one only when not default, so old job hashes
+ * hold), then refine:.  A job without zip, exclude and times_edge has the
+ * text it always had. */
 static int build_canonical(dln_jobspec *j)
 {
     sbuf b = {0};
@@ -405,11 +702,18 @@ static int build_canonical(dln_jobspec *j)
     snprintf(line, sizeof line, "seed=%llu\nseeds=%d\n",
              (unsigned long long)j->seed, j->seeds);
     sb_add(&b, line);
+    if (j->eta_edge)
+        sb_add(&b, "eta_unit=times_edge\n");
     for (int ax = 0; ax < js_naxes(); ax++)
-        if (canonical_axis(j, ax, &b)) {
+        if (j->zip_of[ax] < 0 ? canonical_axis(j, ax, &b)
+            : leads(j, ax) && canonical_zip(j, ax, &b)) {
             free(b.s);
             return 1;
         }
+    if (canonical_excludes(j, &b)) {
+        free(b.s);
+        return 1;
+    }
     for (int i = 0; i < dln_param_count(); i++) {
         const dln_param_def *d = dln_param_at(i);
         if (d->section != DLN_PS_DIAG ||
@@ -506,6 +810,8 @@ int dln_jobspec_parse(const char *name, const char *text, size_t len,
     if (!j || !(j->path = js_strdup(name)))
         goto fail;
     dln_params_defaults(&j->base);
+    for (int ax = 0; ax < DLN_PARAM_MAX; ax++)
+        j->zip_of[ax] = -1;
     j->seeds = 1;
     j->refine_tol = 1e-6;
     j->refine_max_points = 200;
@@ -524,8 +830,18 @@ int dln_jobspec_parse(const char *name, const char *text, size_t len,
     if (fill_defaults(j))
         goto fail;
     if ((rc = check_duplicates(j, err, errlen)) ||
-        (rc = check_size(j, err, errlen)) ||
-        (rc = check_cells(j, err, errlen)))
+        (rc = check_zip_duplicates(j, err, errlen)) ||
+        (rc = check_size(j, err, errlen)))
+        goto fail;
+    rc = 1;
+    if (build_kept(j))
+        goto fail;
+    if (j->ntasks == 0) {
+        rc = js_fail(j, err, errlen, j->excl[0].line, "exclude", "every "
+                     "cell is excluded");
+        goto fail;
+    }
+    if ((rc = check_cells(j, err, errlen)))
         goto fail;
     if ((rc = build_canonical(j)))
         goto fail;
@@ -563,6 +879,12 @@ void dln_jobspec_destroy(dln_jobspec **pj)
         free(j->ax[ax].s);
         free(j->ax[ax].line);
     }
+    for (int e = 0; e < j->nexcl; e++)
+        for (int ax = 0; ax < js_naxes(); ax++)
+            free(j->excl[e].sel[ax]);
+    free(j->excl);
+    free(j->kept);
+    free(j->kept_before);
     free(j->canonical);
     free(j->name);
     free(j->path);

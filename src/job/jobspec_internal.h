@@ -30,6 +30,13 @@ typedef struct js_axis {
     int key_line;        /* line of the grid key; 0 = not given (default)   */
 } js_axis;
 
+/* One exclude: condition: sel[ax] (NULL: any value) marks the values of
+ * axis ax it names; a cell matching every named axis is left out. */
+typedef struct js_exclude {
+    unsigned char *sel[DLN_PARAM_MAX];
+    int line;
+} js_exclude;
+
 struct dln_jobspec {
     char *path;                  /* as given, used in messages              */
     char *name;
@@ -50,6 +57,22 @@ struct dln_jobspec {
     int refine_method_line;
     char *canonical;
     uint64_t hash;
+    /* grid: zip: groups: zip_of[ax] is axis ax's group or -1; the axes of
+     * a group advance together as one dimension of the product, at the
+     * place of its slowest axis (README "Job files") */
+    int zip_of[DLN_PARAM_MAX];
+    int nzip, zip_line[DLN_PARAM_MAX];
+    /* eta: {times_edge: ...}: the eta axis holds multipliers c, a cell's
+     * eta being c * 2/(L s_1^(2-2/L)) */
+    int eta_edge, eta_edge_line;
+    /* grid: exclude: conditions; with any, the cells kept are the set
+     * bits of kept over the raw product (nraw cells), kept_before[w] the
+     * set bits before word w */
+    js_exclude *excl;
+    int nexcl;
+    long nraw;
+    uint64_t *kept;
+    long *kept_before;
 };
 
 /* Number of grid axes, and the parameter row of axis k (expansion

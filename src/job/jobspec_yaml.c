@@ -30,7 +30,8 @@ typedef struct reader {
     yaml_document_t *doc;
     char *err;
     size_t errlen;
-    const char *grid_keys[DLN_PARAM_MAX];
+    const char *grid_keys[DLN_PARAM_MAX + 2];   /* axes, zip, exclude */
+    yaml_node_t *exclude;                       /* grid: exclude:, if any */
     const char *diag_keys[DLN_PARAM_MAX];
     const dln_param_def *diag_defs[DLN_PARAM_MAX];
     struct section sections[SEC_COUNT];
@@ -61,6 +62,8 @@ static void reader_init(reader *r, dln_jobspec *j, yaml_document_t *doc,
     r->errlen = errlen;
     for (int k = 0; k < js_naxes(); k++)
         r->grid_keys[k] = js_axis_def(k)->name;
+    r->grid_keys[js_naxes()] = "zip";            /* README "Job files" */
+    r->grid_keys[js_naxes() + 1] = "exclude";
     for (int i = 0; i < dln_param_count(); i++) {
         const dln_param_def *d = dln_param_at(i);
         if (d->section == DLN_PS_DIAG) {
@@ -75,7 +78,7 @@ static void reader_init(reader *r, dln_jobspec *j, yaml_document_t *doc,
              ndiag ? r->diag_keys[0] : "");
     r->sections[SEC_TOP] = (struct section){"the top level", top_keys, 7};
     r->sections[SEC_GRID] = (struct section){"grid", r->grid_keys,
-                                             js_naxes()};
+                                             js_naxes() + 2};
     r->sections[SEC_DIAG] = (struct section){"diagnostics", r->diag_keys,
                                              ndiag};
     r->sections[SEC_PARALLEL] = (struct section){"parallel", parallel_keys,
@@ -418,12 +421,12 @@ static int axis_push(js_axis *a, double v, int line)
     return 0;
 }
 
-/* Range check of one axis value against its row. */
-static int check_value(reader *r, int ax, double v, int line)
+/* Range check of one value against row d (NULL: a spectrum family's
+ * parameter, checked by the family). */
+static int check_value(reader *r, const dln_param_def *d, double v, int line)
 {
-    const dln_param_def *d = js_axis_def(ax);
     char got[32], range[128];
-    if ((d->type != DLN_PT_REAL && !is_integer(d)) ||
+    if (!d || (d->type != DLN_PT_REAL && !is_integer(d)) ||
         dln_param_in_range(d, v))
         return 0;
     dln_format_real(v, got, sizeof got);
@@ -489,17 +492,17 @@ static int typed_value(reader *r, const dln_param_def *d, yaml_node_t *n,
 static int scalar_value(reader *r, int ax, yaml_node_t *n, double *out)
 {
     int rc = typed_value(r, js_axis_def(ax), n, out);
-    return rc ? rc : check_value(r, ax, *out, line_of(n));
+    return rc ? rc : check_value(r, js_axis_def(ax), *out, line_of(n));
 }
 
-/* {linspace: [lo, hi, n]}, {logspace: [lo, hi, n]}, {arange: [lo, hi, step]}. */
-static int generator(reader *r, int ax, yaml_node_t *map, js_axis *a)
+/* {linspace: [lo, hi, n]}, {logspace: [lo, hi, n]}, {arange: [lo, hi,
+ * step]} of row d's values (d NULL: real values named key, unchecked). */
+static int generator(reader *r, const dln_param_def *d, const char *key,
+                     yaml_node_t *map, js_axis *a)
 {
     static const char *const gens[] = {"linspace", "logspace", "arange"};
-    const dln_param_def *d = js_axis_def(ax);
-    const char *key = d->name;
     char buf[80];
-    if (d->type != DLN_PT_REAL && !is_integer(d))
+    if (d && d->type != DLN_PT_REAL && !is_integer(d))
         return FAIL(r, line_of(map), key, "expected a value or a list of "
                     "values, got a mapping");
     yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -580,7 +583,7 @@ static int generator(reader *r, int ax, yaml_node_t *map, js_axis *a)
             x = hi;                                  /* snap the end exactly */
         else if (g == 2 && fabs(x - hi) <= 1e-9 * step)
             x = hi;
-        if (is_integer(d)) {
+        if (d && is_integer(d)) {
             double rx = nearbyint(x);
             if (fabs(x - rx) > 1e-9 * fmax(1.0, fabs(rx))) {
                 char got[32];
@@ -592,7 +595,7 @@ static int generator(reader *r, int ax, yaml_node_t *map, js_axis *a)
         }
         if (x == 0.0)
             x = 0.0;
-        if ((rc = check_value(r, ax, x, line)))
+        if ((rc = check_value(r, d, x, line)))
             return rc;
         if (axis_push(a, x, line))
             return 1;
@@ -636,8 +639,7 @@ static int spectrum_list(reader *r, yaml_node_t *seq, js_spectrum *s,
 
 struct family_args {
     int family;             /* 0 geometric, 1 linear, 2 flat               */
-    double x[3];            /* s1|from|s, ratio|to, -                       */
-    int rank;
+    js_axis x[3];           /* values of s1|from|s, ratio|to, rank          */
     int seen[3];
     int line[3];
 };
@@ -647,29 +649,83 @@ static const char *const family_keys[3][3] = {{"s1", "ratio", "rank"},
                                               {"from", "to", "rank"},
                                               {"s", "rank", NULL}};
 
+/* One family parameter: a number, a list of numbers or a range (an axis
+ * of targets), each value checked. */
 static int family_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
                        void *arg)
 {
     struct family_args *f = arg;
     const char *key = text_of(k);
-    int nk = f->family == 2 ? 2 : 3;
-    int rc;
+    int nk = f->family == 2 ? 2 : 3, rc = 0;
+    js_axis *a = &f->x[idx == nk - 1 ? 2 : idx];
     f->seen[idx] = 1;
     f->line[idx] = line_of(v);
-    if (idx == nk - 1)
-        return get_int32(r, v, key, 1, DLN_MAX_SPECTRUM, &f->rank);
-    if ((rc = get_real(r, v, key, &f->x[idx])))
-        return rc;
-    if (f->family == 0 && idx == 1 && !(f->x[1] > 0.0 && f->x[1] <= 1.0))
-        return FAIL(r, line_of(v), key, "must be in (0, 1] (got %s)",
-                    text_of(v));
-    if (!(f->family == 0 && idx == 1) && !(f->x[idx] >= 0.0))
-        return FAIL(r, line_of(v), key, "must be >= 0 (got %s)", text_of(v));
+    if (v->type == YAML_MAPPING_NODE)
+        rc = generator(r, NULL, key, v, a);
+    else if (v->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *it = v->data.sequence.items.start;
+        if (v->data.sequence.items.top == it)
+            return FAIL(r, line_of(v), key, "empty list");
+        for (; it < v->data.sequence.items.top && !rc; it++) {
+            yaml_node_t *x = yaml_document_get_node(r->doc, *it);
+            double val;
+            if (!(rc = get_real(r, x, key, &val)) &&
+                axis_push(a, val, line_of(x)))
+                rc = 1;
+        }
+    } else {
+        double val;
+        if (!(rc = get_real(r, v, key, &val)) &&
+            axis_push(a, val, line_of(v)))
+            rc = 1;
+    }
+    for (long i = 0; i < a->n && !rc; i++) {
+        double x = a->v[i];
+        char got[32];
+        dln_format_real(x, got, sizeof got);
+        if (idx == nk - 1 && (x != nearbyint(x) || x < 1 ||
+                              x > DLN_MAX_SPECTRUM))
+            rc = FAIL(r, a->line[i], key, "must be an integer in 1..%d "
+                      "(got %s)", DLN_MAX_SPECTRUM, got);
+        else if (f->family == 0 && idx == 1 && !(x > 0.0 && x <= 1.0))
+            rc = FAIL(r, a->line[i], key, "must be in (0, 1] (got %s)", got);
+        else if (idx != nk - 1 && !(f->family == 0 && idx == 1) &&
+                 !(x >= 0.0))
+            rc = FAIL(r, a->line[i], key, "must be >= 0 (got %s)", got);
+    }
+    return rc;
+}
+
+/* Target (i0, i1, i2) of family f's parameter values into s. */
+static int family_target(reader *r, const struct family_args *f, long i0,
+                         long i1, long i2, js_spectrum *s)
+{
+    double x0 = f->x[0].v[i0], x1 = f->family == 2 ? 0.0 : f->x[1].v[i1];
+    int rank = (int)f->x[2].v[i2];
+    memset(s, 0, sizeof *s);
+    s->rank = rank;
+    for (int i = 0; i < rank; i++) {
+        double di = (double)i;
+        if (f->family == 0)
+            s->s[i] = i ? x0 * pow(x1, di) : x0;
+        else if (f->family == 1)
+            s->s[i] = rank == 1 ? x0
+                      : i == rank - 1 ? x1
+                      : x0 + di * (x1 - x0) / (double)(rank - 1);
+        else
+            s->s[i] = x0;
+    }
+    if (f->family == 1 && x1 > x0)
+        return FAIL(r, f->line[1], "to", "linear spectrum must descend "
+                    "(from >= to)");
     return 0;
 }
 
-/* {geometric: {s1, ratio, rank}}, {linear: {from, to, rank}}, {flat: {s, rank}}. */
-static int spectrum_family(reader *r, yaml_node_t *map, js_spectrum *s)
+/* {geometric: {s1, ratio, rank}}, {linear: {from, to, rank}}, {flat: {s,
+ * rank}}: one target, or with lists or ranges as parameters the targets of
+ * every combination (parameters in that order, the last fastest), pushed
+ * onto the spectrum axis a. */
+static int spectrum_family(reader *r, yaml_node_t *map, js_axis *a)
 {
     char buf[80];
     yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -678,7 +734,9 @@ static int spectrum_family(reader *r, yaml_node_t *map, js_spectrum *s)
                     "mapping with one key: geometric, linear or flat");
     yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
     yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
-    struct family_args f = {.family = -1};
+    struct family_args f;
+    memset(&f, 0, sizeof f);
+    f.family = -1;
     for (int i = 0; i < 3; i++)
         if (k->type == YAML_SCALAR_NODE && !strcmp(text_of(k),
                                                    family_names[i]))
@@ -696,36 +754,39 @@ static int spectrum_family(reader *r, yaml_node_t *map, js_spectrum *s)
     const char *fname = family_names[f.family];
     int nk = f.family == 2 ? 2 : 3;
     int rc = need_mapping(r, v, fname, "parameters");
-    if (rc)
-        return rc;
     char what[48];
     snprintf(what, sizeof what, "key of %s", fname);
-    if ((rc = walk_mapping(r, v, -1, family_keys[f.family], nk, what,
-                           family_pair, &f)))
-        return rc;
-    for (int i = 0; i < nk; i++)
+    if (!rc)
+        rc = walk_mapping(r, v, -1, family_keys[f.family], nk, what,
+                          family_pair, &f);
+    for (int i = 0; i < nk && !rc; i++)
         if (!f.seen[i])
-            return FAIL(r, line_of(v), family_keys[f.family][i],
-                        "missing in %s (needs %s, %s%s%s)", fname,
-                        family_keys[f.family][0], family_keys[f.family][1],
-                        nk == 3 ? ", " : "", nk == 3 ? "rank" : "");
-    memset(s, 0, sizeof *s);
-    s->rank = f.rank;
-    for (int i = 0; i < f.rank; i++) {
-        double di = (double)i;
-        if (f.family == 0)
-            s->s[i] = i ? f.x[0] * pow(f.x[1], di) : f.x[0];
-        else if (f.family == 1)
-            s->s[i] = f.rank == 1 ? f.x[0]
-                      : i == f.rank - 1 ? f.x[1]
-                      : f.x[0] + di * (f.x[1] - f.x[0]) / (double)(f.rank - 1);
-        else
-            s->s[i] = f.x[0];
+            rc = FAIL(r, line_of(v), family_keys[f.family][i],
+                      "missing in %s (needs %s, %s%s%s)", fname,
+                      family_keys[f.family][0], family_keys[f.family][1],
+                      nk == 3 ? ", " : "", nk == 3 ? "rank" : "");
+    long n1 = f.family == 2 ? 1 : f.x[1].n;
+    for (long i0 = 0; !rc && i0 < f.x[0].n; i0++)
+        for (long i1 = 0; !rc && i1 < n1; i1++)
+            for (long i2 = 0; !rc && i2 < f.x[2].n; i2++) {
+                js_spectrum s;
+                if (a->n >= JS_MAX_AXIS)
+                    rc = FAIL(r, line_of(map), "spectrum", "the family "
+                              "makes more than %ld targets", JS_MAX_AXIS);
+                else if (!(rc = family_target(r, &f, i0, i1, i2, &s))) {
+                    if (axis_grow(a, 1))
+                        rc = 1;
+                    else {
+                        a->s[a->n] = s;
+                        a->line[a->n++] = line_of(map);
+                    }
+                }
+            }
+    for (int i = 0; i < 3; i++) {
+        free(f.x[i].v);
+        free(f.x[i].line);
     }
-    if (f.family == 1 && f.x[1] > f.x[0])
-        return FAIL(r, f.line[1], "to", "linear spectrum must descend "
-                    "(from >= to)");
-    return 0;
+    return rc;
 }
 
 static int spectrum_push(reader *r, js_axis *a, yaml_node_t *n,
@@ -733,10 +794,10 @@ static int spectrum_push(reader *r, js_axis *a, yaml_node_t *n,
 {
     js_spectrum s;
     int rc;
+    if (n->type == YAML_MAPPING_NODE)
+        return spectrum_family(r, n, a);
     if (n->type == YAML_SEQUENCE_NODE)
         rc = spectrum_list(r, n, &s, whole_axis);
-    else if (n->type == YAML_MAPPING_NODE)
-        rc = spectrum_family(r, n, &s);
     else {
         memset(&s, 0, sizeof s);
         s.rank = 1;
@@ -786,16 +847,37 @@ static int spectrum_axis(reader *r, yaml_node_t *v, js_axis *a)
 
 /* ---- sections ------------------------------------------------------- */
 
-static int grid_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
-                     void *arg)
+/* Values of axis ax from v (a value, a list or a range; for eta also
+ * {times_edge: RANGE}, setting *edge) appended to a. */
+static int axis_values(reader *r, int ax, yaml_node_t *v, js_axis *a,
+                       int *edge)
 {
-    js_axis *a = &r->j->ax[ax];
-    const char *key = r->grid_keys[ax];
-    a->key_line = line_of(k);
+    const char *key = js_axis_def(ax)->name;
+    *edge = 0;
     if (js_axis_def(ax)->type == DLN_PT_SPECTRUM)
         return spectrum_axis(r, v, a);
+    if (v->type == YAML_MAPPING_NODE &&
+        js_axis_def(ax) == DLN_PARAM_OF(eta) &&
+        v->data.mapping.pairs.top - v->data.mapping.pairs.start == 1) {
+        yaml_node_pair_t *p = v->data.mapping.pairs.start;
+        yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+        if (k->type == YAML_SCALAR_NODE && !strcmp(text_of(k),
+                                                   "times_edge")) {
+            int inner;
+            yaml_node_t *c = yaml_document_get_node(r->doc, p->value);
+            if (c->type == YAML_MAPPING_NODE &&
+                c->data.mapping.pairs.top - c->data.mapping.pairs.start == 1 &&
+                !strcmp(text_of(yaml_document_get_node(
+                            r->doc, c->data.mapping.pairs.start->key)),
+                        "times_edge"))
+                return FAIL(r, line_of(c), key, "times_edge inside "
+                            "times_edge");
+            *edge = 1;
+            return axis_values(r, ax, c, a, &inner);
+        }
+    }
     if (v->type == YAML_MAPPING_NODE)
-        return generator(r, ax, v, a);
+        return generator(r, js_axis_def(ax), key, v, a);
     if (v->type == YAML_SEQUENCE_NODE) {
         yaml_node_item_t *it = v->data.sequence.items.start;
         long n = v->data.sequence.items.top - it;
@@ -823,6 +905,161 @@ static int grid_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
     if (rc)
         return rc;
     return axis_push(a, val, line_of(v));
+}
+
+/* Grid axis ax given at key k (at the top of grid: or in a zip group). */
+static int grid_axis(reader *r, int ax, yaml_node_t *k, yaml_node_t *v)
+{
+    dln_jobspec *j = r->j;
+    js_axis *a = &j->ax[ax];
+    int edge = 0, rc;
+    if (a->key_line)
+        return FAIL(r, line_of(k), text_of(k), "axis given twice (first at "
+                    "line %d)", a->key_line);
+    a->key_line = line_of(k);
+    if ((rc = axis_values(r, ax, v, a, &edge)))
+        return rc;
+    if (edge) {
+        j->eta_edge = 1;
+        j->eta_edge_line = line_of(v);
+    }
+    return 0;
+}
+
+/* One zip group: a mapping of >= 2 axes with equal numbers of values. */
+static int zip_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
+                    void *arg)
+{
+    int *group = arg;
+    r->j->zip_of[ax] = *group;
+    return grid_axis(r, ax, k, v);
+}
+
+static int zip_group(reader *r, yaml_node_t *g)
+{
+    dln_jobspec *j = r->j;
+    int group = j->nzip, rc, first = -1;
+    if ((rc = need_mapping(r, g, "zip", "axes advancing together")))
+        return rc;
+    j->zip_line[group] = line_of(g);
+    j->nzip++;
+    if ((rc = walk_mapping(r, g, SEC_GRID, r->grid_keys, js_naxes(),
+                           "grid key", zip_pair, &group)))
+        return rc;
+    for (int ax = 0; ax < js_naxes(); ax++) {
+        if (j->zip_of[ax] != group)
+            continue;
+        if (first < 0)
+            first = ax;
+        else if (j->ax[ax].n != j->ax[first].n)
+            return FAIL(r, j->ax[ax].key_line, js_axis_def(ax)->name,
+                        "zip: %ld values, but %s has %ld (axes of one zip "
+                        "group advance together)", j->ax[ax].n,
+                        js_axis_def(first)->name, j->ax[first].n);
+    }
+    int members = 0;
+    for (int ax = 0; ax < js_naxes(); ax++)
+        members += j->zip_of[ax] == group;
+    if (members < 2)
+        return FAIL(r, line_of(g), "zip", "a zip group needs at least two "
+                    "axes");
+    return 0;
+}
+
+static int grid_zip(reader *r, yaml_node_t *v)
+{
+    if (v->type != YAML_SEQUENCE_NODE)
+        return zip_group(r, v);
+    for (yaml_node_item_t *it = v->data.sequence.items.start;
+         it < v->data.sequence.items.top; it++) {
+        int rc;
+        if (r->j->nzip >= DLN_PARAM_MAX / 2)
+            return FAIL(r, line_of(v), "zip", "too many zip groups");
+        if ((rc = zip_group(r, yaml_document_get_node(r->doc, *it))))
+            return rc;
+    }
+    return 0;
+}
+
+/* One exclude condition: axis -> value(s); it matches a cell whose value
+ * on every named axis is one of those listed (values of the grid's axes:
+ * for eta given as times_edge, the multipliers). */
+static int exclude_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
+                        void *arg)
+{
+    js_exclude *e = arg;
+    const js_axis *a = &r->j->ax[ax];
+    js_axis vals = {0};
+    int edge, rc;
+    if (!a->key_line)
+        return FAIL(r, line_of(k), text_of(k), "exclude names an axis the "
+                    "grid does not set");
+    if (!(e->sel[ax] = calloc((size_t)a->n, 1)))
+        return 1;
+    rc = axis_values(r, ax, v, &vals, &edge);
+    for (long i = 0; i < vals.n && !rc; i++) {
+        long hit = -1;
+        for (long q = 0; q < a->n && hit < 0; q++)
+            if (vals.s ? !memcmp(&vals.s[i], &a->s[q], sizeof vals.s[i])
+                       : vals.v[i] == a->v[q])
+                hit = q;
+        if (hit < 0)
+            rc = FAIL(r, vals.line[i], text_of(k), "exclude: value %ld is "
+                      "not on the grid's %s axis", i + 1, text_of(k));
+        else
+            e->sel[ax][hit] = 1;
+    }
+    free(vals.v);
+    free(vals.s);
+    free(vals.line);
+    return rc;
+}
+
+/* exclude: a condition or a list of them; read after the whole grid. */
+static int grid_exclude(reader *r, yaml_node_t *v)
+{
+    dln_jobspec *j = r->j;
+    yaml_node_item_t *it = NULL, *top = NULL;
+    yaml_node_t *one = v;
+    if (v->type == YAML_SEQUENCE_NODE) {
+        it = v->data.sequence.items.start;
+        top = v->data.sequence.items.top;
+    }
+    for (;;) {
+        int rc;
+        if (it) {
+            if (it == top)
+                return 0;
+            one = yaml_document_get_node(r->doc, *it++);
+        }
+        if ((rc = need_mapping(r, one, "exclude", "axes and values")))
+            return rc;
+        js_exclude *e = realloc(j->excl, (size_t)(j->nexcl + 1) * sizeof *e);
+        if (!e)
+            return 1;
+        j->excl = e;
+        memset(&e[j->nexcl], 0, sizeof *e);
+        e[j->nexcl].line = line_of(one);
+        j->nexcl++;
+        if ((rc = walk_mapping(r, one, SEC_GRID, r->grid_keys, js_naxes(),
+                               "grid key", exclude_pair,
+                               &e[j->nexcl - 1])))
+            return rc;
+        if (!it)
+            return 0;
+    }
+}
+
+static int grid_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
+                     void *arg)
+{
+    if (ax == js_naxes())
+        return grid_zip(r, v);
+    if (ax == js_naxes() + 1) {
+        r->exclude = v;   /* read once every axis is known */
+        return 0;
+    }
+    return grid_axis(r, ax, k, v);
 }
 
 /* One diagnostics setting: a single value of its row's type and range. */
@@ -994,7 +1231,7 @@ static int top_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
         j->grid_line = line_of(k);
         if ((rc = need_mapping(r, v, key, r->grid_what)))
             return rc;
-        return walk_mapping(r, v, SEC_GRID, r->grid_keys, js_naxes(),
+        return walk_mapping(r, v, SEC_GRID, r->grid_keys, js_naxes() + 2,
                             "grid key", grid_pair, NULL);
     case TOP_DIAG:
         if ((rc = need_mapping(r, v, key, r->diag_what)))
@@ -1097,6 +1334,8 @@ int js_read_yaml(dln_jobspec *j, const char *text, size_t len, char *err,
     }
     rc = walk_mapping(&r, root, SEC_TOP, top_keys, 7, "top-level key",
                       top_pair, NULL);
+    if (!rc && r.exclude)
+        rc = grid_exclude(&r, r.exclude);
 done:
     if (have_extra)
         yaml_document_delete(&extra);
