@@ -33,7 +33,7 @@ static dln_store_writer *start(dln_store *s, dln_store_writer_mode mode,
  * with k == 0 was started twice. */
 static void queue_runs(dln_store_writer *w, int n)
 {
-    dln_provenance prov = {"abc", "host", 1, 0, 0, 0};
+    dln_provenance prov = {"abc", "host", 1, 0, 0, 0, 0.0};
     for (int k = 0; k < n; k++) {
         dln_task t;
         dln_result r;
@@ -153,7 +153,7 @@ static void fail_mode(dln_store_writer_mode mode, const char *name)
 {
     dln_store *s = open_rw(tpath(name));
     dln_store_writer *w = start(s, mode, 1, 10.0, NULL, 0);
-    dln_provenance prov = {"abc", "host", 1, 1, 0, 0};
+    dln_provenance prov = {"abc", "host", 1, 1, 0, 0, 0.0};
     dln_task t;
     dln_result r;
     queue_runs(w, 2);

@@ -40,6 +40,8 @@ typedef struct dln_provenance {
                                  row joins that sweep (sweep_tasks)       */
     int replace;              /* writer queue: overwrite an existing row
                                  (a retried task)                         */
+    double times_edge;        /* > 0: the job gave eta as this multiple of
+                                 2/(L s_1^(2-2/L)) (runs.times_edge)      */
 } dln_provenance;
 
 /* Counts for `dlnsweep status`. */

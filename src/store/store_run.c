@@ -351,6 +351,11 @@ static void c_attempt(binder *b, const run_row *w, size_t off)
 {
     b_int(b, w->prov && w->prov->attempt > 0 ? w->prov->attempt : 1);
 }
+static void c_times_edge(binder *b, const run_row *w, size_t off)
+{   /* > 0: eta was given as this multiple of 2/(L s_1^(2-2/L)) */
+    if (w->prov && w->prov->times_edge > 0) b_real(b, w->prov->times_edge);
+    else b_null(b);
+}
 static void c_created_at(binder *b, const run_row *w, size_t off)
 {
     b_text(b, w->now);
@@ -389,7 +394,9 @@ static const run_column other_columns[] = {
     RES(res_real, wall_s), {"git_hash", c_git_hash, 0},
     {"host", c_host, 0}, {"mpi_rank", c_mpi_rank, 0},
     {"attempt", c_attempt, 0}, {"created_at", c_created_at, 0},
-    {"dlnsweep_version", c_version, 0}};
+    {"dlnsweep_version", c_version, 0},
+    /* how the job gave eta */
+    {"times_edge", c_times_edge, 0}};
 
 #define N_KEY ((int)(sizeof key_columns / sizeof key_columns[0]))
 #define N_OTHER ((int)(sizeof other_columns / sizeof other_columns[0]))

@@ -66,7 +66,7 @@ const char dln_store_schema_sql[] =
     " hessian_top TEXT, n_hessian_above_eos INTEGER, error TEXT,"
     " wall_s REAL, git_hash TEXT, host TEXT, mpi_rank INTEGER,"
     " attempt INTEGER, created_at TEXT NOT NULL, dlnsweep_version TEXT,"
-    " transient_window INTEGER,"
+    " transient_window INTEGER, times_edge REAL,"
     " UNIQUE(cell_hash, seed_index));"
     "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
     "CREATE INDEX IF NOT EXISTS runs_eta ON runs(eta);"
@@ -121,6 +121,9 @@ static const struct migration {
         " accepted_at) SELECT id, spec_hash, spec_text, ntasks, updated_at"
         " FROM sweeps WHERE id NOT IN (SELECT sweep_id FROM sweep_specs);",
      NULL, NULL, NULL},
+    /* 5: runs gained times_edge (eta in units of the edge of stability,
+     * when the job gave it so) */
+    {5, NULL, "runs", "times_edge", "REAL"},
 };
 
 /* 1 if table has column, 0 if not, -1 with s->msg set on error. */

@@ -227,6 +227,7 @@ static int record(dln_coord *c, const dln_wire_header *h, dln_result *r,
     prov.attempt = 0;                  /* the writer reads it from attempts */
     prov.sweep_id = c->sweep_id;
     prov.replace = f->replace;
+    prov.times_edge = dln_jobspec_times_edge(c->s->job, &t);
     if (dln_sweep_is_continuation(c->s->job, t.index)) {
         /* no run of its start cell: counted, not tallied by regime */
         c->contin_now++;
