@@ -13,6 +13,10 @@ int dln_cli_run(MPI_Comm comm, int argc, char **argv);
 int dln_cli_status(int argc, char **argv);
 /* `dlnsweep snapshot --db FILE OUT`: consistent copy for readers. */
 int dln_cli_snapshot(int argc, char **argv);
+/* `dlnsweep forget --db FILE [--sweep NAME] --where EXPR [--dry-run]`:
+ * delete chosen runs (README "Redoing cells"). */
+int dln_cli_forget(int argc, char **argv);
+
 /* `dlnsweep merge --db OUT IN.db ...`: gather shard databases. */
 int dln_cli_merge(int argc, char **argv);
 /* `dlnsweep check JOB.yaml`: validate a job file and print its size. */

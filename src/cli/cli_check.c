@@ -1,19 +1,22 @@
 /* cli_check.c — `dlnsweep check JOB.yaml [--list]`: validate a job file and
  * print its size and predicted cost (and with --list every task).  No MPI. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/paramdefs.h"
+#include "cli_internal.h"
 
 static void usage(FILE *out)
 {
-    fputs("usage: dlnsweep check JOB.yaml [--list]\n"
+    fputs("usage: dlnsweep check JOB.yaml [--list] [--json]\n"
           "\n"
           "Validates a job file (errors: one line FILE:LINE: key 'K': reason,\n"
           "exit status 2) and prints its name, hash, axes, number of cells,\n"
           "seeds and tasks and the predicted cost.  --list also prints every\n"
-          "task in expansion order, one per line.\n", out);
+          "task in expansion order, one per line.  --json prints the same\n"
+          "as one JSON object (README: check --json).\n", out);
 }
 
 static void print_summary(const dln_jobspec *j)
@@ -59,13 +62,17 @@ static void print_summary(const dln_jobspec *j)
 }
 
 /* One tab-separated line per task: index, cell hash, seed index, seed,
- * every axis in expansion order (exact text), cost. */
+ * every axis in expansion order (exact text), times_edge when the job
+ * gives eta so, cost. */
 static int print_tasks(const dln_jobspec *j)
 {
+    dln_task t0;
+    int edge = !dln_jobspec_task(j, 0, &t0) &&
+               !isnan(dln_jobspec_times_edge(j, &t0));
     printf("index\tcell_hash\tseed_index\tseed");
     for (int k = 0; k < dln_param_axis_count(); k++)
         printf("\t%s", dln_param_axis(k)->name);
-    printf("\tcost\n");
+    printf("%s\tcost\n", edge ? "\ttimes_edge" : "");
     for (long i = 0; i < dln_jobspec_ntasks(j); i++) {
         dln_task t;
         char v[DLN_MAX_SPECTRUM * 26];
@@ -78,15 +85,99 @@ static int print_tasks(const dln_jobspec *j)
                              sizeof v);
             printf("\t%s", v);
         }
+        if (edge)
+            printf("\t%.17g", dln_jobspec_times_edge(j, &t));
         printf("\t%.4g\n", t.cost);
     }
     return 0;
 }
 
+/* Task t as a JSON object: its key, seed, every axis, cost. */
+static json_object *json_task(const dln_jobspec *j, const dln_task *t)
+{
+    json_object *o = json_object_new_object();
+    char v[DLN_MAX_SPECTRUM * 26];
+    json_object_object_add(o, "index", json_object_new_int64(t->index));
+    json_object_object_add(o, "cell_hash",
+                           json_object_new_string(t->cell_hash));
+    json_object_object_add(o, "seed_index",
+                           json_object_new_int(t->seed_index));
+    json_object_object_add(o, "seed", json_object_new_uint64(t->params.seed));
+    for (int k = 0; k < dln_param_axis_count(); k++) {
+        const dln_param_def *d = dln_param_axis(k);
+        json_object *x;
+        if (d->type == DLN_PT_SPECTRUM)
+            x = dln_json_reals(t->params.spectrum, t->params.rank);
+        else if (d->type == DLN_PT_INIT) {
+            dln_param_format(&t->params, d, DLN_TEXT_EXACT, v, sizeof v);
+            x = json_object_new_string(v);
+        } else if (d->type == DLN_PT_BOOL)
+            x = json_object_new_boolean(dln_param_get(&t->params, d) != 0);
+        else if (d->type == DLN_PT_REAL)
+            x = dln_json_real(dln_param_get(&t->params, d));
+        else
+            x = json_object_new_int64((int64_t)dln_param_resolved(&t->params,
+                                                                  d));
+        json_object_object_add(o, d->name, x);
+    }
+    json_object_object_add(o, "times_edge",
+                           dln_json_real(dln_jobspec_times_edge(j, t)));
+    json_object_object_add(o, "cost", dln_json_real(t->cost));
+    return o;
+}
+
+/* The summary (and with list every task) as one JSON object. */
+static int print_json(const dln_jobspec *j, int list)
+{
+    json_object *o = json_object_new_object(), *axes = json_object_new_object();
+    int rc = 0;
+    json_object_object_add(o, "job", json_object_new_string(
+                                         dln_jobspec_path(j)));
+    json_object_object_add(o, "name", json_object_new_string(
+                                          dln_jobspec_name(j)));
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx",
+             (unsigned long long)dln_jobspec_hash(j));
+    json_object_object_add(o, "hash", json_object_new_string(hash));
+    for (int k = 0; k < dln_jobspec_axis_count(); k++)
+        json_object_object_add(axes, dln_jobspec_axis_name(k),
+                               json_object_new_int64(
+                                   dln_jobspec_axis_len(j, k)));
+    json_object_object_add(o, "axes", axes);
+    json_object_object_add(o, "cells", json_object_new_int64(
+                                           dln_jobspec_ncells(j)));
+    json_object_object_add(o, "seeds", json_object_new_int(
+                                           dln_jobspec_nseeds(j)));
+    json_object_object_add(o, "global_seed", json_object_new_uint64(
+                                                 dln_jobspec_global_seed(j)));
+    json_object_object_add(o, "tasks", json_object_new_int64(
+                                           dln_jobspec_ntasks(j)));
+    json_object_object_add(o, "cost", dln_json_real(
+                                          dln_jobspec_total_cost(j)));
+    json_object_object_add(o, "refine", dln_jobspec_has_refine(j)
+                           ? json_object_new_string(
+                                 dln_jobspec_refine_axis(j)) : NULL);
+    if (list) {
+        json_object *a = json_object_new_array();
+        json_object_object_add(o, "task_list", a);
+        for (long i = 0; i < dln_jobspec_ntasks(j) && !rc; i++) {
+            dln_task t;
+            if (dln_jobspec_task(j, i, &t))
+                rc = 1;
+            else
+                json_object_array_add(a, json_task(j, &t));
+        }
+    }
+    if (!rc)
+        rc = dln_json_print(stdout, o);
+    json_object_put(o);
+    return rc;
+}
+
 int dln_cli_check(int argc, char **argv)
 {
     const char *path = NULL;
-    int list = 0, rc;
+    int list = 0, json = 0, rc;
     char err[1024];
     dln_jobspec *j = NULL;
 
@@ -97,6 +188,8 @@ int dln_cli_check(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--list"))
             list = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "dlnsweep check: unknown option '%s' (try "
                     "--help)\n", argv[i]);
@@ -117,9 +210,13 @@ int dln_cli_check(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         goto done;
     }
-    print_summary(j);
-    if (list)
-        rc = print_tasks(j);
+    if (json)
+        rc = print_json(j, list);
+    else {
+        print_summary(j);
+        if (list)
+            rc = print_tasks(j);
+    }
     if (fflush(stdout) || ferror(stdout)) {
         fputs("dlnsweep check: cannot write output\n", stderr);
         rc = 1;

@@ -1,9 +1,11 @@
 /* cli_internal.h — what the cli_*.c commands share: the parameter table
- * printed for people (`single --help`, `dlnsweep params`).  Private. */
+ * printed for people (`single --help`, `dlnsweep params`) and the JSON
+ * writer (cli_json.c, json-c).  Private. */
 #ifndef DLNSWEEP_CLI_INTERNAL_H
 #define DLNSWEEP_CLI_INTERNAL_H
 
 #include <stdio.h>
+#include <json-c/json.h>
 #include "dlnsweep/paramdefs.h"
 
 /* Column where a parameter's description starts. */
@@ -17,5 +19,14 @@ void dln_cli_print_params(FILE *out, dln_param_section sec, int as_options);
 
 /* `single`'s option name of row d ("d-in"), into buf. */
 void dln_cli_option_name(const dln_param_def *d, char *buf, size_t len);
+
+/* A JSON number of v, NULL (JSON null) when not finite; an array of
+ * v[0..n) likewise.  Caller owns the object (json_object_put). */
+json_object *dln_json_real(double v);
+json_object *dln_json_reals(const double *v, int n);
+
+/* o as one line of compact JSON and a newline; 0, or 1 on a write or
+ * allocation failure. */
+int dln_json_print(FILE *out, json_object *o);
 
 #endif

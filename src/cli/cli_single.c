@@ -80,58 +80,44 @@ static void print_invalid(const char *msg)
     fprintf(stderr, "%s\n", colon ? colon : msg);
 }
 
-/* JSON number: %.17g, or null when not finite. */
-static void json_num(FILE *out, const char *key, double v)
-{
-    if (isfinite(v))
-        fprintf(out, "\"%s\":%.17g,", key, v);
-    else
-        fprintf(out, "\"%s\":null,", key);
-}
-
-static void json_array(FILE *out, const char *key, const double *v, int n)
-{
-    fprintf(out, "\"%s\":[", key);
-    for (int i = 0; i < n; i++) {
-        if (isfinite(v[i]))
-            fprintf(out, "%s%.17g", i ? "," : "", v[i]);
-        else
-            fprintf(out, "%snull", i ? "," : "");
-    }
-    fputs("],", out);
-}
-
-static void print_json(FILE *out, const dln_task *t, const dln_result *r,
-                       const char *db)
+/* The summary as one JSON object (keys as README documents them). */
+static int print_json(FILE *out, const dln_task *t, const dln_result *r,
+                      const char *db)
 {
     const dln_params *p = &t->params;
-    fprintf(out, "{\"regime\":\"%s\",\"period\":%d,", dln_regime_name(r->regime),
-            r->period);
-    json_num(out, "eta", p->eta);
-    json_num(out, "two_over_eta", 2.0 / p->eta);
-    json_num(out, "final_loss", r->final_loss);
-    json_num(out, "sharpness", r->sharpness);
-    json_num(out, "sharpness_theory", dln_theory_sharpness(p));
-    json_num(out, "lyapunov", r->lyapunov);
-    fprintf(out, "\"diverge_step\":%ld,\"steps_done\":%ld,", r->diverge_step,
-            r->steps_done);
-    json_array(out, "sv_product", r->sv_product, r->n_sv_product);
-    json_array(out, "hessian_top", r->hessian_top, r->n_hessian_top);
-    json_num(out, "balance_gap", r->balance_gap);
-    json_num(out, "offdiag_mass", r->offdiag_mass);
-    fprintf(out, "\"n_oscillating\":%d,\"n_oscillating_theory\":%d,",
-            r->n_oscillating, r->n_oscillating_theory);
-    fprintf(out, "\"n_hessian_above_eos\":%d,\"n_traj\":%d,",
-            r->n_hessian_above_eos, r->n_traj);
-    json_array(out, "orbit_sv1", r->orbit_sv1, r->n_orbit);
-    json_array(out, "orbit_loss", r->orbit_loss, r->n_orbit);
-    fprintf(out, "\"cell_hash\":\"%s\",\"seed_index\":%d,\"seed\":%llu,",
-            t->cell_hash, t->seed_index, (unsigned long long)p->seed);
+    json_object *o = json_object_new_object();
+#define ADD(key, val) json_object_object_add(o, key, val)
+    ADD("regime", json_object_new_string(dln_regime_name(r->regime)));
+    ADD("period", json_object_new_int(r->period));
+    ADD("eta", dln_json_real(p->eta));
+    ADD("two_over_eta", dln_json_real(2.0 / p->eta));
+    ADD("final_loss", dln_json_real(r->final_loss));
+    ADD("sharpness", dln_json_real(r->sharpness));
+    ADD("sharpness_theory", dln_json_real(dln_theory_sharpness(p)));
+    ADD("lyapunov", dln_json_real(r->lyapunov));
+    ADD("diverge_step", json_object_new_int64(r->diverge_step));
+    ADD("steps_done", json_object_new_int64(r->steps_done));
+    ADD("sv_product", dln_json_reals(r->sv_product, r->n_sv_product));
+    ADD("hessian_top", dln_json_reals(r->hessian_top, r->n_hessian_top));
+    ADD("balance_gap", dln_json_real(r->balance_gap));
+    ADD("offdiag_mass", dln_json_real(r->offdiag_mass));
+    ADD("n_oscillating", json_object_new_int(r->n_oscillating));
+    ADD("n_oscillating_theory", json_object_new_int(r->n_oscillating_theory));
+    ADD("n_hessian_above_eos", json_object_new_int(r->n_hessian_above_eos));
+    ADD("n_traj", json_object_new_int(r->n_traj));
+    ADD("orbit_sv1", dln_json_reals(r->orbit_sv1, r->n_orbit));
+    ADD("orbit_loss", dln_json_reals(r->orbit_loss, r->n_orbit));
+    ADD("cell_hash", json_object_new_string(t->cell_hash));
+    ADD("seed_index", json_object_new_int(t->seed_index));
+    ADD("seed", json_object_new_uint64(p->seed));
     if (db)
-        fputs("\"db\":true,", out);
-    json_num(out, "wall_s", r->wall_s);
-    /* the last json_num left a trailing comma: close with a fixed key */
-    fprintf(out, "\"git_hash\":\"%s\"}\n", DLN_GIT_HASH);
+        ADD("db", json_object_new_boolean(1));
+    ADD("wall_s", dln_json_real(r->wall_s));
+    ADD("git_hash", json_object_new_string(DLN_GIT_HASH));
+#undef ADD
+    int rc = dln_json_print(out, o);
+    json_object_put(o);
+    return rc;
 }
 
 static void print_text(FILE *out, const dln_task *t, const dln_result *r,

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/store.h"
+#include "cli_internal.h"
 
 static const char status_usage[] =
     "usage: dlnsweep status --db FILE [--json] [--sweep NAME]\n"
@@ -15,58 +16,56 @@ static const char status_usage[] =
     "rows, ETA, mean wall time per run and counts per regime; then runs of\n"
     "no sweep (`single`) and the current writer's lease. Read-only: safe\n"
     "while a sweep writes.\n"
-    "  --json        one JSON object instead of text\n"
+    "  --json        one JSON object instead of text (README: status --json)\n"
     "  --sweep NAME  only that sweep (exit 2 if absent)\n";
 
-/* s as a JSON string literal. */
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-static void json_number(FILE *out, double v, int known)
-{
-    if (known)
-        fprintf(out, "%.6g", v);
-    else
-        fputs("null", out);
-}
-
-static void json_counts(FILE *out, const dln_store_counts *c)
+/* The counts of one group as JSON members of o (README "status --json"). */
+static void json_counts(json_object *o, const dln_store_counts *c)
 {
     double rate = dln_store_counts_rate(c);
-    long left = c->total - c->done;
-    fprintf(out, "\"done\": %ld, \"total\": %ld, \"fraction\": ", c->done,
-            c->total);
-    json_number(out, c->total > 0 ? (double)c->done / c->total : 0.0,
-                c->total > 0);
-    fputs(", \"rate_per_s\": ", out);
-    json_number(out, rate, rate > 0.0);
-    fputs(", \"eta_s\": ", out);
-    json_number(out, left > 0 && rate > 0.0 ? left / rate : 0.0,
-                c->total > 0 && (left <= 0 || rate > 0.0));
-    fputs(", \"mean_wall_s\": ", out);
-    json_number(out, c->done ? c->wall_s_sum / c->done : 0.0, c->done > 0);
-    fputs(", \"regimes\": {", out);
+    long left = c->total > c->done ? c->total - c->done : 0;
+    json_object *g = json_object_new_object();
+    json_object_object_add(o, "done", json_object_new_int64(c->done));
+    json_object_object_add(o, "total", json_object_new_int64(c->total));
+    json_object_object_add(o, "left", json_object_new_int64(left));
+    json_object_object_add(o, "complete", json_object_new_boolean(
+                                              c->total > 0 && left == 0));
+    json_object_object_add(o, "fraction", c->total > 0
+                           ? dln_json_real(dln_store_counts_fraction(c))
+                           : NULL);
+    json_object_object_add(o, "rate_per_s", rate > 0.0 ? dln_json_real(rate)
+                                                       : NULL);
+    json_object_object_add(o, "eta_s", c->total > 0 && (left == 0 ||
+                                                        rate > 0.0)
+                           ? dln_json_real(left > 0 ? left / rate : 0.0)
+                           : NULL);
+    json_object_object_add(o, "mean_wall_s", c->done > 0
+                           ? dln_json_real(c->wall_s_sum / c->done) : NULL);
     for (int k = 0; k <= DLN_REGIME_ERROR; k++)
-        fprintf(out, "%s\"%s\": %ld", k ? ", " : "",
-                dln_regime_name((dln_regime)k), c->per_regime[k]);
-    fputs("}", out);
+        json_object_object_add(g, dln_regime_name((dln_regime)k),
+                               json_object_new_int64(c->per_regime[k]));
+    json_object_object_add(o, "regimes", g);
+}
+
+static json_object *json_lease(const dln_store_lease_info *l, double age)
+{
+    if (!l->held)
+        return NULL;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "owner", json_object_new_string(l->owner));
+    json_object_object_add(o, "host", json_object_new_string(l->host));
+    json_object_object_add(o, "pid", json_object_new_int64(l->pid));
+    json_object_object_add(o, "slurm_job_id",
+                           json_object_new_string(l->slurm_job_id));
+    json_object_object_add(o, "heartbeat_age_s", dln_json_real(age));
+    return o;
 }
 
 int dln_cli_status(int argc, char **argv)
 {
     const char *db = NULL, *only = NULL;
     int json = 0, rc = 1, n = 0, shown = 0;
+    json_object *doc = NULL, *list = NULL;
     dln_store *s = NULL;
     dln_store_sweep_info *sw = NULL;
     dln_store_lease_info lease;
@@ -114,9 +113,10 @@ int dln_cli_status(int argc, char **argv)
         }
     }
     if (json) {
-        fputs("{\"db\": ", stdout);
-        json_string(stdout, db);
-        fputs(", \"sweeps\": [", stdout);
+        doc = json_object_new_object();
+        list = json_object_new_array();
+        json_object_object_add(doc, "db", json_object_new_string(db));
+        json_object_object_add(doc, "sweeps", list);
     }
     for (int i = 0; i < n; i++) {
         if (only && strcmp(sw[i].name, only))
@@ -124,11 +124,14 @@ int dln_cli_status(int argc, char **argv)
         if (dln_store_counts_get(s, sw[i].id, &c))
             goto fail;
         if (json) {
-            printf("%s{\"id\": %ld, \"name\": ", shown ? ", " : "", sw[i].id);
-            json_string(stdout, sw[i].name);
-            printf(", \"spec_hash\": \"%s\", ", sw[i].spec_hash);
-            json_counts(stdout, &c);
-            fputs("}", stdout);
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "id", json_object_new_int64(sw[i].id));
+            json_object_object_add(o, "name",
+                                   json_object_new_string(sw[i].name));
+            json_object_object_add(o, "spec_hash",
+                                   json_object_new_string(sw[i].spec_hash));
+            json_counts(o, &c);
+            json_object_array_add(list, o);
         } else {
             char name[300];
             snprintf(name, sizeof name, "sweep %s", sw[i].name);
@@ -140,30 +143,22 @@ int dln_cli_status(int argc, char **argv)
     if (dln_store_counts_get(s, -1, &c))
         goto fail;
     if (json) {
-        fputs("], \"single\": {", stdout);
-        json_counts(stdout, &c);
-        fputs("}, \"writer\": ", stdout);
+        json_object *o = json_object_new_object();
+        json_counts(o, &c);
+        json_object_object_add(doc, "single", o);
     } else if (!only && c.done > 0) {
         c.total = 0;
-        dln_store_counts_format(&c, "single runs", line, sizeof line);
+        dln_store_counts_format(&c, "runs in no sweep (single)", line,
+                                sizeof line);
         puts(line);
     } else if (!only && shown == 0) {
         printf("%s: no sweeps and no runs yet\n", db);
     }
     double age = lease.held ? (double)time(NULL) - lease.heartbeat : 0.0;
     if (json) {
-        if (lease.held) {
-            fputs("{\"owner\": ", stdout);
-            json_string(stdout, lease.owner);
-            fputs(", \"host\": ", stdout);
-            json_string(stdout, lease.host);
-            printf(", \"pid\": %ld, \"slurm_job_id\": ", lease.pid);
-            json_string(stdout, lease.slurm_job_id);
-            printf(", \"heartbeat_age_s\": %.1f}", age);
-        } else {
-            fputs("null", stdout);
-        }
-        fputs("}\n", stdout);
+        json_object_object_add(doc, "writer", json_lease(&lease, age));
+        if (dln_json_print(stdout, doc))
+            goto fail;
     } else if (lease.held) {
         printf("writer: %s (host %s, pid %ld, slurm job %s), last heartbeat "
                "%.0fs ago\n", lease.owner, lease.host, lease.pid,
@@ -175,6 +170,7 @@ fail:
     fprintf(stderr, "dlnsweep status: %s\n", dln_store_errmsg(s));
     rc = 1;
 cleanup:
+    json_object_put(doc);
     free(sw);
     dln_store_destroy(&s);
     return rc;

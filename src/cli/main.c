@@ -19,6 +19,7 @@ static void usage(FILE *out)
           "  status --db FILE          progress and regime counts of a database\n"
           "  snapshot --db FILE OUT    consistent copy of a live database\n"
           "  merge --db OUT IN.db ...  gather shard databases (Slurm arrays)\n"
+          "  forget --db FILE --where EXPR  delete chosen runs to redo them\n"
           "  check JOB.yaml            validate a job file and print its size\n"
           "  params [--markdown]       the run parameters: keys, values, defaults\n"
           "\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
         return dln_cli_snapshot(argc - 1, argv + 1);
     if (!strcmp(cmd, "merge"))
         return dln_cli_merge(argc - 1, argv + 1);
+    if (!strcmp(cmd, "forget"))
+        return dln_cli_forget(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return dln_cli_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "params"))
