@@ -147,6 +147,7 @@ def member_filter(sweep_id, prefix=""):
     """SQL condition selecting, on runs (prefix "r." for `runs r`), the
     runs of a sweep group: those the sweep contains (sweep_tasks), or for
     None those in no sweep."""
+    prefix = prefix or "runs."    # unqualified would name m's columns
     key = ("m.cell_hash = %scell_hash AND m.seed_index = %sseed_index"
            % (prefix, prefix))
     if sweep_id is None:

@@ -4,6 +4,7 @@
 # it).  Not meant to be run by hand.
 #
 #   sweep-pass.sh JOB.yaml DB.sqlite [SNAPSHOT.sqlite]
+#   sweep-pass.sh --left JOB.yaml DB.sqlite   (print the tasks left; exit)
 #
 # Launches `dlnsweep run JOB --db DB` on the allocation (srun --mpi=pmix or
 # mpirun) and waits.  SIGUSR1/SIGTERM/SIGINT received by the batch shell are
@@ -25,6 +26,11 @@ set -u
 
 log() { echo "[dlnsweep-slurm $(date +%T)] $*"; }
 
+LEFT_ONLY=0
+if [ "${1:-}" = --left ]; then
+    LEFT_ONLY=1
+    shift
+fi
 if [ $# -lt 2 ]; then
     echo "usage: sweep-pass.sh JOB.yaml DB.sqlite [SNAPSHOT.sqlite]" >&2
     exit 2
@@ -40,9 +46,23 @@ fi
 [ -x "$DLNSWEEP" ] || { log "no dlnsweep program at '$DLNSWEEP' (set DLNSWEEP)"; exit 2; }
 [ -r "$JOB" ] || { log "cannot read job file '$JOB'"; exit 2; }
 
+# json_get KEY...: the value at that path of the JSON document on stdin
+# (`dlnsweep check --json`, `status --json`; shapes in README), nothing if
+# absent.
+json_get() {
+    python3 -c 'import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d[int(k)] if isinstance(d, list) else d.get(k)
+    if d is None:
+        sys.exit(0)
+print(d)' "$@" 2>/dev/null
+}
+
 # The job's name and its number of tasks, this shard's share of them.
-read -r NAME TASKS <<<"$("$DLNSWEEP" check "$JOB" 2>/dev/null |
-    sed -n 's/^name: *//p; s/^tasks: *//p' | tr '\n' ' ')"
+CHECK=$("$DLNSWEEP" check "$JOB" --json 2>/dev/null)
+NAME=$(json_get name <<<"$CHECK")
+TASKS=$(json_get tasks <<<"$CHECK")
 if [ -z "${TASKS:-}" ]; then
     log "'$DLNSWEEP check $JOB' failed:"
     "$DLNSWEEP" check "$JOB"
@@ -53,12 +73,21 @@ if [ -n "${DLN_SHARD:-}" ]; then
     TASKS=$(( (TASKS - k + n - 1) / n ))   # tasks i with i % n == k
 fi
 
-# progress: print how many tasks of sweep NAME have a row in $DB (nothing if
-# unknown, e.g. no DB yet).
+# progress: print how many tasks of sweep NAME have a row in $DB (its
+# memberships: cells shared with other sweeps or written by `single`
+# count; nothing if unknown, e.g. no DB yet).
 progress() {
     "$DLNSWEEP" status --db "$DB" --sweep "$NAME" --json 2>/dev/null |
-        sed -n 's/^[^]]*"done": \([0-9][0-9]*\),.*$/\1/p'
+        json_get sweeps 0 done
 }
+
+# sweep-pass.sh --left JOB DB: print the tasks left (the decision a pass
+# takes after the sweep exits) and stop; for tests and by hand.
+if [ "${LEFT_ONLY:-0}" = 1 ]; then
+    d=$(progress)
+    echo $(( TASKS - ${d:-0} ))
+    exit 0
+fi
 
 # The consecutive no-progress passes, kept in the job's Comment field (it
 # survives requeue).

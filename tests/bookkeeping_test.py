@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""bookkeeping_test.py -- sweep membership, forget/retry and the grid
+language (issue 18), through the real binary.
+
+  bookkeeping_test.py CASE --exe build/dlnsweep --repo SRC --work DIR
+    [--launcher "mpirun ..."]
+
+Cases: overlap (two sweeps sharing cells and `single` into one database:
+each sweep complete in status, views and slurm/sweep-pass.sh's decision),
+forget (forget + rerun restores the rows bitwise; a bad --where leaves
+the file byte-identical), retry (injected errors rerun with --retry, capped
+by --max-attempts; --force with a shrunk job), collision (a stored row of
+the same key with other parameters is refused), grid (zip, exclude,
+spectrum families over ranges and eta: {times_edge: ...} expand to the
+expected tasks; hashes of cells that existed before are unchanged)."""
+import argparse
+import hashlib
+import json
+import math
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+BASE = """name: %(name)s
+grid:
+  eta: %(eta)s
+  depth: 2
+  width: 1
+  spectrum: 1
+  init: balanced
+  alpha: 0.5
+  steps: 300
+diagnostics: {record_every: 50, tail: 8, lyapunov_steps: 50}
+"""
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+class Env:
+    def __init__(self, args):
+        self.exe, self.repo = args.exe, args.repo
+        self.work = os.path.join(args.work, args.case)
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    def job(self, name, eta, extra=""):
+        p = self.path(name + ".yaml")
+        with open(p, "w") as f:
+            f.write(BASE % {"name": name, "eta": eta} + extra)
+        return p
+
+    def run(self, *args, rc=0, env=None):
+        e = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        e.update(env or {})
+        p = subprocess.run([self.exe] + list(args), capture_output=True,
+                           text=True, env=e, cwd=self.work)
+        if rc is not None and p.returncode != rc:
+            fail("%s -> %d (want %d)\n%s%s" % (" ".join(args), p.returncode,
+                                              rc, p.stdout, p.stderr))
+        return p
+
+    def status(self, db, sweep):
+        p = self.run("status", "--db", db, "--sweep", sweep, "--json")
+        return json.loads(p.stdout)["sweeps"][0]
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def case_overlap(env, args):
+    db = env.path("x.db")
+    a = env.job("a", "[0.5, 0.9, 1.1]")
+    b = env.job("b", "[0.9, 1.1, 1.3]")
+    env.run("run", a, "--db", db, "--quiet")
+    env.run("run", b, "--db", db, "--quiet")
+    env.run("single", "--eta", "0.7", "--depth", "2", "--width", "1",
+            "--spectrum", "1", "--init", "balanced", "--alpha", "0.5",
+            "--steps", "300", "--record-every", "50", "--tail", "8",
+            "--lyapunov-steps", "50", "--db", db)
+    # single reproducing a sweep's cell keeps it in that sweep
+    env.run("single", "--eta", "1.3", "--depth", "2", "--width", "1",
+            "--spectrum", "1", "--init", "balanced", "--alpha", "0.5",
+            "--steps", "300", "--record-every", "50", "--tail", "8",
+            "--lyapunov-steps", "50", "--db", db)
+    for name in ("a", "b"):
+        st = env.status(db, name)
+        check(st["done"] == 3 and st["total"] == 3 and st["complete"] and
+              st["left"] == 0 and st["fraction"] == 1.0,
+              "sweep %s status %s" % (name, st))
+    full = json.loads(env.run("status", "--db", db, "--json").stdout)
+    check(full["single"]["done"] == 1, "runs in no sweep: %s"
+          % full["single"])
+    con = sqlite3.connect(db)
+    for name, etas in (("a", [0.5, 0.9, 1.1]), ("b", [0.9, 1.1, 1.3])):
+        got = [r[0] for r in con.execute(
+            "SELECT eta FROM phase_eta_depth p JOIN sweeps s ON s.id = "
+            "p.sweep_id WHERE s.name = ? ORDER BY eta", (name,))]
+        check(got == etas, "phase view of %s: %s" % (name, got))
+        n = con.execute("SELECT n_runs FROM sweep_summary WHERE sweep = ?",
+                        (name,)).fetchone()[0]
+        check(n == 3, "sweep_summary %s: %d runs" % (name, n))
+    check(con.execute("SELECT count(*) FROM runs").fetchone()[0] == 5,
+          "5 distinct runs")
+    con.close()
+    # figures select through membership too
+    sys.path.insert(0, os.path.join(env.repo, "analysis"))
+    import dlndb
+    fcon = dlndb.open_db(db)
+    groups = {g[1]: g[2] for g in dlndb.sweep_groups(fcon)}
+    check(groups == {"a": 3, "b": 3, dlndb.SINGLE: 1},
+          "figure groups %s" % groups)
+    sid = dlndb.resolve_sweep(fcon, "b")[0]
+    n = fcon.execute("SELECT count(*) FROM runs WHERE %s"
+                     % dlndb.member_filter(sid)).fetchone()[0]
+    check(n == 3, "figure filter of b: %d runs" % n)
+    # the Slurm pass: nothing left for b, and a pass outside Slurm ends 0
+    pass_sh = os.path.join(env.repo, "slurm", "sweep-pass.sh")
+    e = dict(os.environ, DLNSWEEP=env.exe, DLN_LAUNCHER="mpirun",
+             DLN_LAUNCHER_ARGS=" ".join(args.launcher.split()[1:]),
+             SLURM_NTASKS="1", SLURM_SUBMIT_DIR=env.work)
+    e.pop("SLURM_JOB_ID", None)
+    left = subprocess.run(["bash", pass_sh, "--left", b, db], env=e,
+                          capture_output=True, text=True)
+    check(left.stdout.strip() == "0", "sweep-pass --left: %r %s"
+          % (left.stdout, left.stderr))
+    c = env.job("c", "[0.9, 1.1, 1.5]")
+    left = subprocess.run(["bash", pass_sh, "--left", c, db], env=e,
+                          capture_output=True, text=True)
+    check(left.stdout.strip() == "3", "unregistered sweep c: %r"
+          % left.stdout)
+    if args.launcher:
+        p = subprocess.run(["bash", pass_sh, c, db], env=e,
+                           capture_output=True, text=True)
+        check(p.returncode == 0 and "sweep complete: 3 of 3" in p.stdout,
+              "sweep-pass.sh on c: %d\n%s%s" % (p.returncode, p.stdout,
+                                                 p.stderr))
+
+
+# Columns that may differ between a run and its rerun.
+VOLATILE = {"id", "created_at", "wall_s", "host", "mpi_rank", "git_hash"}
+
+
+def snapshot_rows(db):
+    con = sqlite3.connect(db)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    keep = [c for c in cols if c not in VOLATILE]
+    rows = {}
+    for r in con.execute("SELECT id, %s FROM runs" % ", ".join(keep)):
+        d = dict(zip(keep, r[1:]))
+        key = (d["cell_hash"], d["seed_index"])
+        d["traj"] = con.execute("SELECT * FROM trajectories WHERE run_id = "
+                                "? ORDER BY step", (r[0],)).fetchall()
+        d["orbit"] = con.execute("SELECT k, sv1, loss FROM orbits WHERE "
+                                 "run_id = ? ORDER BY k", (r[0],)).fetchall()
+        d["traj"] = [t[1:] for t in d["traj"]]
+        rows[key] = d
+    con.close()
+    return rows
+
+
+def case_forget(env, args):
+    db = env.path("f.db")
+    a = env.job("a", "{linspace: [0.5, 1.3, 5]}", "seeds: 2\n")
+    env.run("run", a, "--db", db, "--quiet")
+    before = snapshot_rows(db)
+    check(len(before) == 10, "10 runs")
+    # bad expressions: exit 2, SQLite's message, the file byte-identical
+    h = sha(db)
+    for where in ("nosuchcolumn = 1", "1) ; DELETE FROM runs; SELECT (1",
+                  "eta > (SELECT 1", "eta = 1 ; DROP TABLE runs"):
+        p = env.run("forget", "--db", db, "--where", where, rc=2)
+        check("--where" in p.stderr, "message: %s" % p.stderr)
+        check(sha(db) == h, "file changed by a refused forget")
+    p = env.run("forget", "--db", db, "--where", "eta > 1", "--dry-run")
+    check("would forget 4 runs" in p.stdout, p.stdout)
+    check(sha(db) == h, "dry run changed the file")
+    p = env.run("forget", "--db", db, "--sweep", "a", "--where", "eta > 1")
+    check("forgot 4 runs" in p.stdout, p.stdout)
+    st = env.status(db, "a")
+    check(st["done"] == 6 and st["left"] == 4, "after forget: %s" % st)
+    con = sqlite3.connect(db)
+    check(con.execute("SELECT count(*) FROM trajectories t WHERE NOT EXISTS "
+                      "(SELECT 1 FROM runs r WHERE r.id = t.run_id)")
+          .fetchone()[0] == 0, "orphan trajectories")
+    con.close()
+    env.run("run", a, "--db", db, "--quiet")
+    after = snapshot_rows(db)
+    check(set(after) == set(before), "same tasks after the rerun")
+    for k, d in before.items():
+        for col, v in d.items():
+            w = after[k][col]
+            same = v == w or (isinstance(v, float) and isinstance(w, float)
+                              and math.isnan(v) and math.isnan(w))
+            check(same, "task %s column %s: %r then %r" % (k, col, v, w))
+
+
+def case_retry(env, args):
+    db = env.path("r.db")
+    a = env.job("a", "[0.5, 0.9, 1.1, 1.3]")
+    tasks = json.loads(env.run("check", a, "--json", "--list").stdout)
+    bad = tasks["task_list"][1]["cell_hash"]
+    inject = {"DLNSWEEP_INJECT_ERROR": "0000000000000000," + bad}
+    env.run("run", a, "--db", db, "--quiet", env=inject)
+    st = env.status(db, "a")
+    check(st["regimes"]["error"] == 1 and st["done"] == 4, "injected %s" % st)
+    env.run("run", a, "--db", db, "--quiet", env=inject)
+    check(env.status(db, "a")["regimes"]["error"] == 1, "no retry asked")
+    # still failing, at most 2 attempts: one more try, then left alone
+    env.run("run", a, "--db", db, "--retry", "error", "--max-attempts", "2",
+            "--quiet", env=inject)
+    p = env.run("run", a, "--db", db, "--retry", "error", "--max-attempts",
+                "2", env=inject)
+    check("1 left alone" in p.stderr, p.stderr)
+    con = sqlite3.connect(db)
+    row = con.execute("SELECT regime, attempt FROM runs WHERE cell_hash = ?",
+                      (bad,)).fetchone()
+    check(row == ("error", 2), "after two failed attempts: %s" % (row,))
+    env.run("run", a, "--db", db, "--retry", "error,unresolved", "--quiet")
+    row = con.execute("SELECT regime, attempt, error FROM runs WHERE "
+                      "cell_hash = ?", (bad,)).fetchone()
+    check(row[0] != "error" and row[1] == 3 and row[2] is None,
+          "retried: %s" % (row,))
+    check(con.execute("SELECT count(*) FROM runs").fetchone()[0] == 4,
+          "4 runs")
+    env.run("run", a, "--db", db, "--retry", "bogus", rc=2)
+    # --force with a shrunk job: progress stays <= 100 %, history kept
+    small = env.job("a", "[0.9, 1.1]")
+    env.run("run", small, "--db", db, "--quiet", rc=2)
+    env.run("run", small, "--db", db, "--quiet", "--force")
+    st = env.status(db, "a")
+    check(st["done"] == 2 and st["total"] == 2 and st["fraction"] == 1.0,
+          "shrunk: %s" % st)
+    specs = con.execute("SELECT count(*), count(DISTINCT spec_hash) FROM "
+                        "sweep_specs").fetchone()
+    check(specs == (2, 2), "spec history %s" % (specs,))
+    con.close()
+
+
+def case_collision(env, args):
+    db = env.path("c.db")
+    a = env.job("a", "[0.5, 0.9]")
+    env.run("run", a, "--db", db, "--quiet")
+    con = sqlite3.connect(db)
+    con.execute("UPDATE runs SET alpha = 0.75 WHERE eta = 0.9")
+    con.commit()
+    con.close()
+    p = env.run("run", a, "--db", db, rc=2)
+    check("collision" in p.stderr, p.stderr)
+
+
+def tasks_of(env, text, name):
+    p = env.path(name + ".yaml")
+    with open(p, "w") as f:
+        f.write(text)
+    d = json.loads(env.run("check", p, "--json", "--list").stdout)
+    return d, d["task_list"]
+
+
+def edge(depth, s1):
+    return 2.0 / (depth * s1 ** (2.0 - 2.0 / depth))
+
+
+def case_grid(env, args):
+    zipped = """grid:
+  eta: {times_edge: [0.5, 1.2]}
+  depth: [2, 3]
+  zip:
+    - width: [1, 2, 3]
+      spectrum: [[1], {geometric: {s1: 2, ratio: 0.5, rank: 2}}, [3, 2, 1]]
+  exclude:
+    - {depth: 3, width: [2, 3]}
+  steps: 100
+"""
+    job, tasks = tasks_of(env, zipped, "zipped")
+    want = []
+    for depth in (2, 3):
+        for width, spec in ((1, [1.0]), (2, [2.0, 1.0]), (3, [3.0, 2.0, 1.0])):
+            if depth == 3 and width in (2, 3):
+                continue
+            for c in (0.5, 1.2):
+                want.append((depth, width, spec, c * edge(depth, spec[0]), c))
+    got = [(t["depth"], t["width"], t["spectrum"], t["eta"], t["times_edge"])
+           for t in tasks]
+    check(len(got) == len(want) == job["tasks"], "%d tasks, want %d"
+          % (len(got), len(want)))
+    for g, w in zip(got, want):
+        check(g[:3] == w[:3] and g[4] == w[4] and
+              abs(g[3] - w[3]) <= 1e-15 * w[3], "task %s, want %s" % (g, w))
+    # the same job spelt differently: same tasks, same hash
+    respelt = """grid:
+  steps: 100
+  exclude:
+    - {width: [3, 2], depth: 3}
+  zip:
+    - spectrum: [[3, 2, 1.0], [1], [2, 1]]
+      width: [3, 1, 2]
+  depth: [3, 2]
+  eta: {times_edge: [1.2, 0.5]}
+"""
+    job2, tasks2 = tasks_of(env, respelt, "respelt")
+    check(job2["hash"] == job["hash"], "respelt hash %s vs %s"
+          % (job2["hash"], job["hash"]))
+    check(sorted(t["cell_hash"] for t in tasks2) ==
+          sorted(t["cell_hash"] for t in tasks), "respelt cells")
+    # cells that existed before keep their hashes: eta = 0.5 * edge is 0.5
+    # at depth 2, s = 1
+    plain = """grid:
+  eta: 0.5
+  depth: 2
+  width: 1
+  spectrum: 1
+  steps: 100
+"""
+    _, old = tasks_of(env, plain, "plain")
+    check(old[0]["cell_hash"] == tasks[0]["cell_hash"],
+          "plain cell %s vs %s" % (old[0]["cell_hash"], tasks[0]["cell_hash"]))
+    # spectrum families over ranges of their parameters
+    fam = """grid:
+  width: 3
+  spectrum: {geometric: {s1: {linspace: [1, 2, 3]}, ratio: 0.9, rank: 3}}
+"""
+    _, ft = tasks_of(env, fam, "family")
+    s1 = [t["spectrum"][0] for t in ft]
+    check(s1 == [1.0, 1.5, 2.0] and
+          all(t["spectrum"][2] == t["spectrum"][0] * 0.9 ** 2 for t in ft),
+          "family spectra %s" % [t["spectrum"] for t in ft])
+    listed = """grid:
+  width: 3
+  spectrum: [[1, 0.9, 0.81], [1.5, 1.35, 1.2150000000000001], [2, 1.8, 1.62]]
+"""
+    _, lt = tasks_of(env, listed, "listed")
+    check([t["cell_hash"] for t in lt] == [t["cell_hash"] for t in ft],
+          "family cells hash as their values")
+    # errors: one line, exit 2
+    for bad, word in (("grid:\n  zip:\n    - {width: [1, 2], depth: [2]}\n",
+                       "zip"),
+                      ("grid:\n  width: 2\n  zip:\n    - {width: [1, 2], "
+                       "depth: [2, 3]}\n", "twice"),
+                      ("grid:\n  depth: [2, 3]\n  exclude:\n    - {depth: "
+                       "4}\n", "not on the grid"),
+                      ("grid:\n  depth: [2, 3]\n  exclude:\n    - {depth: "
+                       "[2, 3]}\n", "every cell"),
+                      ("grid:\n  eta: {times_edge: [1, 2]}\n  spectrum: "
+                       "[[1], [0]]\n  width: 1\n", "s_1 > 0")):
+        p = env.path("bad.yaml")
+        with open(p, "w") as f:
+            f.write(bad)
+        r = env.run("check", p, rc=2)
+        check(word in r.stderr and r.stderr.count("\n") == 1,
+              "error for %r: %s" % (bad, r.stderr))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("--exe", required=True)
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--launcher", default="")
+    args = ap.parse_args()
+    env = Env(args)
+    globals()["case_" + args.case](env, args)
+    print("PASS bookkeeping %s" % args.case)
+
+
+if __name__ == "__main__":
+    main()
