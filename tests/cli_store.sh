@@ -33,8 +33,8 @@ expect 0 "$D" status --db a.db
 has out.txt "sweep grid: 3/6 done (50.0%)"
 has out.txt "converged 1, periodic 1, chaotic 1"
 expect 0 "$D" status --db a.db --json
-has out.txt '"name": "grid"'
-has out.txt '"done": 3, "total": 6'
+has out.txt '"name":"grid"'
+has out.txt '"done":3,"total":6,"left":3'
 if command -v python3 >/dev/null; then
     python3 -c 'import json,sys; j=json.load(open("out.txt")); sys.exit(j["sweeps"][0]["regimes"]["periodic"] != 1)' \
         || fail "status --json is not the expected JSON"

@@ -148,7 +148,7 @@ int dln_cli_status(int argc, char **argv)
         json_object_object_add(doc, "single", o);
     } else if (!only && c.done > 0) {
         c.total = 0;
-        dln_store_counts_format(&c, "runs in no sweep (single)", line,
+        dln_store_counts_format(&c, "single runs", line,
                                 sizeof line);
         puts(line);
     } else if (!only && shown == 0) {

@@ -54,20 +54,24 @@ int dln_store_members_drop(dln_store *s, long sweep_id)
     return dln_store_step_done(s, st);
 }
 
+/* The count sql returns, or -1. */
+static int count_of(dln_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 int dln_store_members_compat(dln_store *s)
 {
     /* A read-only handle on a file older than schema 4: the membership
      * its runs.sweep_id says, as TEMP tables (the file is not touched). */
-    sqlite3_stmt *st = NULL;
-    int has = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE "
-                           "name IN ('sweep_tasks', 'sweep_specs')", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        has = sqlite3_column_int(st, 0);
-    else
-        has = -1;
-    sqlite3_finalize(st);
+    int has = count_of(s, "SELECT count(*) FROM sqlite_master WHERE name "
+                          "IN ('sweep_tasks', 'sweep_specs')");
     if (has < 0)
         return dln_store_fail(s, "read schema");
     if (has == 2)
@@ -86,16 +90,8 @@ int dln_store_members_compat(dln_store *s)
 int dln_store_merge_members(dln_store *s)
 {
     /* src is attached, temp.merge_sweeps maps its sweep ids to main's. */
-    sqlite3_stmt *st = NULL;
-    int has = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM src.sqlite_master "
-                           "WHERE name = 'sweep_tasks'", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        has = sqlite3_column_int(st, 0);
-    else
-        has = -1;
-    sqlite3_finalize(st);
+    int has = count_of(s, "SELECT count(*) FROM src.sqlite_master WHERE "
+                          "name = 'sweep_tasks'");
     if (has < 0)
         return dln_store_fail(s, "merge memberships");
     if (dln_store_exec(
