@@ -75,7 +75,7 @@ def open_db(path):
         raise UserError("%s: not a dlnsweep database (no table %s)"
                         % (path, ", ".join(sorted(missing))))
     if "sweep_tasks" not in tables:
-        # A file older than schema 4: its membership is runs.sweep_id (as
+        # A file from before sweep_tasks: its membership is runs.sweep_id (as
         # dlnsweep's own read-only handles see it).
         con.executescript(
             "CREATE TEMP TABLE sweep_tasks AS SELECT sweep_id, cell_hash, "

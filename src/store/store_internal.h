@@ -41,8 +41,8 @@ struct dln_store {
 /* The embedded analysis/views.sql (generated at build time). */
 extern const unsigned char dln_views_sql[];
 
-/* The membership and spec-history tables (schema version 4; part of the
- * latest schema and of the migration step to 4). */
+/* The membership and spec-history tables (part of the latest schema and
+ * of the migration step that added them). */
 #define DLN_STORE_MEMBERS_SQL                                              \
     "CREATE TABLE IF NOT EXISTS sweep_tasks("                              \
     " sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,"  \
@@ -71,6 +71,11 @@ int dln_store_migrate(dln_store *s, int version);
 #define DLN_STORE_MAX_RUN_COLUMNS 160
 int dln_store_run_columns(const char **names, int max);
 
+/* 1 if table (of the main schema) has column, 0 if not, -1 with s->msg
+ * set on error (store_schema.c). */
+int dln_store_has_column(dln_store *s, const char *table,
+                         const char *column);
+
 /* Bind every parameter of t's params (paramdefs.h order, as the runs
  * columns store them) to st's parameters first, first + 1, ... */
 void dln_store_bind_params(sqlite3_stmt *st, int first, const dln_task *t);
@@ -86,7 +91,7 @@ int dln_store_members_drop(dln_store *s, long sweep_id);
 int dln_store_spec_history_add(dln_store *s, long sweep_id,
                                const char *spec_hash, const char *spec_text,
                                long ntasks, const char *now);
-/* A read-only handle on a file older than schema 4: TEMP sweep_tasks and
+/* A read-only handle on a file from before sweep_tasks: TEMP sweep_tasks and
  * sweep_specs from runs.sweep_id and sweeps (the file untouched); a no-op
  * on newer files.  0 or 1. */
 int dln_store_members_compat(dln_store *s);

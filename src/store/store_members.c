@@ -68,7 +68,7 @@ static int count_of(dln_store *s, const char *sql)
 
 int dln_store_members_compat(dln_store *s)
 {
-    /* A read-only handle on a file older than schema 4: the membership
+    /* A read-only handle on a file from before sweep_tasks: the membership
      * its runs.sweep_id says, as TEMP tables (the file is not touched). */
     int has = count_of(s, "SELECT count(*) FROM sqlite_master WHERE name "
                           "IN ('sweep_tasks', 'sweep_specs')");
@@ -113,18 +113,24 @@ int dln_store_merge_members(dln_store *s)
 
 /* "SELECT id, regime, same FROM runs WHERE key" where same says whether
  * every parameter column equals the bound task's (a NULL column, written
- * before its parameter existed, counts as equal). */
+ * before its parameter existed, counts as equal; so does a column an
+ * older file read as is does not have yet). */
 static sqlite3_stmt *lookup_stmt(dln_store *s)
 {
     char sql[8192];
     size_t n = 0;
     if (!s->st[DLN_ST_LOOKUP_RUN]) {
         n += (size_t)snprintf(sql, sizeof sql, "SELECT id, regime, (1");
-        for (int i = 0; i < dln_param_count() && n < sizeof sql; i++)
-            n += (size_t)snprintf(sql + n, sizeof sql - n,
-                                  " AND (%s IS ?%d OR %s IS NULL)",
-                                  dln_param_at(i)->name, i + 3,
-                                  dln_param_at(i)->name);
+        for (int i = 0; i < dln_param_count() && n < sizeof sql; i++) {
+            const char *name = dln_param_at(i)->name;
+            int has = dln_store_has_column(s, "runs", name);
+            if (has < 0)
+                return NULL;
+            if (has)
+                n += (size_t)snprintf(sql + n, sizeof sql - n,
+                                      " AND (%s IS ?%d OR %s IS NULL)",
+                                      name, i + 3, name);
+        }
         if (n < sizeof sql)
             snprintf(sql + n, sizeof sql - n, ") FROM runs WHERE cell_hash "
                      "= ?1 AND seed_index = ?2");

@@ -126,8 +126,8 @@ static const struct migration {
     {5, NULL, "runs", "times_edge", "REAL"},
 };
 
-/* 1 if table has column, 0 if not, -1 with s->msg set on error. */
-static int has_column(dln_store *s, const char *table, const char *column)
+int dln_store_has_column(dln_store *s, const char *table,
+                         const char *column)
 {
     sqlite3_stmt *st = NULL;
     int rc = -1;
@@ -153,7 +153,7 @@ static int migrate_step(dln_store *s, const struct migration *m)
     char sql[256];
     if (m->sql)
         return dln_store_exec(s, m->sql);
-    int has = has_column(s, m->table, m->column);
+    int has = dln_store_has_column(s, m->table, m->column);
     if (has)
         return has < 0;
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", m->table,
