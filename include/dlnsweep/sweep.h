@@ -54,6 +54,17 @@ void dln_sweep_destroy(dln_sweep **s);
  * an internal failure (rank 0's DB writes failing, malformed messages). */
 int dln_sweep_execute(dln_sweep *s);
 
+/* How many tasks of shard shard_index of shard_count (count <= 1: all) of
+ * job j the database at db_path has no row for, as `run` would find them
+ * (a row of any regime counts as done; no file: every task is left), into
+ * *left; once the grid is complete, with refine:, the next refinement
+ * round's tasks.  Reads the file only; not collective.  Returns 0, 2 with
+ * msg (not a readable dlnsweep database, a cell-hash collision), 1 with
+ * msg. */
+int dln_sweep_tasks_left(const dln_jobspec *j, const char *db_path,
+                         int shard_index, int shard_count, long *left,
+                         char *msg, size_t len);
+
 /* Outcome of the last dln_sweep_execute (valid on rank 0 only). */
 typedef struct dln_sweep_summary {
     long total;              /* tasks in this shard of the job              */

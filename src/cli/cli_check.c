@@ -1,22 +1,31 @@
-/* cli_check.c — `dlnsweep check JOB.yaml [--list]`: validate a job file and
- * print its size and predicted cost (and with --list every task).  No MPI. */
+/* cli_check.c — `dlnsweep check JOB.yaml [--list] [--json]`: validate a
+ * job file and print its size and predicted cost (and with --list every
+ * task); `--left DB [--shard I/N]`: how many of its tasks DB lacks.  No
+ * MPI. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/paramdefs.h"
+#include "dlnsweep/sweep.h"
 #include "cli_internal.h"
 
 static void usage(FILE *out)
 {
     fputs("usage: dlnsweep check JOB.yaml [--list] [--json]\n"
+          "       dlnsweep check JOB.yaml --left DB [--shard I/N]\n"
           "\n"
           "Validates a job file (errors: one line FILE:LINE: key 'K': reason,\n"
           "exit status 2) and prints its name, hash, axes, number of cells,\n"
           "seeds and tasks and the predicted cost.  --list also prints every\n"
           "task in expansion order, one per line.  --json prints the same\n"
-          "as one JSON object (README: check --json).\n", out);
+          "as one JSON object (README: check --json).\n"
+          "--left DB prints only the number of the job's tasks (of shard I of\n"
+          "N with --shard) that DB has no row for: what `run` would still\n"
+          "compute (every task when DB does not exist; with refine: and the\n"
+          "grid complete, the next round's).  Read-only.\n",
+          out);
 }
 
 static void print_summary(const dln_jobspec *j)
@@ -176,8 +185,8 @@ static int print_json(const dln_jobspec *j, int list)
 
 int dln_cli_check(int argc, char **argv)
 {
-    const char *path = NULL;
-    int list = 0, json = 0, rc;
+    const char *path = NULL, *left_db = NULL, *shard = NULL;
+    int list = 0, json = 0, rc, shard_index = 0, shard_count = 1;
     char err[1024];
     dln_jobspec *j = NULL;
 
@@ -190,6 +199,10 @@ int dln_cli_check(int argc, char **argv)
             list = 1;
         else if (!strcmp(argv[i], "--json"))
             json = 1;
+        else if (!strcmp(argv[i], "--left") && i + 1 < argc)
+            left_db = argv[++i];
+        else if (!strcmp(argv[i], "--shard") && i + 1 < argc)
+            shard = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "dlnsweep check: unknown option '%s' (try "
                     "--help)\n", argv[i]);
@@ -205,12 +218,30 @@ int dln_cli_check(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if ((left_db && (list || json)) || (shard && !left_db)) {
+        fputs("dlnsweep check: --left DB [--shard I/N] goes alone (try "
+              "--help)\n", stderr);
+        return 2;
+    }
+    if (shard && dln_cli_parse_shard(shard, &shard_index, &shard_count, err,
+                                     sizeof err)) {
+        fprintf(stderr, "dlnsweep check: %s\n", err);
+        return 2;
+    }
     rc = dln_jobspec_load(path, &j, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s\n", err);
         goto done;
     }
-    if (json)
+    if (left_db) {
+        long left;
+        rc = dln_sweep_tasks_left(j, left_db, shard_index, shard_count,
+                                  &left, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "dlnsweep check: %s\n", err);
+        else
+            printf("%ld\n", left);
+    } else if (json)
         rc = print_json(j, list);
     else {
         print_summary(j);

@@ -1,6 +1,6 @@
 /* cli_internal.h — what the cli_*.c commands share: the parameter table
- * printed for people (`single --help`, `dlnsweep params`) and the JSON
- * writer (cli_json.c, json-c).  Private. */
+ * printed for people (`single --help`, `dlnsweep params`), --shard I/N
+ * and the JSON writer (cli_json.c, json-c).  Private. */
 #ifndef DLNSWEEP_CLI_INTERNAL_H
 #define DLNSWEEP_CLI_INTERNAL_H
 
@@ -19,6 +19,11 @@ void dln_cli_print_params(FILE *out, dln_param_section sec, int as_options);
 
 /* `single`'s option name of row d ("d-in"), into buf. */
 void dln_cli_option_name(const dln_param_def *d, char *buf, size_t len);
+
+/* "I/N" (--shard of run and check) into *index, *count; 0, or 2 with
+ * msg. Pure. */
+int dln_cli_parse_shard(const char *text, int *index, int *count,
+                        char *msg, size_t len);
 
 /* A JSON number of v, NULL (JSON null) when not finite; an array of
  * v[0..n) likewise.  Caller owns the object (json_object_put). */

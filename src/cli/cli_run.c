@@ -13,6 +13,7 @@
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/result.h"
 #include "dlnsweep/sweep.h"
+#include "cli_internal.h"
 
 #define MAX_JOB_BYTES (16L << 20)
 
@@ -68,6 +69,26 @@ static int parse_long(const char *text, long lo, long *out)
     if (errno || end == text || *end || v < lo)
         return 2;
     *out = v;
+    return 0;
+}
+
+int dln_cli_parse_shard(const char *text, int *index, int *count,
+                        char *msg, size_t len)
+{
+    long si, sn;
+    char buf[64], *slash;
+    snprintf(buf, sizeof buf, "%s", text);
+    slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    if (!slash || parse_long(buf, 0, &si) || parse_long(slash + 1, 1, &sn) ||
+        si >= sn || sn > INT_MAX) {
+        snprintf(msg, len, "--shard '%s': expected I/N with 0 <= I < N",
+                 text);
+        return 2;
+    }
+    *index = (int)si;
+    *count = (int)sn;
     return 0;
 }
 
@@ -132,20 +153,9 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
                 a->opt.batch_seconds = p;
             i++;
         } else if (!strcmp(arg, "--shard") && val) {
-            long si, sn;
-            char buf[64], *slash;
-            snprintf(buf, sizeof buf, "%s", val);
-            slash = strchr(buf, '/');
-            if (slash)
-                *slash = '\0';
-            if (!slash || parse_long(buf, 0, &si) ||
-                parse_long(slash + 1, 1, &sn) || si >= sn || sn > INT_MAX) {
-                snprintf(msg, len, "--shard '%s': expected I/N with "
-                         "0 <= I < N", val);
+            if (dln_cli_parse_shard(val, &a->opt.shard_index,
+                                    &a->opt.shard_count, msg, len))
                 return 2;
-            }
-            a->opt.shard_index = (int)si;
-            a->opt.shard_count = (int)sn;
             i++;
         } else if (!strcmp(arg, "--max-tasks") && val) {
             if (parse_long(val, 1, &v)) {

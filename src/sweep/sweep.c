@@ -1,12 +1,18 @@
 /* sweep.c — the sweep handle: communicators, the wide group, and the
- * collective execute that agrees on setup errors before any work starts. */
+ * collective execute that agrees on setup errors before any work starts;
+ * what a sweep would still have to run (for Slurm passes). */
 #define _POSIX_C_SOURCE 200809L   /* gethostname */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "dlnsweep/jobspec.h"
+#include "dlnsweep/store.h"
 #include "sweep_internal.h"
+#include "sweep_queue.h"
+#include "sweep_refine.h"
 
 void dln_sweep_options_defaults(dln_sweep_options *opt)
 {
@@ -110,4 +116,42 @@ cleanup:
 void dln_sweep_summary_get(const dln_sweep *s, dln_sweep_summary *out)
 {
     *out = s->summary;
+}
+
+int dln_sweep_tasks_left(const dln_jobspec *j, const char *db_path,
+                         int shard_index, int shard_count, long *left,
+                         char *msg, size_t len)
+{
+    dln_store *db = NULL;
+    dln_queue small = {0}, wide = {0};
+    long total = 0, done = 0, n = dln_jobspec_ntasks(j);
+    struct stat st;
+    int rc;
+    *left = 0;
+    if (stat(db_path, &st) != 0 && errno == ENOENT) {
+        /* tasks i < n with i % shard_count == shard_index */
+        *left = shard_count > 1
+                    ? (n - shard_index + shard_count - 1) / shard_count : n;
+        return 0;
+    }
+    if ((rc = dln_store_create(db_path, DLN_STORE_READONLY, &db, msg, len)))
+        return rc;
+    rc = dln_queue_fill(&small, &wide, j, db, shard_index, shard_count, 0,
+                        NULL, &total, &done, msg, len);
+    if (rc == 0)
+        *left = total - done;
+    /* A complete grid: the next refinement round's tasks (reads only). */
+    if (rc == 0 && *left == 0 && dln_jobspec_has_refine(j)) {
+        long *codes = NULL;
+        if (dln_sweep_refine_round(j, db, 0, shard_index, shard_count,
+                                   &codes, left)) {
+            snprintf(msg, len, "%s", dln_store_errmsg(db));
+            rc = 1;
+        }
+        free(codes);
+    }
+    dln_queue_clear(&small);
+    dln_queue_clear(&wide);
+    dln_store_destroy(&db);
+    return rc;
 }
