@@ -6,6 +6,9 @@
 #   sweep-pass.sh JOB.yaml DB.sqlite [SNAPSHOT.sqlite]
 #   sweep-pass.sh --left JOB.yaml DB.sqlite   (print the tasks left; exit)
 #
+# What is left is `dlnsweep check JOB --left DB [--shard I/N]`: the job's
+# tasks that DB has no row for (plain text; no python3 or jq needed).
+#
 # Launches `dlnsweep run JOB --db DB` on the allocation (srun --mpi=pmix or
 # mpirun) and waits.  SIGUSR1/SIGTERM/SIGINT received by the batch shell are
 # forwarded to the launcher as SIGUSR1 (srun and mpirun pass it on to every
@@ -32,7 +35,7 @@ if [ "${1:-}" = --left ]; then
     shift
 fi
 if [ $# -lt 2 ]; then
-    echo "usage: sweep-pass.sh JOB.yaml DB.sqlite [SNAPSHOT.sqlite]" >&2
+    echo "usage: sweep-pass.sh [--left] JOB.yaml DB.sqlite [SNAPSHOT.sqlite]" >&2
     exit 2
 fi
 cd "${SLURM_SUBMIT_DIR:-.}" || exit 1
@@ -46,47 +49,25 @@ fi
 [ -x "$DLNSWEEP" ] || { log "no dlnsweep program at '$DLNSWEEP' (set DLNSWEEP)"; exit 2; }
 [ -r "$JOB" ] || { log "cannot read job file '$JOB'"; exit 2; }
 
-# json_get KEY...: the value at that path of the JSON document on stdin
-# (`dlnsweep check --json`, `status --json`; shapes in README), nothing if
-# absent.
-json_get() {
-    python3 -c 'import json, sys
-d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d[int(k)] if isinstance(d, list) else d.get(k)
-    if d is None:
-        sys.exit(0)
-print(d)' "$@" 2>/dev/null
+# left: print how many of this shard's tasks $DB has no row for (every one
+# when there is no DB yet; cells shared with other sweeps or written by
+# `single` count as done); nothing, and dlnsweep's reason on stderr, if it
+# cannot tell.  dlnsweep answers in plain text: a pass needs no JSON reader
+# (python3, jq) on the compute node.
+left() {
+    "$DLNSWEEP" check "$JOB" --left "$DB" ${DLN_SHARD:+--shard "$DLN_SHARD"}
 }
-
-# The job's name and its number of tasks, this shard's share of them.
-CHECK=$("$DLNSWEEP" check "$JOB" --json 2>/dev/null)
-NAME=$(json_get name <<<"$CHECK")
-TASKS=$(json_get tasks <<<"$CHECK")
-if [ -z "${TASKS:-}" ]; then
+if ! "$DLNSWEEP" check "$JOB" >/dev/null 2>&1; then
     log "'$DLNSWEEP check $JOB' failed:"
     "$DLNSWEEP" check "$JOB"
     exit 2
 fi
-if [ -n "${DLN_SHARD:-}" ]; then
-    k=${DLN_SHARD%/*} n=${DLN_SHARD#*/}
-    TASKS=$(( (TASKS - k + n - 1) / n ))   # tasks i with i % n == k
-fi
-
-# progress: print how many tasks of sweep NAME have a row in $DB (its
-# memberships: cells shared with other sweeps or written by `single`
-# count; nothing if unknown, e.g. no DB yet).
-progress() {
-    "$DLNSWEEP" status --db "$DB" --sweep "$NAME" --json 2>/dev/null |
-        json_get sweeps 0 done
-}
 
 # sweep-pass.sh --left JOB DB: print the tasks left (the decision a pass
 # takes after the sweep exits) and stop; for tests and by hand.
-if [ "${LEFT_ONLY:-0}" = 1 ]; then
-    d=$(progress)
-    echo $(( TASKS - ${d:-0} ))
-    exit 0
+if [ "$LEFT_ONLY" = 1 ]; then
+    left
+    exit
 fi
 
 # The consecutive no-progress passes, kept in the job's Comment field (it
@@ -120,7 +101,7 @@ trap 'request_drain INT' INT
 log "job ${SLURM_JOB_ID:-?} pass $PASS on $(hostname -s):" \
     "$JOB${DLN_SHARD:+ shard $DLN_SHARD} -> $DB" \
     "(${SLURM_NTASKS:-?} tasks, launcher ${DLN_LAUNCHER:-srun})"
-done_before=$(progress)
+left_before=$(left)
 
 case "${DLN_LAUNCHER:-srun}" in
 srun)   launch=(srun --mpi=pmix) ;;
@@ -170,33 +151,31 @@ if [ -n "$SNAPSHOT" ]; then
     fi
 fi
 
-done_after=$(progress)
-total=$TASKS
-if [ -z "$done_after" ]; then
-    log "cannot read progress from '$DLNSWEEP status --db $DB'; not requeueing"
+left=$(left)
+if [ -z "$left" ]; then
+    log "cannot read progress ('$DLNSWEEP check $JOB --left $DB'); not requeueing"
     exit 1
 fi
-left=$(( total - done_after ))
 if [ "$left" -le 0 ]; then
-    log "sweep complete: $done_after of $total cells after $PASS pass(es)"
+    log "sweep complete after $PASS pass(es)"
     exit 0
 fi
 if [ "$drain" = 0 ]; then
-    log "sweep exited with $left of $total cells left but no drain was asked;" \
+    log "sweep exited with $left cells left but no drain was asked;" \
         "not requeueing"
     exit 1
 fi
 if [ "$drain_sig" != USR1 ]; then
     # scancel (or a preemption, which Slurm requeues by itself): stay stopped.
-    log "stopped by SIG$drain_sig with $left of $total cells left; not requeueing"
+    log "stopped by SIG$drain_sig with $left cells left; not requeueing"
     exit 0
 fi
 if [ -z "${SLURM_JOB_ID:-}" ]; then
-    log "$left of $total cells left; not in a Slurm job, so rerun to resume"
+    log "$left cells left; not in a Slurm job, so rerun to resume"
     exit 1
 fi
 stalls=0
-if [ "$done_after" = "${done_before:-0}" ]; then
+if [ "$left" = "${left_before:-}" ]; then
     stalls=$(( $(stalls_get || true) + 1 ))
     if [ "$stalls" -ge "$MAX_STALLS" ]; then
         log "no cell finished in $stalls passes in a row ($left left): is the" \
@@ -205,7 +184,7 @@ if [ "$done_after" = "${done_before:-0}" ]; then
     fi
 fi
 stalls_set "$stalls"
-log "$left of $total cells left: requeueing job $SLURM_JOB_ID"
+log "$left cells left: requeueing job $SLURM_JOB_ID"
 if ! scontrol requeue "$SLURM_JOB_ID"; then
     log "scontrol requeue failed; resubmit the same command to resume"
     exit 1

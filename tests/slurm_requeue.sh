@@ -171,7 +171,7 @@ job=${job%%;*}
 t0=$SECONDS second_tested=0
 while (( SECONDS - t0 < 60 )); do
     if [ "$(job_field "$job" JobState)" = RUNNING ] &&
-       "$bin" status --db sweep.db --json 2>/dev/null | grep -q "\"slurm_job_id\": \"$job\""; then
+       "$bin" status --db sweep.db --json 2>/dev/null | grep -q "\"slurm_job_id\":\"$job\""; then
         before=$(sqlite3 sweep.db 'SELECT count(*) FROM runs')
         (unset SLURM_JOB_ID; mpirun -n 2 "$bin" run sweep.yaml --db sweep.db --quiet) \
             >"$tmp/second.out" 2>&1
@@ -208,7 +208,8 @@ grep -q 'dlnsweep: drained on SIGUSR1' "$tmp/sweep.out" ||
     fail "the coordinator never reported a SIGUSR1 drain"
 grep -q "requeueing job $job" "$tmp/sweep.out" || fail "sweep-pass.sh never requeued"
 expect_exact sweep.db sweep.yaml "requeued sweep"
-if "$bin" status --db sweep.db --json | grep -q '"writer": {'; then
+if ! "$bin" status --db sweep.db --json | grep -q '"writer":null}$'; then
+    "$bin" status --db sweep.db
     fail "the lease is still held after the job completed"
 fi
 expect_exact snapshot.db sweep.yaml "published snapshot"
