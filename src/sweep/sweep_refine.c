@@ -32,15 +32,20 @@ static int longs_push(longs *a, long x)
 
 /* Label of lattice point i of the line starting at grid task `first`:
  * 1 found (in pt), 0 not run yet, <0 error. Errored runs count as not
- * there (they carry no label to bisect on). */
-static int lookup(const dln_jobspec *j, dln_store *db, long first, long i,
-                  dln_refine_point *pt)
+ * there (they carry no label to bisect on). A point found belongs to
+ * sweep sweep_id (> 0; table sweep_tasks), whoever ran it: after --force,
+ * the points the new spec's bisection reaches are claimed back this way. */
+static int lookup(const dln_jobspec *j, dln_store *db, long sweep_id,
+                  long first, long i, dln_refine_point *pt)
 {
     dln_task t;
+    dln_claim got;
     long code = dln_jobspec_refine_code(j, first, i);
     if (code == 0 || dln_jobspec_task(j, code, &t))
         return -1;
     pt->index = i;
+    if (sweep_id > 0 && dln_store_claim(db, sweep_id, &t, 0, 0, &got))
+        return -1;
     int found = dln_store_label(db, t.cell_hash, t.seed_index, &pt->regime,
                                 &pt->period);
     if (found == 1 && pt->regime == DLN_REGIME_ERROR)
@@ -51,8 +56,8 @@ static int lookup(const dln_jobspec *j, dln_store *db, long first, long i,
 /* One line: its evaluated points from the DB, bisected until every
  * proposal is a task not yet run (appended to todo). 0, or 1 on a
  * database or allocation failure. */
-static int refine_line(const dln_jobspec *j, dln_store *db, long first,
-                       long lattice, long g, longs *todo)
+static int refine_line(const dln_jobspec *j, dln_store *db, long sweep_id,
+                       long first, long lattice, long g, longs *todo)
 {
     int maxp = dln_jobspec_refine_max_points(j), n = 0, rc = 1;
     dln_refine_point *pts = malloc(sizeof *pts * (size_t)maxp);
@@ -61,7 +66,8 @@ static int refine_line(const dln_jobspec *j, dln_store *db, long first,
         goto cleanup;
     rc = 0;
     for (long k = 0; k < g && n < maxp; k++) {
-        int f = lookup(j, db, first, k * (lattice / (g - 1)), &pts[n]);
+        int f = lookup(j, db, sweep_id, first, k * (lattice / (g - 1)),
+                       &pts[n]);
         if (f < 0) {
             rc = 1;
             goto cleanup;
@@ -75,7 +81,7 @@ static int refine_line(const dln_jobspec *j, dln_store *db, long first,
         long queued_before = todo->n;
         for (int q = 0; q < m; q++) {
             dln_refine_point pt;
-            int f = lookup(j, db, first, mid[q], &pt);
+            int f = lookup(j, db, sweep_id, first, mid[q], &pt);
             if (f < 0 || (f == 0 && longs_push(todo, dln_jobspec_refine_code(
                                                      j, first, mid[q])))) {
                 rc = 1;
@@ -100,19 +106,20 @@ cleanup:
 typedef struct bisect_ctx {
     const dln_jobspec *j;
     dln_store *db;
-    long lattice, g;
+    long sweep_id, lattice, g;
     longs *todo;
 } bisect_ctx;
 
 static int bisect_line(void *arg, long first)
 {
     bisect_ctx *c = arg;
-    return refine_line(c->j, c->db, first, c->lattice, c->g, c->todo);
+    return refine_line(c->j, c->db, c->sweep_id, first, c->lattice, c->g,
+                       c->todo);
 }
 
 int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
-                           int shard_index, int shard_count, long **codes,
-                           long *ncodes)
+                           long sweep_id, int shard_index, int shard_count,
+                           long **codes, long *ncodes)
 {
     longs todo = {0};
     double lo, hi;
@@ -124,7 +131,7 @@ int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
     *ncodes = 0;
     if (lattice <= 0 || dln_jobspec_refine_grid(j, &lo, &hi, &g))
         return 0;
-    bisect_ctx ctx = {j, db, lattice, g, &todo};
+    bisect_ctx ctx = {j, db, sweep_id, lattice, g, &todo};
     if (dln_sweep_each_line(j, shard_index, shard_count, bisect_line,
                             &ctx)) {
         free(todo.v);
@@ -162,9 +169,14 @@ int dln_sweep_refine_queue(const dln_jobspec *j, dln_store *db,
     char msg[512];
     int rc = 1;
     *added = *in_db = 0;
-    if (dln_sweep_refine_round(j, db, shard_index, shard_count, &codes, &n)) {
+    /* one transaction for the memberships the round records */
+    if (dln_store_begin(db) ||
+        dln_sweep_refine_round(j, db, sweep_id, shard_index, shard_count,
+                               &codes, &n) ||
+        dln_store_commit(db)) {
         fprintf(stderr, "dlnsweep run: refinement: %s\n",
                 dln_store_errmsg(db));
+        dln_store_commit(db);
         goto cleanup;
     }
     if (dln_queue_add_codes(q, j, codes, n))

@@ -10,11 +10,13 @@
 
 /* Task codes (dln_jobspec_refine_code) of the next round for the lines of
  * this shard: midpoints between neighbours with different labels that are
- * not in db yet. *codes is malloc'ed (caller frees; NULL when none).
- * Returns 0, or 1 on a database/allocation failure. Not collective. */
+ * not in db yet. Every bisection point found in db joins sweep sweep_id
+ * (> 0; 0: nothing written). *codes is malloc'ed (caller frees; NULL when
+ * none). Returns 0, or 1 on a database/allocation failure or a cell-hash
+ * collision (dln_store_errmsg). Not collective. */
 int dln_sweep_refine_round(const dln_jobspec *j, dln_store *db,
-                           int shard_index, int shard_count, long **codes,
-                           long *ncodes);
+                           long sweep_id, int shard_index, int shard_count,
+                           long **codes, long *ncodes);
 
 /* Queue the next round of this shard into q (re-sorted) and re-register
  * the sweep of j (its id sweep_id) with its grown size, the tasks in db
