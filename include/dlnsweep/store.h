@@ -124,6 +124,11 @@ typedef enum dln_claim {
 int dln_store_claim(dln_store *s, long sweep_id, const dln_task *t,
                     unsigned retry, int max_attempts, dln_claim *out);
 
+/* 1 if s holds a run that sweep sweep_id does not contain (table
+ * sweep_tasks), 0 if every run is that sweep's, <0 on error.  Reads only;
+ * not collective. */
+int dln_store_has_foreign_runs(dln_store *s, long sweep_id);
+
 /* Label of the run (cell_hash, seed_index): its regime and period (0 when
  * NULL). 1 found, 0 not found, <0 on error. Not collective. */
 int dln_store_label(dln_store *s, const char *cell_hash, int seed_index,

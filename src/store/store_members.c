@@ -201,6 +201,25 @@ int dln_store_claim(dln_store *s, long sweep_id, const dln_task *t,
     return 0;
 }
 
+int dln_store_has_foreign_runs(dln_store *s, long sweep_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM runs r "
+                           "WHERE NOT EXISTS (SELECT 1 FROM sweep_tasks m "
+                           "WHERE m.sweep_id = ?1 AND m.cell_hash = "
+                           "r.cell_hash AND m.seed_index = r.seed_index))",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, sweep_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            rc = sqlite3_column_int(st, 0);
+    }
+    if (rc < 0)
+        dln_store_fail(s, "foreign runs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- forget ------------------------------------------------------------ */
 
 /* Only reading: the --where expression may not write, attach, pragma ... */

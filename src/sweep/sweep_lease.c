@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "dlnsweep/jobspec.h"
 #include "sweep_lease.h"
+#include "sweep_queue.h"
 
 static int file_exists(const char *path)
 {
@@ -62,8 +63,30 @@ static int holder_is_dead(const dln_store_lease_info *l, const char *host)
            atoi(restarts) > 0;
 }
 
+/* A task of this shard whose key db holds with other parameters (a
+ * cell-hash collision) refuses the sweep here, before any write: the same
+ * lookups as dln_queue_fill's, on the read-only handle.  Skipped when
+ * every stored run belongs to this sweep under an unchanged spec (sweep_id
+ * > 0: its rows were compared with its tasks when it claimed them), the
+ * common resume.  0, or 2 (or 1) with msg. */
+static int precheck_collisions(const dln_sweep *s, dln_store *db,
+                               long sweep_id, char *msg, size_t len)
+{
+    dln_queue small = {0}, wide = {0};
+    long total, done;
+    if (sweep_id > 0 && dln_store_has_foreign_runs(db, sweep_id) == 0)
+        return 0;
+    int rc = dln_queue_fill(&small, &wide, s->job, db, s->opt.shard_index,
+                            s->opt.shard_count, 0, NULL, &total, &done, msg,
+                            len);
+    dln_queue_clear(&small);
+    dln_queue_clear(&wide);
+    return rc;
+}
+
 /* Read-only checks of an existing DB before opening it for writing, so a
- * refused resume (changed job file, live writer) leaves it byte-identical.
+ * refused resume (changed job file, live writer, a cell-hash collision)
+ * leaves it byte-identical.
  * Returns 0 or 2 with msg; *takeover = 1 if the lease holder is dead. */
 static int precheck(const dln_sweep *s, const char *owner, int *takeover,
                     char *msg, size_t len)
@@ -74,6 +97,7 @@ static int precheck(const dln_sweep *s, const char *owner, int *takeover,
     dln_store_lease_info lease;
     char hex[DLN_HASH_HEX];
     int n = 0, rc = 0;
+    long same_spec = 0;   /* id of this sweep when its spec is unchanged */
     *takeover = 0;
     if (!file_exists(s->db_path))
         return 0;
@@ -83,10 +107,13 @@ static int precheck(const dln_sweep *s, const char *owner, int *takeover,
         return 0;
     snprintf(hex, sizeof hex, "%016llx",
              (unsigned long long)dln_jobspec_hash(s->job));
-    if (dln_store_sweeps_list(db, &sw, &n) == 0 && !s->opt.allow_change)
-        for (int i = 0; i < n; i++)
-            if (!strcmp(sw[i].name, name) &&
-                strcmp(sw[i].spec_hash, hex) != 0) {
+    if (dln_store_sweeps_list(db, &sw, &n) == 0) {
+        for (int i = 0; i < n; i++) {
+            if (strcmp(sw[i].name, name) != 0)
+                continue;
+            if (!strcmp(sw[i].spec_hash, hex)) {
+                same_spec = sw[i].id;
+            } else if (!s->opt.allow_change) {
                 snprintf(msg, len, "database %.900s: sweep '%.255s' was "
                          "registered from a different job file (spec hash "
                          "%s, now %s); use --force to continue it with the "
@@ -95,6 +122,8 @@ static int precheck(const dln_sweep *s, const char *owner, int *takeover,
                 rc = 2;
                 goto cleanup;
             }
+        }
+    }
     if (dln_store_lease_get(db, &lease) == 0 && lease.held &&
         strcmp(lease.owner, owner) != 0) {
         double age = (double)time(NULL) - lease.heartbeat;
@@ -108,6 +137,8 @@ static int precheck(const dln_sweep *s, const char *owner, int *takeover,
             rc = 2;
         }
     }
+    if (rc == 0)
+        rc = precheck_collisions(s, db, same_spec, msg, len);
 cleanup:
     free(sw);
     dln_store_destroy(&db);
