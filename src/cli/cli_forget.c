@@ -4,11 +4,14 @@
 #define _POSIX_C_SOURCE 200809L   /* gethostname */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/store.h"
 
 #define PROG "dlnsweep forget"
+/* A writer silent this long is taken over (as `run`'s default). */
+#define LEASE_STALE_S 600.0
 
 static const char forget_usage[] =
     "usage: dlnsweep forget --db FILE [--sweep NAME] --where EXPR "
@@ -37,6 +40,26 @@ static void print_info(const dln_store_forget_info *f, int dry_run)
     printf("%s\n", f->runs > 0 ? ")" : "");
     for (int i = 0; i < f->nsweeps; i++)
         printf("  sweep %s: %ld of them\n", f->sweep[i], f->sweep_runs[i]);
+}
+
+/* 2 with err if another writer's lease on s is live (heartbeat younger
+ * than LEASE_STALE_S), 1 if it cannot be read, else 0. Read-only. */
+static int writer_busy(dln_store *s, char *err, size_t len)
+{
+    dln_store_lease_info l;
+    if (dln_store_lease_get(s, &l)) {
+        snprintf(err, len, "%s", dln_store_errmsg(s));
+        return 1;
+    }
+    double age = (double)time(NULL) - l.heartbeat;
+    if (!l.held || age >= LEASE_STALE_S)
+        return 0;
+    snprintf(err, len, "database %s is being written by %s (host %s, pid "
+             "%ld, slurm job %s), last heartbeat %.0fs ago; wait for it to "
+             "finish or stop it", dln_store_path(s), l.owner,
+             l.host[0] ? l.host : "?", l.pid,
+             l.slurm_job_id[0] ? l.slurm_job_id : "none", age);
+    return 2;
 }
 
 int dln_cli_forget(int argc, char **argv)
@@ -80,6 +103,12 @@ int dln_cli_forget(int argc, char **argv)
     rc = dln_store_forget(s, sweep, where, 1, &info);
     if (rc || dry_run)
         goto report;
+    /* A live writer refuses us here, before the writable open (which
+     * reinstalls views and would migrate an old file). */
+    if ((rc = writer_busy(s, err, sizeof err))) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto cleanup;
+    }
     dln_store_destroy(&s);
     if ((rc = dln_store_create(db, 0, &s, err, sizeof err))) {
         fprintf(stderr, PROG ": %s\n", err);
@@ -89,7 +118,7 @@ int dln_cli_forget(int argc, char **argv)
         snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
     snprintf(owner, sizeof owner, "forget:%s:%ld", host, (long)getpid());
-    if (dln_store_lease_acquire(s, owner, 600.0, err, sizeof err)) {
+    if (dln_store_lease_acquire(s, owner, LEASE_STALE_S, err, sizeof err)) {
         fprintf(stderr, PROG ": %s\n", err);
         rc = 2;
         goto cleanup;
