@@ -76,6 +76,9 @@ static void progress_line_format(void **state)
     assert_string_equal(buf, "[sweep x] 0/7 (0%) 0.0 tasks/s ETA ? |");
     dln_progress_format(buf, sizeof buf, "x", 7, 7, 1.0, 99, none);
     assert_string_equal(buf, "[sweep x] 7/7 (100%) 1.0 tasks/s ETA 0s |");
+    /* more done than the total (a total that shrank): never above 100% */
+    dln_progress_format(buf, sizeof buf, "x", 9, 7, 1.0, 99, none);
+    assert_string_equal(buf, "[sweep x] 9/7 (100%) 1.0 tasks/s ETA 0s |");
     dln_progress_format(buf, 16, "x", 7, 7, 1.0, 99, reg);  /* truncates */
     assert_int_equal(strlen(buf), 15);
 }

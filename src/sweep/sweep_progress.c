@@ -116,7 +116,8 @@ void dln_progress_format(char *buf, size_t len, const char *name, long done,
 {
     char eta[32];
     size_t n;
-    int pct = total > 0 ? (int)(100.0 * (double)done / (double)total) : 100;
+    int pct = total > 0 && done < total
+                  ? (int)(100.0 * (double)done / (double)total) : 100;
     format_duration(eta, sizeof eta, done >= total ? 0.0 : eta_s);
     n = (size_t)snprintf(buf, len, "[sweep %s] %ld/%ld (%d%%) %.*f tasks/s "
                          "ETA %s |", name, done, total, pct,
