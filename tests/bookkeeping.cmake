@@ -4,7 +4,7 @@
 # See tests/bookkeeping_test.py.
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
-  foreach(case overlap forget retry collision grid)
+  foreach(case overlap forget retry refine collision grid)
     dln_add_mpi_test(NAME bookkeeping_${case} NP 1
       COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/bookkeeping_test.py
               ${case} --exe $<TARGET_FILE:dlnsweep> --repo ${CMAKE_SOURCE_DIR}

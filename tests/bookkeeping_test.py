@@ -9,7 +9,8 @@ Cases: overlap (two sweeps sharing cells and `single` into one database:
 each sweep complete in status, views and slurm/sweep-pass.sh's decision),
 forget (forget + rerun restores the rows bitwise; a bad --where leaves
 the file byte-identical), retry (injected errors rerun with --retry, capped
-by --max-attempts; --force with a shrunk job), collision (a stored row of
+by --max-attempts; --force with a shrunk job), refine (after --force the
+bisection points the new spec reaches rejoin the sweep), collision (a stored row of
 the same key with other parameters is refused), grid (zip, exclude,
 spectrum families over ranges and eta: {times_edge: ...} expand to the
 expected tasks; hashes of cells that existed before are unchanged)."""
@@ -77,6 +78,21 @@ class Env:
         return json.loads(p.stdout)["sweeps"][0]
 
 
+def hold_lease(db, held=True):
+    """Write (or drop) a live lease of another writer into db."""
+    import time
+    con = sqlite3.connect(db)
+    if held:
+        con.execute("INSERT OR REPLACE INTO lease(id, owner, host, pid, "
+                    "slurm_job_id, acquired_at, heartbeat) VALUES (1, "
+                    "'other:1', 'elsewhere', 1, NULL, ?, ?)",
+                    (time.time(), time.time()))
+    else:
+        con.execute("DELETE FROM lease")
+    con.commit()
+    con.close()
+
+
 def sha(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -138,17 +154,33 @@ def case_overlap(env, args):
                           capture_output=True, text=True)
     check(left.stdout.strip() == "0", "sweep-pass --left: %r %s"
           % (left.stdout, left.stderr))
-    c = env.job("c", "[0.9, 1.1, 1.5]")
+    # a sweep not run yet: what it would compute (seed 0 of its cells 0.9
+    # and 1.1 is there; tasks 0, 2 of 0..5, cell-major), per shard too;
+    # no database: everything
+    c = env.job("c", "[0.9, 1.1, 1.5]", "seeds: 2\n")
     left = subprocess.run(["bash", pass_sh, "--left", c, db], env=e,
                           capture_output=True, text=True)
-    check(left.stdout.strip() == "3", "unregistered sweep c: %r"
-          % left.stdout)
+    check(left.stdout.strip() == "4", "unregistered sweep c: %r %s"
+          % (left.stdout, left.stderr))
+    for shard, want in (("0/2", "1"), ("1/2", "3"), ("0/4", "1"),
+                        ("1/4", "2"), ("2/4", "0"), ("3/4", "1")):
+        got = env.run("check", c, "--left", db, "--shard", shard).stdout
+        check(got == want + "\n", "check --left --shard %s: %r, want %s"
+              % (shard, got, want))
+    got = env.run("check", c, "--left", env.path("none.db")).stdout
+    check(got == "6\n" and not os.path.exists(env.path("none.db")),
+          "no database: %r" % got)
+    env.run("check", c, "--left", db, "--shard", "2/2", rc=2)
+    env.run("check", c, "--left", db, "--json", rc=2)
     if args.launcher:
         p = subprocess.run(["bash", pass_sh, c, db], env=e,
                            capture_output=True, text=True)
-        check(p.returncode == 0 and "sweep complete: 3 of 3" in p.stdout,
-              "sweep-pass.sh on c: %d\n%s%s" % (p.returncode, p.stdout,
-                                                 p.stderr))
+        check(p.returncode == 0 and "sweep complete after 1 pass" in
+              p.stdout, "sweep-pass.sh on c: %d\n%s%s"
+              % (p.returncode, p.stdout, p.stderr))
+        st = env.status(db, "c")
+        check(st["done"] == 6 and st["complete"], "c after its pass: %s"
+              % st)
 
 
 # Columns that may differ between a run and its rerun.
@@ -189,6 +221,17 @@ def case_forget(env, args):
     p = env.run("forget", "--db", db, "--where", "eta > 1", "--dry-run")
     check("would forget 4 runs" in p.stdout, p.stdout)
     check(sha(db) == h, "dry run changed the file")
+    for bad in (["--sweep", "nosuch", "--where", "1"], ["--where"],
+                ["--where", "1", "--bogus"]):
+        env.run("forget", "--db", db, *bad, rc=2)
+        check(sha(db) == h, "file changed by forget %s" % bad)
+    # another writer's live lease: refused before any write
+    hold_lease(db)
+    h = sha(db)
+    p = env.run("forget", "--db", db, "--where", "eta > 1", rc=2)
+    check("being written by other:1" in p.stderr, p.stderr)
+    check(sha(db) == h, "file changed by a forget refused by the lease")
+    hold_lease(db, False)
     p = env.run("forget", "--db", db, "--sweep", "a", "--where", "eta > 1")
     check("forgot 4 runs" in p.stdout, p.stdout)
     st = env.status(db, "a")
@@ -237,7 +280,19 @@ def case_retry(env, args):
           "retried: %s" % (row,))
     check(con.execute("SELECT count(*) FROM runs").fetchone()[0] == 4,
           "4 runs")
-    env.run("run", a, "--db", db, "--retry", "bogus", rc=2)
+    # refused retries leave the file byte-identical
+    h = sha(db)
+    for bad in (["--retry", "bogus"], ["--retry", ""],
+                ["--retry", "error", "--max-attempts", "0"],
+                ["--max-attempts", "x"]):
+        env.run("run", a, "--db", db, *bad, rc=2)
+        check(sha(db) == h, "file changed by run %s" % bad)
+    hold_lease(db)
+    h = sha(db)
+    p = env.run("run", a, "--db", db, "--retry", "error", rc=2)
+    check("being written by other:1" in p.stderr, p.stderr)
+    check(sha(db) == h, "file changed by a retry refused by the lease")
+    hold_lease(db, False)
     # --force with a shrunk job: progress stays <= 100 %, history kept
     small = env.job("a", "[0.9, 1.1]")
     env.run("run", small, "--db", db, "--quiet", rc=2)
@@ -251,16 +306,126 @@ def case_retry(env, args):
     con.close()
 
 
+REFINE = """name: r
+grid:
+  depth: 2
+  width: 1
+  spectrum: 1
+  init: balanced
+  alpha: 0.5
+  eta: {linspace: [0.9, 1.3, 3]}
+  steps: 4000
+diagnostics: {record_every: 0, tail: 16, max_period: 8, lyapunov_steps: 50}
+refine: {axis: eta, tol: 0.02, max_points: %d}
+"""
+
+
+def case_refine(env, args):
+    """After --force, the bisection points the new spec reaches are the
+    sweep's again (not only its grid)."""
+    db = env.path("r.db")
+    job = env.path("r.yaml")
+    with open(job, "w") as f:
+        f.write(REFINE % 40)
+    env.run("run", job, "--db", db, "--quiet")
+    con = sqlite3.connect(db)
+    nruns = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    check(nruns > 3, "no bisection points: %d runs" % nruns)
+    st = env.status(db, "r")
+    check(st["done"] == nruns and st["complete"], "first run: %s" % st)
+    # check --left sees refinement: 0 when over, 1 once a bisection
+    # point is forgotten (the grid itself complete)
+    check(env.run("check", job, "--left", db).stdout == "0\n", "left")
+    env.run("forget", "--db", db, "--where", "id = (SELECT max(id) FROM "
+            "runs)")
+    got = env.run("check", job, "--left", db).stdout
+    check(got == "1\n", "left after forgetting a bisection point: %r" % got)
+    env.run("run", job, "--db", db, "--quiet")
+    check(con.execute("SELECT count(*) FROM runs").fetchone()[0] == nruns,
+          "the forgotten point is back")
+    # a changed spec whose bisection is the same (max_points not reached)
+    with open(job, "w") as f:
+        f.write(REFINE % 39)
+    env.run("run", job, "--db", db, "--quiet", "--force")
+    check(con.execute("SELECT count(*) FROM runs").fetchone()[0] == nruns,
+          "the rerun computed points again")
+    st = env.status(db, "r")
+    check(st["done"] == nruns and st["total"] == nruns and st["complete"],
+          "after --force: %s, %d runs" % (st, nruns))
+    n = con.execute("SELECT count(*) FROM sweep_summary WHERE sweep = 'r' "
+                    "AND n_runs = ?", (nruns,)).fetchone()[0]
+    check(n == 1, "the views miss bisection points after --force")
+    # a spec with a narrower line: the points outside it leave the sweep
+    with open(job, "w") as f:
+        f.write((REFINE % 40).replace("[0.9, 1.3, 3]", "[0.9, 1.1, 3]"))
+    env.run("run", job, "--db", db, "--quiet", "--force")
+    outside = con.execute("SELECT count(*) FROM runs WHERE eta > 1.1 + 1e-12"
+                          ).fetchone()[0]
+    inside = con.execute("SELECT count(*) FROM member_runs m JOIN sweeps s "
+                         "ON s.id = m.sweep_id WHERE s.name = 'r' AND "
+                         "m.eta > 1.1 + 1e-12").fetchone()[0]
+    check(outside > 0 and inside == 0, "points beyond the new line: %d "
+          "stored, %d still in the sweep" % (outside, inside))
+    st = env.status(db, "r")
+    check(st["complete"] and st["fraction"] == 1.0, "narrowed: %s" % st)
+    con.close()
+
+
 def case_collision(env, args):
+    # sweep x's row of a task of sweep a holds other parameters (as a
+    # stored row of a 64-bit hash collision would)
     db = env.path("c.db")
-    a = env.job("a", "[0.5, 0.9]")
-    env.run("run", a, "--db", db, "--quiet")
+    x = env.job("x", "[0.5, 0.9]")
+    env.run("run", x, "--db", db, "--quiet")
     con = sqlite3.connect(db)
     con.execute("UPDATE runs SET alpha = 0.75 WHERE eta = 0.9")
     con.commit()
     con.close()
-    p = env.run("run", a, "--db", db, rc=2)
+    a = env.job("a", "[0.5, 0.9]")
+    h = sha(db)
+    for extra in ([], ["--retry", "error"], ["--force"]):
+        p = env.run("run", a, "--db", db, *extra, rc=2)
+        check("collision" in p.stderr, p.stderr)
+        check(sha(db) == h, "file changed by a refused run %s" % extra)
+    env.run("check", a, "--left", db, rc=2)
+    # the sweep that wrote the row finds it changed too (its resume skips
+    # the read-only scan: refused after the lease, the rows untouched)
+    p = env.run("run", x, "--db", db, rc=2)
     check("collision" in p.stderr, p.stderr)
+    con = sqlite3.connect(db)
+    check(con.execute("SELECT count(*) FROM runs WHERE alpha = 0.75")
+          .fetchone()[0] == 1, "the colliding row was replaced")
+    con.close()
+    # a collision on another shard's task does not stop this shard
+    env.run("run", a, "--db", db, "--shard", "0/2", "--quiet")
+    # a file from before membership and times_edge (and transient_window,
+    # version 2): read as is for --left, migrated by the next run, which
+    # claims its rows into the sweep
+    old = env.path("old.db")
+    b = env.job("b", "[0.5, 0.7]")
+    env.run("run", b, "--db", old, "--quiet")
+    con = sqlite3.connect(old)
+    views = [r[0] for r in con.execute("SELECT name FROM sqlite_master "
+                                       "WHERE type = 'view'")]
+    for v in views:
+        con.execute("DROP VIEW %s" % v)
+    for stmt in ("DROP TABLE sweep_tasks",
+                 "DROP TABLE sweep_specs", "DROP TABLE located_points",
+                 "DROP TABLE continuations",
+                 "ALTER TABLE runs DROP COLUMN times_edge",
+                 "ALTER TABLE runs DROP COLUMN transient_window",
+                 "PRAGMA user_version = 2"):
+        con.execute(stmt)
+    con.commit()
+    con.close()
+    h = sha(old)
+    b3 = env.job("b", "[0.5, 0.7, 0.9]")
+    got = env.run("check", b3, "--left", old).stdout
+    check(got == "1\n" and sha(old) == h, "--left on a version-2 file: %r"
+          % got)
+    env.run("run", b3, "--db", old, "--quiet", "--force")
+    st = env.status(old, "b")
+    check(st["done"] == 3 and st["complete"], "migrated: %s" % st)
 
 
 def tasks_of(env, text, name):
