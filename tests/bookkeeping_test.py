@@ -10,7 +10,8 @@ each sweep complete in status, views and slurm/sweep-pass.sh's decision),
 forget (forget + rerun restores the rows bitwise; a bad --where leaves
 the file byte-identical), retry (injected errors rerun with --retry, capped
 by --max-attempts; --force with a shrunk job), refine (after --force the
-bisection points the new spec reaches rejoin the sweep), collision (a stored row of
+bisection points the new spec reaches rejoin the sweep; a failed bisection
+point ends the rounds), collision (a stored row of
 the same key with other parameters is refused), grid (zip, exclude,
 spectrum families over ranges and eta: {times_edge: ...} expand to the
 expected tasks; hashes of cells that existed before are unchanged)."""
@@ -67,7 +68,7 @@ class Env:
         e = dict(os.environ, OPENBLAS_NUM_THREADS="1")
         e.update(env or {})
         p = subprocess.run([self.exe] + list(args), capture_output=True,
-                           text=True, env=e, cwd=self.work)
+                           text=True, env=e, cwd=self.work, timeout=90)
         if rc is not None and p.returncode != rc:
             fail("%s -> %d (want %d)\n%s%s" % (" ".join(args), p.returncode,
                                               rc, p.stdout, p.stderr))
@@ -355,6 +356,24 @@ def case_refine(env, args):
     n = con.execute("SELECT count(*) FROM sweep_summary WHERE sweep = 'r' "
                     "AND n_runs = ?", (nruns,)).fetchone()[0]
     check(n == 1, "the views miss bisection points after --force")
+    # a bisection point that fails is not run again round after round
+    # (it would fail forever): the run ends, the pair stays as it is, and
+    # forget + run retries it
+    last = con.execute("SELECT cell_hash FROM runs ORDER BY id DESC LIMIT 1"
+                       ).fetchone()[0]
+    env.run("forget", "--db", db, "--where", "cell_hash = '%s'" % last)
+    env.run("run", job, "--db", db, "--quiet",
+            env={"DLNSWEEP_INJECT_ERROR": last})
+    got = con.execute("SELECT count(*), sum(regime = 'error') FROM runs"
+                      ).fetchone()
+    check(got == (nruns, 1), "failed bisection point: %s" % (got,))
+    check(env.run("check", job, "--left", db).stdout == "0\n",
+          "left with a failed bisection point")
+    env.run("forget", "--db", db, "--where", "regime = 'error'")
+    env.run("run", job, "--db", db, "--quiet")
+    got = con.execute("SELECT count(*), sum(regime = 'error') FROM runs"
+                      ).fetchone()
+    check(got == (nruns, 0), "retried bisection point: %s" % (got,))
     # a spec with a narrower line: the points outside it leave the sweep
     with open(job, "w") as f:
         f.write((REFINE % 40).replace("[0.9, 1.3, 3]", "[0.9, 1.1, 3]"))

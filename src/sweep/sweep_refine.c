@@ -31,10 +31,12 @@ static int longs_push(longs *a, long x)
 }
 
 /* Label of lattice point i of the line starting at grid task `first`:
- * 1 found (in pt), 0 not run yet, <0 error. Errored runs count as not
- * there (they carry no label to bisect on). A point found belongs to
- * sweep sweep_id (> 0; table sweep_tasks), whoever ran it: after --force,
- * the points the new spec's bisection reaches are claimed back this way. */
+ * 1 found (in pt), 0 not run yet, 2 run but failed (regime error: no
+ * label to bisect on, and not run again by the rounds, which would fail
+ * the same way forever; `forget` it to retry), <0 error.  A point found
+ * belongs to sweep sweep_id (> 0; table sweep_tasks), whoever ran it:
+ * after --force, the points the new spec's bisection reaches are claimed
+ * back this way. */
 static int lookup(const dln_jobspec *j, dln_store *db, long sweep_id,
                   long first, long i, dln_refine_point *pt)
 {
@@ -49,13 +51,14 @@ static int lookup(const dln_jobspec *j, dln_store *db, long sweep_id,
     int found = dln_store_label(db, t.cell_hash, t.seed_index, &pt->regime,
                                 &pt->period);
     if (found == 1 && pt->regime == DLN_REGIME_ERROR)
-        return 0;
+        return 2;
     return found;
 }
 
 /* One line: its evaluated points from the DB, bisected until every
- * proposal is a task not yet run (appended to todo). 0, or 1 on a
- * database or allocation failure. */
+ * proposal is a task not yet run (appended to todo) or one that failed
+ * (that pair is not refined further). 0, or 1 on a database or allocation
+ * failure. */
 static int refine_line(const dln_jobspec *j, dln_store *db, long sweep_id,
                        long first, long lattice, long g, longs *todo)
 {
@@ -72,8 +75,8 @@ static int refine_line(const dln_jobspec *j, dln_store *db, long sweep_id,
             rc = 1;
             goto cleanup;
         }
-        if (f == 0)
-            goto cleanup;   /* the grid line is not complete yet */
+        if (f != 1)
+            goto cleanup;   /* the grid line is not complete (or failed) */
         n++;
     }
     for (;;) {
