@@ -81,7 +81,8 @@ cmd_start() {
     have_slurm || cant "slurm-wlm/munge not installed (try: $0 install)"
     mkdir -p "$dir" || die "cannot create $dir"
     dir=$(cd "$dir" && pwd)
-    mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge" "$dir/run"
+    mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge" "$dir/run" \
+        "$dir/tmp"
     chmod 700 "$dir/munge"
     host=$(hostname -s)
 
@@ -111,6 +112,11 @@ CredType=cred/munge
 AuthInfo=socket=$dir/munge/munge.sock,cred_expire=${DLN_SLURM_CRED_EXPIRE:-10}
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
+# Per cluster: srun's pmix plugin makes TmpFS/spmix_appdir_UID_JOB.STEP, and
+# every test cluster numbers its jobs from 1, so with the default /tmp two
+# clusters on one machine (or a step a failed run left behind) would share
+# those directories.
+TmpFS=$dir/tmp
 SlurmctldPidFile=$dir/run/slurmctld.pid
 SlurmdPidFile=$dir/run/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
@@ -153,11 +159,32 @@ CONF
 }
 
 cmd_stop() {
-    local dir=$1
+    local dir=$1 p
     [ -d "$dir/run" ] || return 0
+    # Jobs still queued or running (a test that failed half-way): cancel
+    # them while slurmd is up, so their slurmstepd processes end too.
+    if pid_alive "$dir/run/slurmctld.pid"; then
+        SLURM_CONF=$dir/slurm.conf squeue -h -o %i 2>/dev/null |
+            SLURM_CONF=$dir/slurm.conf xargs -r scancel 2>/dev/null
+        for _ in $(seq 50); do
+            [ -z "$(SLURM_CONF=$dir/slurm.conf squeue -h 2>/dev/null)" ] && break
+            sleep 0.2
+        done
+    fi
     stop_pid "$dir/run/slurmd.pid" slurmd
     stop_pid "$dir/run/slurmctld.pid" slurmctld
     stop_pid "$dir/run/munged.pid" munged
+    # A slurmstepd of this cluster that outlived its slurmd (it would keep
+    # a job's processes and cgroup alive): this cluster's only, by its
+    # SLURM_CONF.
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = slurmstepd ] || continue
+        if tr '\0' '\n' <"$p/environ" 2>/dev/null |
+           grep -qxF "SLURM_CONF=$dir/slurm.conf"; then
+            echo "local-cluster: killing leftover slurmstepd (pid ${p#/proc/})" >&2
+            kill -KILL "${p#/proc/}" 2>/dev/null
+        fi
+    done
 }
 
 # cmd_watch DIR PID: stop the cluster in DIR once PID has exited (or DIR is

@@ -11,10 +11,14 @@
 #    calibrates step 2.
 # 2. Drain and requeue: slurm/sweep.sbatch with -t 2 --signal=B:USR1@60 runs
 #    a sweep of about DLN_SLURM_TEST_WORK (default 90) seconds of work on one
-#    worker rank, longer than any first pass can be (Slurm signals 30-60 s
-#    into it), so it must drain (the coordinator logs "drained on SIGUSR1")
-#    and requeue at least once.  While the first pass writes, a second writer
-#    on the same DB must be refused by the lease (exit 2) and change nothing.
+#    worker rank.  While the first pass writes, a second writer on the same
+#    DB must be refused by the lease (exit 2) and change nothing; then the
+#    test sends the batch shell SIGUSR1 itself (scancel --signal=USR1
+#    --batch: what --signal=B:USR1 does at its time), so the first pass
+#    drains (the coordinator logs "drained on SIGUSR1") and requeues
+#    whatever the machine's load (the calibration of step 1 runs minutes
+#    earlier; a machine shared with other builds was 2-5x off).  A later
+#    pass longer than the lead gets Slurm's own signal.
 #    At the end the job must be COMPLETED with exit 0 and Restarts >= 1, the
 #    DB must hold every task exactly once, the lease must be released and
 #    the published snapshot must be complete.
@@ -61,15 +65,18 @@ export DLNSWEEP=$bin DLN_SLURM_DIR=$src/slurm
 job_field() {
     scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
 }
-# wait_done ID... SECONDS: wait (bounded) until no job is pending or running.
+# wait_done ID... SECONDS: wait (bounded) until every job has ended (a
+# final state; anything else, e.g. the states a requeue passes through, is
+# still busy).
 wait_done() {
     local limit=${!#} t0=$SECONDS id st busy
     while :; do
         busy=0
         for id in "${@:1:$#-1}"; do
             st=$(job_field "$id" JobState)
-            case $st in PENDING|RUNNING|REQUEUED|CONFIGURING|COMPLETING|SUSPENDED|"")
-                busy=1 ;;
+            case $st in
+            COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|PREEMPTED|BOOT_FAIL|DEADLINE|OUT_OF_MEMORY) ;;
+            *) busy=1 ;;
             esac
         done
         [ "$busy" = 0 ] && return 0
@@ -190,6 +197,7 @@ while (( SECONDS - t0 < 60 )); do
     sleep 1
 done
 [ "$second_tested" = 1 ] || { show_logs "$tmp/sweep.out"; fail "job $job never started writing"; }
+scancel --signal=USR1 --batch "$job" || fail "scancel --signal=USR1 --batch $job"
 
 if ! wait_done "$job" 420; then
     show_logs "$tmp/sweep.out"
