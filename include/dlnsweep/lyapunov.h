@@ -15,8 +15,9 @@
  * pair or a quasi-periodic orbit (every batch ends at the same phase, the
  * batch means agree and hide an O(1/T) bias).  The standard error is the
  * batch-means one (ratio estimator for unequal lengths); batches are added
- * until every exponent's error is at most tol_abs + tol_rel |lambda_i|
- * (after min_batches) or the accumulated steps reach max_steps.
+ * until the error of each of the leading tol_count exponents (every one
+ * when 0) is at most tol_abs + tol_rel |lambda_i| (after min_batches) or
+ * the accumulated steps reach max_steps.
  *
  * Blocks (svs.h): with an SVS workspace fitted to the state, the vectors
  * stay in the in-set or transverse block (projected after every step), and
@@ -24,7 +25,13 @@
  * point, so the transverse exponents are those across the set modulo the
  * orthogonal symmetries (a neutral direction reads 0 at best, and a
  * polynomial drift along it would read slightly positive over a finite
- * run). Numerics only: no I/O; not thread-safe per workspace. */
+ * run).  The neutral space N(x) is carried into itself by the Jacobian
+ * (J_t N(x_t) = N(x_{t+1})), so P_perp(x_{t+m}) J_{t+m-1} ... J_t P_perp(x_t)
+ * is the product of the one-step quotient maps: the neutral basis (one
+ * SVD per index pair, the dominant cost at width 32) is rebuilt and
+ * projected out only every quotient_every steps and at every batch end,
+ * which gives the same exponents (tests/test_floquet.c checks it).
+ * Numerics only: no I/O; not thread-safe per workspace. */
 #ifndef DLNSWEEP_LYAPUNOV_H
 #define DLNSWEEP_LYAPUNOV_H
 
@@ -46,6 +53,8 @@ typedef struct dln_lyap_settings {
     double tol_abs, tol_rel; /* stop once error_i <= tol_abs + tol_rel|l_i|  */
     dln_block block;       /* FULL, or INSET/TRANSVERSE with an SVS workspace */
     int quotient;          /* 1: remove the neutral directions (svs.h)       */
+    int quotient_every;    /* steps between quotient projections (>= 1)      */
+    int tol_count;         /* leading exponents held to the tolerance; 0 all */
     double diverge_bound;  /* loss above this (or non-finite): diverged      */
     uint64_t seed;         /* start vectors                                  */
 } dln_lyap_settings;
@@ -73,7 +82,8 @@ typedef struct dln_lyap_result {
 
 /* Defaults: k 2, period 0 (detect up to 64, tol 1e-9), warm-up 1000,
  * batch 500, 8 batches at least, 200000 steps at most, tol_abs 1e-3,
- * tol_rel 0, full block, no quotient, diverge bound 1e12, seed 1. */
+ * tol_rel 0 on every exponent, full block, no quotient (every 8 steps when
+ * set), diverge bound 1e12, seed 1. */
 void dln_lyap_defaults(dln_lyap_settings *s);
 
 typedef struct dln_lyap dln_lyap;
@@ -95,5 +105,9 @@ void dln_lyap_destroy(dln_lyap **w);
  * without svs, ...). Not collective; allocates O(max_steps / batch). */
 int dln_lyap_run(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
                  const dln_lyap_settings *s, dln_lyap_result *out);
+
+/* The last state of the latest dln_lyap_run's continuation (n parameters,
+ * borrowed until the next run; meaningless before the first). Pure. */
+const double *dln_lyap_last_state(const dln_lyap *w);
 
 #endif

@@ -36,6 +36,8 @@ void dln_lyap_defaults(dln_lyap_settings *s)
     s->tol_rel = 0.0;
     s->block = DLN_BLOCK_FULL;
     s->quotient = 0;
+    s->quotient_every = 8;
+    s->tol_count = 0;
     s->diverge_bound = 1e12;
     s->seed = 1;
 }
@@ -120,28 +122,30 @@ static int orthonormalise(dln_lyap *w, int k, double *lg)
     return 0;
 }
 
-/* Keep the k vectors in the run's block (and out of the neutral directions
- * of the state w->x when asked). Returns 0 or 1. */
+/* Keep the k vectors in the run's block, and out of the neutral
+ * directions of the state w->x when `quotient` (lyapunov.h: projecting
+ * them out only now and then is exact). Returns 0 or 1. */
 static int restrict_block(dln_lyap *w, dln_svs *svs,
-                          const dln_lyap_settings *s, int k)
+                          const dln_lyap_settings *s, int k, int quotient)
 {
     if (!svs)
         return 0;
-    if (s->quotient && dln_svs_set_point(svs, w->x) < 0)
+    if (quotient && dln_svs_set_point(svs, w->x) < 0)
         return 1;
     for (int j = 0; j < k; j++)
-        if (dln_svs_project(svs, s->block, s->quotient,
+        if (dln_svs_project(svs, s->block, quotient,
                             w->q + (size_t)j * w->n))
             return 1;
     return 0;
 }
 
 /* One GD step of the continuation with the tangent map applied to the k
- * vectors, then QR (growths into lg, if non-NULL). *loss: f(x_t).
+ * vectors, the block kept (the neutral directions removed when quotient),
+ * then QR (growths into lg, if non-NULL). *loss: f(x_t).
  * Returns 0, 1 on failure, 3 on a non-finite tangent, 4 on divergence. */
 static int tangent_step(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
-                        const dln_lyap_settings *s, int k, double *lg,
-                        double *loss)
+                        const dln_lyap_settings *s, int k, int quotient,
+                        double *lg, double *loss)
 {
     size_t n = w->n;
     dln_model_set_params(m, w->x);
@@ -154,9 +158,17 @@ static int tangent_step(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
     if (!(*loss <= s->diverge_bound))
         return 4;
     cblas_daxpy((int)n, -eta, w->g, 1, w->x, 1);
-    if (restrict_block(w, svs, s, k))
+    if (restrict_block(w, svs, s, k, quotient))
         return 1;
     return orthonormalise(w, k, lg);
+}
+
+/* 1 if step t of a stretch of len steps projects out the neutral
+ * directions: every quotient_every steps and at the stretch's end. */
+static int quotient_due(const dln_lyap_settings *s, long t, long len)
+{
+    long every = s->quotient_every > 1 ? s->quotient_every : 1;
+    return s->quotient && ((t + 1) % every == 0 || t + 1 == len);
 }
 
 /* Period of the continuation from the fingerprints of its last states
@@ -189,7 +201,9 @@ static int warm_up(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
             fingerprint(w, dln_model_loss(m), f);
             dln_orbit_push(orbit, f);
         }
-        if ((rc = tangent_step(w, m, eta, svs, s, k, NULL, &loss)) != 0)
+        if ((rc = tangent_step(w, m, eta, svs, s, k,
+                               quotient_due(s, t, s->warmup), NULL,
+                               &loss)) != 0)
             goto cleanup;
         out->warmup++;
         out->hvps += k;
@@ -254,7 +268,9 @@ static int accumulate(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
         double *sb = sum + (size_t)b * k;
         len[b] = batch_length(bl, out->period, b);
         for (long t = 0; t < len[b]; t++) {
-            if ((rc = tangent_step(w, m, eta, svs, s, k, lg, &loss)) != 0)
+            if ((rc = tangent_step(w, m, eta, svs, s, k,
+                                   quotient_due(s, t, len[b]), lg,
+                                   &loss)) != 0)
                 goto cleanup;
             for (int i = 0; i < k; i++)
                 sb[i] += lg[i];
@@ -263,11 +279,12 @@ static int accumulate(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
         out->batches = b + 1;
         out->steps += len[b];
         int done = out->batches >= s->min_batches && out->batches >= 2;
+        int held = s->tol_count > 0 && s->tol_count < k ? s->tol_count : k;
         for (int i = 0; i < k; i++) {
             batch_stats(sum, len, out->batches, k, i, &out->exponent[i],
                         &out->error[i]);
-            if (!(out->error[i] <=
-                  s->tol_abs + s->tol_rel * fabs(out->exponent[i])))
+            if (i < held && !(out->error[i] <= s->tol_abs +
+                              s->tol_rel * fabs(out->exponent[i])))
                 done = 0;
         }
         if (done) {
@@ -289,7 +306,8 @@ static int check_settings(const dln_lyap *w, const dln_model *m,
 {
     if (dln_model_nparams(m) != w->n || s->k < 1 || s->k > w->kmax ||
         s->warmup < 0 || s->batch < 1 || s->min_batches < 1 ||
-        s->max_steps < 1 || s->max_period < 0 || (int)s->block < 0 ||
+        s->max_steps < 1 || s->max_period < 0 || s->tol_count < 0 ||
+        s->quotient_every < 1 || (int)s->block < 0 ||
         s->block > DLN_BLOCK_TRANSVERSE)
         return 2;
     if (!svs && (s->block != DLN_BLOCK_FULL || s->quotient))
@@ -321,7 +339,7 @@ int dln_lyap_run(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
     if (k == 0)
         goto done;
     dln_rng_normal(s->seed, DLN_STREAM_LYAPUNOV, w->q, n * (size_t)k);
-    rc = restrict_block(w, svs, s, k);
+    rc = restrict_block(w, svs, s, k, s->quotient);
     if (rc == 0)
         rc = orthonormalise(w, k, NULL);
     if (rc == 0)
@@ -340,4 +358,9 @@ done:
         out->set_defect = dln_svs_defect(svs, w->x);
     dln_model_set_params(m, w->x0);
     return rc;
+}
+
+const double *dln_lyap_last_state(const dln_lyap *w)
+{
+    return w->x;
 }
