@@ -58,7 +58,9 @@ static double compare(const dln_result *d, const dln_result *s, double tol)
     same("diverge_step", d->diverge_step, s->diverge_step);
     near("final_loss", d->final_loss, s->final_loss, tol);
     near("sharpness", d->sharpness, s->sharpness, tol);
-    near("lyapunov", d->lyapunov, s->lyapunov, tol);
+    /* lyapunov: not compared; the distributed engine keeps its single
+     * exponent over the run's last steps, the serial one measures a
+     * continuation of the final state (run.h). */
     near("balance_gap", d->balance_gap, s->balance_gap, tol);
     near("offdiag_mass", d->offdiag_mass, s->offdiag_mass, tol);
     same("n_oscillating", d->n_oscillating, s->n_oscillating);

@@ -45,10 +45,15 @@ typedef struct dln_params {
     int tail;                /* late-orbit points stored (bifurcation plots)*/
     double period_tol;       /* relative tolerance of the period test       */
     double diverge_bound;    /* loss above this (or non-finite) = divergent */
-    int lyapunov_steps;      /* tangent-map steps for the Lyapunov exponent */
+    int lyapunov_steps;      /* warm-up and least measured tangent steps of
+                                the Lyapunov exponents; 0 = off            */
     int full_spectrum;       /* 1: full Hessian spectrum at the end (dense) */
     long transient_window;   /* steps of the slow-transient fit (stability.h);
                                 -1 auto = min(steps/4, 4096), 0 off       */
+    int lyapunov_k;          /* Lyapunov exponents computed (top k)         */
+    double lyapunov_tol;     /* standard error at which the tangent stops   */
+    long lyapunov_max_steps; /* cap on the measured tangent steps           */
+    long transverse_max;     /* most parameters for the transverse split    */
 } dln_params;
 
 /* One unit of sweep work: a cell's parameters with one seed index. */

@@ -10,15 +10,56 @@
 
 struct dln_located;   /* refine.h */
 
+/* Regimes (definitions in run.h and README "What a run computes").
+ * ERROR stays last: loops over every regime run up to it. */
 typedef enum dln_regime {
-    DLN_REGIME_CONVERGED = 0, /* period 1                                    */
+    DLN_REGIME_CONVERGED = 0, /* fixed point at a global minimum             */
     DLN_REGIME_PERIODIC,      /* period p in 2..max_period                   */
-    DLN_REGIME_CHAOTIC,       /* no period, largest Lyapunov exponent > 0    */
+    DLN_REGIME_CHAOTIC,       /* aperiodic, top exponent > 0 beyond its error */
     DLN_REGIME_DIVERGENT,     /* non-finite or loss > diverge_bound          */
-    DLN_REGIME_COLLAPSED,     /* stuck at the zero saddle                    */
-    DLN_REGIME_UNRESOLVED,    /* no period found and Lyapunov <= 0           */
+    DLN_REGIME_COLLAPSED,     /* stuck at the zero saddle (W_{L:1} ~ 0)      */
+    DLN_REGIME_UNRESOLVED,    /* no label the evidence supports (see reason) */
+    DLN_REGIME_SADDLE,        /* fixed point with loss left (modes collapsed) */
+    DLN_REGIME_QUASIPERIODIC, /* bounded, aperiodic, top exponent 0          */
     DLN_REGIME_ERROR          /* the run itself failed (see error)           */
 } dln_regime;
+
+/* What decided a run's label (runs.reason; dln_reason_name). */
+typedef enum dln_reason {
+    DLN_REASON_NONE = 0,       /* not classified (error)                     */
+    DLN_REASON_PERIOD,         /* period found on the late orbit of the run  */
+    DLN_REASON_SETTLED,        /* period found after the continuation        */
+    DLN_REASON_TRANSIENT,      /* slow-transient fit: settling to the period */
+    DLN_REASON_COLLAPSE,       /* W_{L:1} ~ 0 with the whole loss left       */
+    DLN_REASON_EXPONENT_POSITIVE, /* top exponent > 0 beyond its error bar   */
+    DLN_REASON_EXPONENT_ZERO,  /* top exponent 0 within its error bar        */
+    DLN_REASON_DIVERGED,       /* loss above diverge_bound during the run    */
+    DLN_REASON_DIVERGED_LATER, /* ... during the continuation after it       */
+    DLN_REASON_NOT_MOVED,      /* the weights did not change (eta below
+                                  rounding) although the gradient is not 0  */
+    DLN_REASON_NO_EXPONENT,    /* aperiodic, no exponent (lyapunov_steps 0,
+                                  or a non-finite tangent)                  */
+    DLN_REASON_EXPONENT_UNDECIDED, /* aperiodic, exponent neither 0 nor > 0
+                                  within the tolerance and the cap          */
+    DLN_REASON_STABLE_APERIODIC, /* top exponent < 0 but no period <=
+                                  max_period (longer period or a transient) */
+    DLN_REASON_CONVERGING,     /* settling to a fixed point that is neither
+                                  a minimum nor a saddle yet                */
+    DLN_REASON_COUNT
+} dln_reason;
+
+#define DLN_MAX_LYAP 16           /* Lyapunov exponents kept per run      */
+#define DLN_MAX_FLOQUET 8         /* Floquet multipliers kept per run     */
+
+/* Per-mode state (mode_regimes): each target mode's own late orbit. */
+typedef enum dln_mode_state {
+    DLN_MODE_UNKNOWN = 0,   /* not measured                                  */
+    DLN_MODE_FITTED,        /* period 1 at s_i                               */
+    DLN_MODE_COLLAPSED,     /* period 1 at 0 (s_i > 0)                       */
+    DLN_MODE_FIXED,         /* period 1 elsewhere (still settling)           */
+    DLN_MODE_PERIODIC,      /* period >= 2                                   */
+    DLN_MODE_APERIODIC      /* no period <= max_period                       */
+} dln_mode_state;
 
 #define DLN_MAX_SV 16             /* singular values kept per matrix */
 
@@ -41,7 +82,8 @@ typedef struct dln_result {
     double final_loss;
     double sharpness;        /* lambda_max of the Hessian at the end        */
     double hessian_top[DLN_MAX_SV]; int n_hessian_top; /* top-k, descending */
-    double lyapunov;         /* largest Lyapunov exponent (per step)        */
+    double lyapunov;         /* largest Lyapunov exponent (per step), full
+                                tangent space                               */
     double balance_gap;      /* final max balancing gap                     */
     double offdiag_mass;     /* final off-diagonal mass                     */
     int n_oscillating;       /* final number of oscillating modes           */
@@ -66,6 +108,27 @@ typedef struct dln_result {
     int n_located;
     int contin_status;       /* continuation: how it ended (continuation.h)  */
     long contin_steps;       /* continuation: accepted branch points         */
+    /* End-of-run dynamics (run.h): NaN / -1 where not computed. */
+    dln_reason reason;       /* what decided the regime                     */
+    double lyapunov_err;     /* batch-means standard error of lyapunov      */
+    double lyap[DLN_MAX_LYAP], lyap_err[DLN_MAX_LYAP]; /* top k, QR order   */
+    int n_lyap;
+    long lyapunov_steps_done; /* tangent steps measured (after warm-up)     */
+    double lyapunov_inset, lyapunov_inset_err;   /* top in-set exponent     */
+    double lyapunov_transverse, lyapunov_transverse_err; /* top transverse,
+                                modulo the symmetry directions              */
+    double floquet_re[DLN_MAX_FLOQUET], floquet_im[DLN_MAX_FLOQUET];
+    int n_floquet;           /* top multipliers by modulus (periodic only)  */
+    double floquet_max;      /* their largest modulus                       */
+    double floquet_inset_max, floquet_transverse_max; /* per SVS block      */
+    int transverse_stable;   /* 1 stable, 0 unstable across the set, -1 n/a */
+    int in_set;              /* 1 the label used the in-set quantities, 0
+                                the full ones, -1 not decided              */
+    double set_defect;       /* off-set mass of the layers (svs.h), end     */
+    int n_collapsed;         /* target modes at 0 (saddle/collapsed); -1    */
+    int n_modes;             /* per-mode late orbits measured (<= rank)     */
+    int mode_period[DLN_MAX_SPECTRUM];  /* 0 aperiodic                      */
+    dln_mode_state mode_state[DLN_MAX_SPECTRUM];
     double wall_s;           /* filled by the caller that timed the run     */
     char error[256];         /* non-empty iff regime == DLN_REGIME_ERROR    */
 } dln_result;
@@ -83,6 +146,22 @@ void dln_result_derive(dln_result *r, const dln_params *p);
 
 /* Database text of a regime: 'converged', 'periodic', ... (pure). */
 const char *dln_regime_name(dln_regime g);
+
+/* Text of a reason ("period", "exponent > 0", ...; NULL for NONE) and of a
+ * mode state ("fitted", ...). Pure. */
+const char *dln_reason_name(dln_reason why);
+const char *dln_mode_state_name(dln_mode_state m);
+
+/* JSON texts of r's end-of-run dynamics into buf (len bytes; truncation
+ * returns 1, else 0); non-finite numbers as null. Pure.
+ *   floquet:      [{"re":..,"im":..,"mod":..,"arg":..}, ...] (descending
+ *                 modulus; arg in (-pi, pi], pi for a real negative one)
+ *   mode_regimes: [{"mode":1,"s":10,"period":2,"state":"periodic"}, ...]
+ *   a list of n numbers: [v0, v1, ...] */
+int dln_result_floquet_json(const dln_result *r, char *buf, size_t len);
+int dln_result_modes_json(const dln_result *r, const dln_params *p,
+                          char *buf, size_t len);
+int dln_json_numbers(const double *v, int n, char *buf, size_t len);
 
 /* Pack r into a malloc'ed buffer *buf of *len bytes (caller frees);
  * returns 0, or 1 on allocation failure (not collective). */

@@ -1,6 +1,6 @@
 /* run.h — one complete training run: GD for p->steps steps, diagnostics
- * every record_every steps, then the late-orbit classification
- * (converged / periodic(p) / chaotic / divergent / collapsed).
+ * every record_every steps, the final diagnostics, the end-of-run
+ * dynamics, then the regime (label.h).
  * Numerics only: no I/O, no MPI; NaN/Inf never crash it.
  *
  * States x_0..x_steps (x_0 the init, x_steps the final iterate).
@@ -11,29 +11,47 @@
  *   U^T W_{L:1} V (target basis), and 3 fixed sparse random projections of
  *   the flat parameters.  The last `tail` states give orbit_sv1/orbit_loss.
  * - Period: dln_orbit_period with tol = period_tol (default 1e-7) over the
- *   last 2p+1 states.  The tests pick transients (steps) long enough for
- *   the orbit to settle to well below that tolerance.
- * - Lyapunov: a tangent vector propagated by v <- v - eta H(x_t) v over the
- *   last lyapunov_steps GD steps (exact HVPs), renormalised every step; the
- *   exponent is the mean log growth per step (NaN when lyapunov_steps = 0).
- *   Continuous symmetries of the loss give a neutral direction, so regular
- *   orbits read ~0 (a few 1e-3 at most over 1000 steps): hence the
- *   threshold DLN_RUN_CHAOS_LYAPUNOV.
- * - Oscillating mode i: its diagonal entry (U^T W_{L:1} V)_ii spans more
- *   than DLN_RUN_OSC_TOL * max(s_1, max |entry|) over the ring's states.
- *   A trajectory point's n_oscillating compares states t-1 and t instead.
+ *   last 2p+1 states; each target mode's own period from its entry alone
+ *   (mode_period; scale max(s_1, |entry|)), its state fitted / collapsed /
+ *   fixed (period 1 within DLN_RUN_COLLAPSE_TOL s_1 of s_i, of 0, or
+ *   elsewhere), periodic or aperiodic; after the continuation, a mode's
+ *   even period p is halved while its deviation from p/2-periodicity has
+ *   at least halved (DLN_RUN_MODE_DYING) over the settle (a flip still
+ *   dying out).
  * - Slow transients (stability.h): over the last transient_window steps
  *   the deviation from q-periodicity is sampled for every q <= max_period;
  *   a detected period p is halved while the deviation from p/2-periodicity
  *   is still dying out (amplitude-equation fit, mu < 0), and a run with no
- *   period yet (and no chaos) gets the smallest q whose deviation dies out.
- *   This decides runs a distance ~1e-6 from a flip bifurcation in ~1e5
- *   steps, where the plain test needs ~1e7.
- * - Order of classification: collapsed (largest singular value of W_{L:1}
- *   over the ring <= DLN_RUN_COLLAPSE_TOL * s_1 and final loss within that
- *   relative tolerance of 1/2 sum s_i^2, s_1 > 0), then period 1 converged,
- *   period p > 1 periodic, Lyapunov > DLN_RUN_CHAOS_LYAPUNOV chaotic, else
- *   unresolved. */
+ *   period yet gets the smallest q whose deviation dies out (period_fit).
+ * - Not moved: ||x_steps - x_0|| <= 4 eps ||x_0|| while ||grad f(x_steps)||
+ *   > DLN_RUN_STILL_GRAD (1 + sqrt(2 f)): eta is below rounding.
+ * - End-of-run dynamics (run_dynamics.c; lyapunov_steps > 0, serial runs
+ *   only): the top lyapunov_k Lyapunov exponents of the full tangent map
+ *   I - eta H on a continuation of x_steps (lyapunov.h): a warm-up of
+ *   lyapunov_steps steps is discarded, then batches of lyapunov_steps / 8
+ *   steps (whole periods when the run's period is known or detected; at
+ *   least 8) until the top exponent's batch-means error is at most
+ *   lyapunov_tol + DLN_RUN_LYAP_REL_TOL |lambda| or lyapunov_max_steps
+ *   (at least lyapunov_steps) are measured.  Then 2 max_period + 1 more
+ *   GD steps from the continuation's end give the late orbit after it
+ *   (period, modes, collapse: the label's evidence, label.h).  If the run
+ *   stays in the SVS set (svs.h: off-set mass of the layers <=
+ *   DLN_RUN_SET_TOL at x_steps and after the continuation), the in-set
+ *   and transverse (symmetry-quotiented) parts are measured: for a
+ *   periodic orbit their Floquet multipliers (floquet.h; the exponents are
+ *   log|mu_max| / p, their error DLN_RUN_CLOSURE_MULT closure / p where
+ *   closure = |x_p - x_0| / |x_0| says how far the orbit reached is from
+ *   the cycle; the same margin decides transverse_stable), for an
+ *   aperiodic one (or a block of more than DLN_RUN_FLOQUET_DENSE_MAX
+ *   coordinates) their top Lyapunov exponents with error bars (whole
+ *   periods); the in-set exponent is the label's.  Off the set the full
+ *   exponent is, and a periodic orbit of at most DLN_RUN_FLOQUET_DENSE_MAX
+ *   parameters gets the full monodromy's multipliers (symmetry directions
+ *   included, modulus 1).  Multipliers are always dense (dgeev): ARPACK's
+ *   restarts draw from a process-wide seed, which would make a run's
+ *   numbers depend on the runs before it on its rank.  The transverse
+ *   parts are skipped above transverse_max parameters.
+ * - Order of classification: label.h. */
 #ifndef DLNSWEEP_RUN_H
 #define DLNSWEEP_RUN_H
 
@@ -41,11 +59,19 @@
 #include "dlnsweep/result.h"
 
 #define DLN_RUN_OSC_TOL 1e-4          /* relative span of an oscillating mode */
-#define DLN_RUN_CHAOS_LYAPUNOV 1e-2   /* per-step exponent above which: chaos */
 #define DLN_RUN_COLLAPSE_TOL 1e-3     /* |W_{L:1}| / s_1 at the zero saddle   */
 #define DLN_RUN_FULL_SPECTRUM_MAX 3000 /* most parameters for a dense Hessian */
 #define DLN_RUN_NPROJ 3               /* random projections per fingerprint   */
 #define DLN_RUN_TRANSIENT_FLOOR 1e-12 /* relative deviation = rounding noise  */
+#define DLN_RUN_STILL_GRAD 1e-8       /* gradient that should have moved x    */
+#define DLN_RUN_SET_TOL 1e-10         /* off-set mass of a state in the set   */
+#define DLN_RUN_LYAP_REL_TOL 0.02     /* relative part of the tangent stop    */
+#define DLN_RUN_MULT_TOL 1e-6         /* |mu| - 1 read as neutral             */
+#define DLN_RUN_CLOSURE_MULT 10.0     /* multiplier error per unit closure    */
+#define DLN_RUN_FLOQUET_NEV 6         /* multipliers kept per block           */
+#define DLN_RUN_FLOQUET_DENSE_MAX 512 /* largest block given multipliers      */
+#define DLN_RUN_MODE_DYING 0.5        /* a mode's q-deviation shrunk this much
+                                         over the settle: still settling    */
 
 /* Train and diagnose p into the inited result r (caller clears it).
  * Returns 0 when a result (divergent included) was produced; 2 for invalid

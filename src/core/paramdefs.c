@@ -59,7 +59,8 @@ static const dln_param_def defs[] = {
      DLN_PARAM_LO_OPEN, 1e12, NULL, DIAG, "div",
      "a loss above this (or not finite) is divergence"},
     {"lyapunov_steps", DLN_PT_INT, FIELD(lyapunov_steps), 0, 1e9, 0, 1000,
-     NULL, DIAG, "lyap", "tangent-map steps of the Lyapunov exponent"},
+     NULL, DIAG, "lyap", "Lyapunov exponents on a continuation of the final "
+     "state: warm-up steps, and the least measured steps; 0 = off"},
     {"full_spectrum", DLN_PT_BOOL, FIELD(full_spectrum), 0, 1,
      DLN_PARAM_HASH_IF_SET, 0, NULL, DIAG, "fs",
      "dense Hessian spectrum at the end (small models only)"},
@@ -67,6 +68,19 @@ static const dln_param_def defs[] = {
      DLN_PARAM_NEW, -1, NULL, DIAG, "tw", "steps of the slow-transient fit "
      "near period doublings; -1 = auto (min(steps/4, 4096)), 0 = off, at "
      "most steps"},
+    {"lyapunov_k", DLN_PT_INT, FIELD(lyapunov_k), 1, 16, DLN_PARAM_NEW, 2,
+     NULL, DIAG, "lk", "Lyapunov exponents computed (the top k, QR order)"},
+    {"lyapunov_tol", DLN_PT_REAL, FIELD(lyapunov_tol), 0, INFINITY,
+     DLN_PARAM_NEW | DLN_PARAM_LO_OPEN, 1e-3, NULL, DIAG, "ltol",
+     "the tangent run is extended until the top exponent's standard error "
+     "is below this (or 2% of the exponent)"},
+    {"lyapunov_max_steps", DLN_PT_LONG, FIELD(lyapunov_max_steps), 0, 1e12,
+     DLN_PARAM_NEW, 20000, NULL, DIAG, "lmax", "cap on the measured tangent "
+     "steps (at least lyapunov_steps are measured)"},
+    {"transverse_max", DLN_PT_LONG, FIELD(transverse_max), 0, 1e12,
+     DLN_PARAM_NEW, 20000, NULL, DIAG, "tmax", "most parameters for which "
+     "the exponents and multipliers across the SVS set are computed; 0 = "
+     "never"},
 };
 
 #define NDEFS ((int)(sizeof defs / sizeof defs[0]))

@@ -159,6 +159,8 @@ double dln_params_cost(const dln_params *p)
                        ? (double)p->steps / p->sharpness_every *
                              p->lanczos_iters * 2.0 * per_step
                        : p->lanczos_iters * 2.0 * per_step;
+    /* The Lyapunov continuation: warm-up and the least measured stretch,
+     * a gradient and k HVPs per step (run.h). */
     return (double)p->steps * 4.0 * per_step + sharp +
-           p->lyapunov_steps * 6.0 * per_step;
+           2.0 * p->lyapunov_steps * (4.0 + 6.0 * p->lyapunov_k) * per_step;
 }

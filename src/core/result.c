@@ -1,5 +1,6 @@
 /* result.c — lifetime, derived quantities and wire format of run results. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dlnsweep/refine.h"
@@ -13,6 +14,12 @@ void dln_result_init(dln_result *r)
     r->n_hessian_above_eos = -1;
     r->eos_ratio = NAN;
     r->n_oscillating_theory = -1;
+    r->lyapunov = r->lyapunov_err = NAN;
+    r->lyapunov_inset = r->lyapunov_inset_err = NAN;
+    r->lyapunov_transverse = r->lyapunov_transverse_err = NAN;
+    r->floquet_max = r->floquet_inset_max = r->floquet_transverse_max = NAN;
+    r->transverse_stable = r->in_set = r->n_collapsed = -1;
+    r->set_defect = NAN;
 }
 
 void dln_result_derive(dln_result *r, const dln_params *p)
@@ -37,10 +44,96 @@ const char *dln_regime_name(dln_regime g)
 {
     static const char *const names[] = {"converged", "periodic", "chaotic",
                                         "divergent", "collapsed",
-                                        "unresolved", "error"};
+                                        "unresolved", "saddle",
+                                        "quasiperiodic", "error"};
+    _Static_assert(sizeof names / sizeof names[0] == DLN_REGIME_ERROR + 1,
+                   "a name per regime");
     if (g < DLN_REGIME_CONVERGED || g > DLN_REGIME_ERROR)
         return "error";
     return names[g];
+}
+
+const char *dln_reason_name(dln_reason why)
+{
+    static const char *const names[DLN_REASON_COUNT] = {
+        NULL, "period", "period after the continuation", "transient fit",
+        "collapse", "exponent > 0", "exponent 0", "diverged",
+        "diverged in the continuation", "not moved", "no exponent",
+        "exponent undecided", "exponent < 0, no period",
+        "converging, fixed point not reached"};
+    return why > DLN_REASON_NONE && why < DLN_REASON_COUNT ? names[why]
+                                                           : NULL;
+}
+
+const char *dln_mode_state_name(dln_mode_state m)
+{
+    static const char *const names[] = {"unknown", "fitted", "collapsed",
+                                        "fixed", "periodic", "aperiodic"};
+    return m >= DLN_MODE_UNKNOWN && m <= DLN_MODE_APERIODIC ? names[m]
+                                                            : "unknown";
+}
+
+/* Append "%.17g" of v (null when not finite) after sep to buf at *used. */
+static int put_number(char *buf, size_t len, size_t *used, const char *sep,
+                      double v)
+{
+    int k = isfinite(v) ? snprintf(buf + *used, len - *used, "%s%.17g", sep, v)
+                        : snprintf(buf + *used, len - *used, "%snull", sep);
+    if (k < 0 || (size_t)k >= len - *used)
+        return 1;
+    *used += (size_t)k;
+    return 0;
+}
+
+static int put_text(char *buf, size_t len, size_t *used, const char *t)
+{
+    int k = snprintf(buf + *used, len - *used, "%s", t);
+    if (k < 0 || (size_t)k >= len - *used)
+        return 1;
+    *used += (size_t)k;
+    return 0;
+}
+
+int dln_json_numbers(const double *v, int n, char *buf, size_t len)
+{
+    size_t used = 0;
+    int bad = len == 0 || put_text(buf, len, &used, "[");
+    for (int i = 0; i < n && !bad; i++)
+        bad = put_number(buf, len, &used, i ? "," : "", v[i]);
+    return bad || put_text(buf, len, &used, "]");
+}
+
+int dln_result_floquet_json(const dln_result *r, char *buf, size_t len)
+{
+    size_t used = 0;
+    int bad = len == 0 || put_text(buf, len, &used, "[");
+    for (int i = 0; i < r->n_floquet && !bad; i++) {
+        double re = r->floquet_re[i], im = r->floquet_im[i];
+        bad = put_text(buf, len, &used, i ? ",{" : "{") ||
+              put_number(buf, len, &used, "\"re\":", re) ||
+              put_number(buf, len, &used, ",\"im\":", im) ||
+              put_number(buf, len, &used, ",\"mod\":", hypot(re, im)) ||
+              put_number(buf, len, &used, ",\"arg\":", atan2(im, re)) ||
+              put_text(buf, len, &used, "}");
+    }
+    return bad || put_text(buf, len, &used, "]");
+}
+
+int dln_result_modes_json(const dln_result *r, const dln_params *p,
+                          char *buf, size_t len)
+{
+    size_t used = 0;
+    char head[64];
+    int bad = len == 0 || put_text(buf, len, &used, "[");
+    for (int i = 0; i < r->n_modes && i < p->rank && !bad; i++) {
+        snprintf(head, sizeof head, "%s{\"mode\":%d", i ? "," : "", i + 1);
+        bad = put_text(buf, len, &used, head) ||
+              put_number(buf, len, &used, ",\"s\":", p->spectrum[i]);
+        snprintf(head, sizeof head, ",\"period\":%d,\"state\":\"%s\"}",
+                 r->mode_period[i], dln_mode_state_name(r->mode_state[i]));
+        bad = bad || put_text(buf, len, &used, head);
+    }
+    return bad || put_text(buf, len, &used, "]");
 }
 
 /* Wire format: the struct itself (pointers meaningless), then the arrays

@@ -196,7 +196,7 @@ static int finish(prun_ws *w, dln_result *r)
     if (full_spectrum(w, r))
         return 1;
     if (w->root)
-        dln_track_conclude(&w->k, r);
+        dln_track_conclude(&w->k, r, NULL);
     return 0;
 }
 

@@ -1,11 +1,12 @@
 /* run.c — one training run: GD with trajectory diagnostics, late-orbit
- * fingerprints, the largest Lyapunov exponent and the regime
- * classification (definitions and tolerances in run.h).
+ * fingerprints, the final diagnostics, the end-of-run dynamics
+ * (run_dynamics.c) and the regime (definitions and tolerances in run.h).
  *
  * Every workspace is allocated before the loop; inside it only the
  * diagnostics of a sharpness point (Lanczos keeps its own Krylov basis)
  * allocate, never the GD step itself. */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ typedef struct run_ws {
     size_t proj_idx[DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
     double proj_w[DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
     int proj_terms;
-    double *tan, *htan;       /* Lyapunov tangent vector and H v         */
+    double *x0, *grad;        /* the initial state; gradient scratch     */
     dln_lanczos *lz;          /* the sharpness's Lanczos workspace       */
 } run_ws;
 
@@ -42,8 +43,8 @@ static void ws_free(run_ws *w)
     dln_lanczos_destroy(&w->lz);
     dln_model_destroy(&w->m);
     free(w->pv);
-    free(w->tan);
-    free(w->htan);
+    free(w->x0);
+    free(w->grad);
     memset(w, 0, sizeof *w);
 }
 
@@ -66,12 +67,11 @@ static int ws_create(run_ws *w, const dln_params *p)
     w->pv = malloc(sizeof(double) * (size_t)w->d_out * w->rank);
     if (!w->pv)
         return 1;
-    if (p->lyapunov_steps > 0) {
-        w->tan = malloc(sizeof(double) * w->n);
-        w->htan = malloc(sizeof(double) * w->n);
-        if (!w->tan || !w->htan)
-            return 1;
-    }
+    w->x0 = malloc(sizeof(double) * w->n);
+    w->grad = malloc(sizeof(double) * w->n);
+    if (!w->x0 || !w->grad)
+        return 1;
+    memcpy(w->x0, dln_model_params(w->m), sizeof(double) * w->n);
     w->proj_terms = dln_run_projections(p, w->n, w->proj_idx, w->proj_w);
     int k, iters = dln_run_lanczos_size(p, w->n, &k);
     if (iters >= 1 && dln_lanczos_create(w->n, iters, &w->lz))
@@ -152,8 +152,28 @@ cleanup:
     return rc;
 }
 
-/* Final diagnostics of a run that reached x_steps. Returns 0 or 1. */
-static int finish(run_ws *w, dln_result *r)
+/* 0 if the weights changed by less than rounding since x_0 although the
+ * gradient at x_steps is not negligible (eta below rounding: README,
+ * regime unresolved), else 1. The gradient leaves the model's cached
+ * products at x_steps. */
+static int moved(run_ws *w)
+{
+    const double *x = dln_model_params(w->m);
+    double dx = 0.0, nx = 0.0;
+    for (size_t j = 0; j < w->n; j++) {
+        dx += (x[j] - w->x0[j]) * (x[j] - w->x0[j]);
+        nx += w->x0[j] * w->x0[j];
+    }
+    if (!(sqrt(dx) <= 4.0 * DBL_EPSILON * sqrt(nx)))
+        return 1;
+    double loss = dln_model_gradient(w->m, w->grad);
+    double g = cblas_dnrm2((int)w->n, w->grad, 1);
+    return !(g > DLN_RUN_STILL_GRAD * (1.0 + sqrt(2.0 * loss)));
+}
+
+/* Final diagnostics of a run that reached x_steps, then its end-of-run
+ * dynamics and regime. Returns 0 or 1. */
+static int finish(run_ws *w, dln_result *r, const dln_run_ops *ops)
 {
     const dln_params *p = w->p;
     double top[DLN_MAX_SV];
@@ -177,7 +197,12 @@ static int finish(run_ws *w, dln_result *r)
     r->sharpness = r->n_hessian_top > 0 ? top[0] : NAN;
     if (full_spectrum(w, r))
         return 1;
-    dln_track_conclude(&w->k, r);
+    dln_label_evidence e;
+    dln_track_evidence(&w->k, r, &e);
+    e.moved = moved(w);
+    if (e.moved && dln_run_dynamics(&w->k, ops, w->m, r, &e))
+        return 1;
+    dln_track_conclude(&w->k, r, &e);
     return 0;
 }
 
@@ -213,20 +238,6 @@ static void op_fingerprint(void *ctx, double loss)
     fingerprint(ctx, loss);
 }
 
-static double op_tangent(void *ctx)
-{
-    run_ws *w = ctx;
-    dln_model_hvp(w->m, w->tan, w->htan);
-    cblas_daxpy((int)w->n, -w->p->eta, w->htan, 1, w->tan, 1);
-    return cblas_dnrm2((int)w->n, w->tan, 1);
-}
-
-static void op_rescale(void *ctx, double nrm)
-{
-    run_ws *w = ctx;
-    cblas_dscal((int)w->n, 1.0 / nrm, w->tan, 1);
-}
-
 static void op_step(void *ctx)
 {
     dln_model_step(((run_ws *)ctx)->m, NULL);
@@ -234,21 +245,18 @@ static void op_step(void *ctx)
 
 /* GD from x_0 to x_steps (or divergence) with every per-step diagnostic
  * (dln_track_train), then the final diagnostics. Returns 0, or 1 on
- * allocation failure. */
+ * allocation or LAPACK failure. */
 static int train(run_ws *w, dln_result *r)
 {
+    /* No tangent in the loop: the exponents are measured on a continuation
+     * of x_steps (run_dynamics.c). */
     const dln_run_ops ops = {w, op_loss, op_point, op_hessian_top, op_modes,
-                             op_fingerprint, op_tangent, op_rescale, op_step};
+                             op_fingerprint, NULL, NULL, op_step};
     if (dln_track_result_arrays(w->p, r))
         return 1;
-    if (w->tan) {
-        dln_rng_normal(w->p->seed, DLN_STREAM_LYAPUNOV, w->tan, w->n);
-        double nrm = cblas_dnrm2((int)w->n, w->tan, 1);
-        cblas_dscal((int)w->n, nrm > 0.0 ? 1.0 / nrm : 1.0, w->tan, 1);
-    }
-    if (!dln_track_train(&w->k, &ops, w->tan != NULL, r))
+    if (!dln_track_train(&w->k, &ops, 0, r))
         return 0;   /* diverged */
-    return finish(w, r);
+    return finish(w, r, &ops);
 }
 
 int dln_run(const dln_params *p, dln_result *r)
@@ -266,7 +274,7 @@ int dln_run(const dln_params *p, dln_result *r)
     if (rc) {
         dln_result_clear(r);
         snprintf(r->error, sizeof r->error, "%s",
-                 rc == 1 ? "out of memory (run workspaces)"
+                 rc == 1 ? "out of memory or LAPACK failure (run workspaces)"
                          : "invalid parameters for the model");
     }
 cleanup:

@@ -86,6 +86,7 @@ static int diverged(const dln_run_track *k, long t, double loss,
     if (loss <= k->p->diverge_bound)   /* false for NaN too */
         return 0;
     r->regime = DLN_REGIME_DIVERGENT;
+    r->reason = DLN_REASON_DIVERGED;
     r->diverge_step = r->steps_done = t;
     r->final_loss = loss;
     r->sharpness = r->balance_gap = r->offdiag_mass = NAN;
@@ -275,46 +276,153 @@ static int count_oscillating(const dln_run_track *k)
     return cnt;
 }
 
-/* Label the finished (non-divergent) run from its ring, Lyapunov exponent
- * and final loss. */
-static void classify(const dln_run_track *k, dln_result *r)
+/* Period of target mode i alone over ring o: the smallest p whose last
+ * 2p+1 entries repeat to period_tol * max(s_1, max |entry|) (the scale
+ * of count_oscillating, so a mode at 0 is not rounding noise); 0 if none.
+ * Pure. */
+static int mode_period(const dln_run_track *k, const dln_orbit *o, int i)
+{
+    int off = 1 + k->nsv + i;
+    for (int p = 1; p <= k->p->max_period; p++) {
+        double big = k->p->spectrum[0], worst = 0.0;
+        const double *a, *b;
+        int lag = 0;
+        for (; lag <= p; lag++) {
+            if (!(a = dln_orbit_get(o, lag)) || !(b = dln_orbit_get(o, lag + p)))
+                return 0;
+            big = fmax(big, fmax(fabs(a[off]), fabs(b[off])));
+            worst = fmax(worst, fabs(a[off] - b[off]));
+        }
+        if (worst <= k->p->period_tol * big)   /* false for NaN */
+            return p;
+    }
+    return 0;
+}
+
+/* Largest |change| of mode i's entry over q steps among the last q+1
+ * states of ring o (NaN when o holds too few). Pure. */
+static double mode_defect(const dln_run_track *k, const dln_orbit *o, int i,
+                          int q)
+{
+    int off = 1 + k->nsv + i;
+    double worst = 0.0;
+    for (int lag = 0; lag <= q; lag++) {
+        const double *a = dln_orbit_get(o, lag), *b = dln_orbit_get(o, lag + q);
+        if (!a || !b)
+            return NAN;
+        worst = fmax(worst, fabs(a[off] - b[off]));
+    }
+    return worst;
+}
+
+/* Mode i's period p halved while its deviation from p/2-periodicity has
+ * at least halved since the earlier ring (the mode is still settling
+ * onto the shorter cycle, e.g. a flip dying out). Pure. */
+static int mode_settling(const dln_run_track *k, const dln_orbit *o,
+                         const dln_orbit *early, int i, int p)
+{
+    while (early && p > 1 && p % 2 == 0) {
+        double before = mode_defect(k, early, i, p / 2);
+        if (!(before > 0.0 &&
+              mode_defect(k, o, i, p / 2) <= DLN_RUN_MODE_DYING * before))
+            break;
+        p /= 2;
+    }
+    return p;
+}
+
+/* An aperiodic mode that is settling onto a cycle of the run's period
+ * (hint > 0): the smallest divisor q of hint whose deviation from
+ * q-periodicity has at least halved since the earlier ring; else 0. */
+static int mode_heading(const dln_run_track *k, const dln_orbit *o,
+                        const dln_orbit *early, int i, int hint)
+{
+    for (int q = 1; early && q <= hint; q++) {
+        double before = mode_defect(k, early, i, q);
+        if (hint % q == 0 && before > 0.0 &&
+            mode_defect(k, o, i, q) <= DLN_RUN_MODE_DYING * before)
+            return q;
+    }
+    return 0;
+}
+
+int dln_track_modes(const dln_run_track *k, const dln_orbit *o,
+                    const dln_orbit *early, int hint, dln_result *r)
+{
+    const double *f = dln_orbit_get(o, 0);
+    int settled = f != NULL;
+    r->n_modes = f ? k->rank : 0;
+    r->n_collapsed = f ? 0 : -1;
+    for (int i = 0; i < r->n_modes; i++) {
+        double s = k->p->spectrum[i], m = f[1 + k->nsv + i];
+        double tol = DLN_RUN_COLLAPSE_TOL * k->p->spectrum[0];
+        int per = mode_settling(k, o, early, i, mode_period(k, o, i));
+        if (per == 0)
+            per = mode_heading(k, o, early, i, hint);
+        dln_mode_state st = per > 1   ? DLN_MODE_PERIODIC
+                            : per == 0 ? DLN_MODE_APERIODIC
+                            : fabs(m - s) <= tol ? DLN_MODE_FITTED
+                            : s > 0.0 && fabs(m) <= tol ? DLN_MODE_COLLAPSED
+                                                        : DLN_MODE_FIXED;
+        r->mode_period[i] = per;
+        r->mode_state[i] = st;
+        r->n_collapsed += st == DLN_MODE_COLLAPSED;
+        settled &= st == DLN_MODE_FITTED || st == DLN_MODE_COLLAPSED;
+    }
+    return settled;
+}
+
+void dln_track_ring_evidence(const dln_run_track *k, const dln_orbit *o,
+                             const dln_orbit *early, double loss,
+                             dln_result *r, dln_label_evidence *e)
 {
     const dln_params *p = k->p;
     double half = 0.0, sv_max = 0.0;
     const double *f;
     for (int i = 0; i < p->rank; i++)
         half += 0.5 * p->spectrum[i] * p->spectrum[i];
-    for (int lag = 0; (f = dln_orbit_get(k->orbit, lag)) != NULL; lag++)
+    for (int lag = 0; (f = dln_orbit_get(o, lag)) != NULL; lag++)
         sv_max = fmax(sv_max, f[1]);
-    int period = dln_orbit_period(k->orbit, p->period_tol);
-    if (k->transient)   /* settle slow transients near period doublings */
-        period = dln_transient_period(k->transient, period,
-                                      !(r->lyapunov > DLN_RUN_CHAOS_LYAPUNOV),
-                                      DLN_RUN_TRANSIENT_FLOOR);
-    r->period = 0;
-    if (p->spectrum[0] > 0.0 && dln_orbit_count(k->orbit) > 0 &&
-        sv_max <= DLN_RUN_COLLAPSE_TOL * p->spectrum[0] &&
-        fabs(r->final_loss - half) <= DLN_RUN_COLLAPSE_TOL * half)
-        r->regime = DLN_REGIME_COLLAPSED;
-    else if (period == 1) {
-        r->regime = DLN_REGIME_CONVERGED;
-        r->period = 1;
-        r->n_oscillating = 0;   /* what still swings is dying out */
-    } else if (period > 1) {
-        r->regime = DLN_REGIME_PERIODIC;
-        r->period = period;
-    } else if (r->lyapunov > DLN_RUN_CHAOS_LYAPUNOV)
-        r->regime = DLN_REGIME_CHAOTIC;
-    else
-        r->regime = DLN_REGIME_UNRESOLVED;
+    e->collapsed = p->spectrum[0] > 0.0 && dln_orbit_count(o) > 0 &&
+                   sv_max <= DLN_RUN_COLLAPSE_TOL * p->spectrum[0] &&
+                   fabs(loss - half) <= DLN_RUN_COLLAPSE_TOL * half;
+    e->period = dln_orbit_period(o, p->period_tol);
+    if (k->transient && e->period > 1)   /* a 2q "cycle" still settling
+                                            to its q-cycle (stability.h) */
+        e->period = dln_transient_period(k->transient, e->period, 0,
+                                         DLN_RUN_TRANSIENT_FLOOR);
+    e->loss_rel = half > 0.0 ? loss / half : (loss > 0.0 ? INFINITY : 0.0);
+    e->modes_settled = dln_track_modes(k, o, early, 0, r);
 }
 
-void dln_track_conclude(const dln_run_track *k, dln_result *r)
+void dln_track_evidence(const dln_run_track *k, dln_result *r,
+                        dln_label_evidence *e)
 {
+    dln_label_evidence_init(e);
+    dln_track_ring_evidence(k, k->orbit, NULL, r->final_loss, r, e);
+    if (k->transient && e->period == 0)   /* the period it is settling to */
+        e->period_fit = dln_transient_period(k->transient, 0, 1,
+                                             DLN_RUN_TRANSIENT_FLOOR);
+    e->lambda = r->lyapunov;
+    e->lambda_err = r->lyapunov_err;
+}
+
+void dln_track_conclude(const dln_run_track *k, dln_result *r,
+                        const dln_label_evidence *given)
+{
+    dln_label_evidence own;
     r->n_oscillating = count_oscillating(k);
     if (r->n_traj > 0 && r->traj[r->n_traj - 1].step == k->p->steps)
         r->traj[r->n_traj - 1].sharpness = r->sharpness;
-    classify(k, r);
+    if (!given) {
+        dln_track_evidence(k, r, &own);
+        given = &own;
+    }
+    r->regime = dln_label_decide(given, &r->period, &r->reason);
+    if (r->regime == DLN_REGIME_CONVERGED)
+        r->n_oscillating = 0;   /* what still swings is dying out */
+    if (r->regime == DLN_REGIME_DIVERGENT)
+        r->diverge_step = -1;   /* after x_steps: not a step of the run */
 }
 
 int dln_run_projections(const dln_params *p, size_t n, size_t *idx,

@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "dlnsweep/label.h"
+#include "dlnsweep/model.h"
 #include "dlnsweep/orbit.h"
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
@@ -82,9 +84,42 @@ void dln_track_fp_head(dln_run_track *k, double loss, const double *sv,
  * projections of k->fp. Pure. */
 double *dln_track_fp_modes(const dln_run_track *k);
 double *dln_track_fp_proj(const dln_run_track *k);
-/* Ring-held n_oscillating, the last point's sharpness and the regime of
- * r (final_loss, sharpness, lyapunov filled). Needs the ring. */
-void dln_track_conclude(const dln_run_track *k, dln_result *r);
+/* Label evidence of ring o (fingerprints laid out as k's; loss: its
+ * newest loss): zero-saddle test, period (a 2q-period halved while k's
+ * slow-transient fit says the q-deviation dies out), loss left, and each
+ * mode's period and state into r (mode_*, n_modes, n_collapsed; early, a
+ * ring of earlier states or NULL, halves a mode's period whose shorter
+ * cycle it is still settling onto). Pure apart from r and e. */
+void dln_track_ring_evidence(const dln_run_track *k, const dln_orbit *o,
+                             const dln_orbit *early, double loss,
+                             dln_result *r, dln_label_evidence *e);
+/* Each target mode's own period and state over ring o into r (mode_*,
+ * n_modes, n_collapsed): its entry's period at period_tol; with a ring
+ * of earlier states (early, else NULL) an even period is halved while
+ * the mode is still settling onto the shorter cycle, and an aperiodic
+ * mode of a run of period hint (> 0) that is settling onto a divisor q
+ * of it gets q (DLN_RUN_MODE_DYING). Returns 1 if every mode is fitted
+ * or collapsed. Pure apart from r. */
+int dln_track_modes(const dln_run_track *k, const dln_orbit *o,
+                    const dln_orbit *early, int hint, dln_result *r);
+/* The evidence of the run itself (its ring, slow-transient fit, r's
+ * lyapunov and lyapunov_err) into e. Needs the ring. */
+void dln_track_evidence(const dln_run_track *k, dln_result *r,
+                        dln_label_evidence *e);
+/* Ring-held n_oscillating, the last point's sharpness, and the regime,
+ * period and reason of r from e (NULL: dln_track_evidence's). Needs the
+ * ring. */
+void dln_track_conclude(const dln_run_track *k, dln_result *r,
+                        const dln_label_evidence *e);
+
+/* The serial run's end-of-run dynamics (run_dynamics.c, run.h): the
+ * Lyapunov spectrum on a continuation of m's state x_steps, the late orbit
+ * after it, the SVS in-set / transverse split and Floquet multipliers,
+ * into r and e (e holds the run's own evidence on entry). ops drive the
+ * continuation's fingerprints through k. m's parameters are x_steps again
+ * on return. Returns 0, or 1 on allocation or LAPACK failure. */
+int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
+                     dln_result *r, dln_label_evidence *e);
 
 /* GD from x_0 to x_steps (or divergence) with every per-step diagnostic,
  * into r (arrays from dln_track_result_arrays where k->keep). Returns 1
