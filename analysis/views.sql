@@ -57,10 +57,12 @@ CREATE VIEW sweep_summary AS
          COUNT(DISTINCT r.cell_hash) AS n_cells,
          SUM(r.regime = 'converged') AS converged,
          SUM(r.regime = 'periodic') AS periodic,
+         SUM(r.regime = 'quasiperiodic') AS quasiperiodic,
          SUM(r.regime = 'chaotic') AS chaotic,
-         SUM(r.regime = 'divergent') AS divergent,
-         SUM(r.regime = 'collapsed') AS collapsed,
          SUM(r.regime = 'unresolved') AS unresolved,
+         SUM(r.regime = 'saddle') AS saddle,
+         SUM(r.regime = 'collapsed') AS collapsed,
+         SUM(r.regime = 'divergent') AS divergent,
          SUM(r.regime = 'error') AS error,
          SUM(r.wall_s) AS wall_s
   FROM member_runs r LEFT JOIN sweeps s ON s.id = r.sweep_id
@@ -270,7 +272,7 @@ bracketed AS (
            WHEN regime = 'chaotic' AND regime_prev <> 'chaotic'
              THEN 'chaos-onset'
            WHEN regime = 'divergent' THEN 'divergence'
-           WHEN regime = 'collapsed' THEN 'collapse'
+           WHEN regime IN ('collapsed', 'saddle') THEN 'collapse'
            ELSE 'other'
          END AS kind,
          CASE WHEN regime_prev IN ('converged', 'periodic') THEN period_prev

@@ -1,5 +1,8 @@
 # The results database (src/store/): unit tests and the CLI around it.
 dln_add_unit_test(test_store ${CMAKE_SOURCE_DIR}/tests/test_store.c store)
+# tests/store_v3.sql: a schema-version-3 file for the migration test.
+target_compile_definitions(test_store PRIVATE
+  DLN_TEST_SOURCE_DIR="${CMAKE_SOURCE_DIR}/tests")
 dln_add_unit_test(test_store_writer ${CMAKE_SOURCE_DIR}/tests/test_store_writer.c store)
 
 add_executable(store_fixture ${CMAKE_SOURCE_DIR}/tests/store_fixture.c)

@@ -645,6 +645,77 @@ static void test_migration_adds_transient_window(void **state)
     sqlite3_close(db);
 }
 
+/* A schema-version-3 file (tests/store_v3.sql: the old regime CHECK, two
+ * runs with children, a view naming runs) is rebuilt in place on the next
+ * writable open: same ids and children, the new columns NULL, the new
+ * regimes accepted, unknown ones still refused, foreign keys and indexes
+ * working. */
+static void test_migration_from_v3(void **state)
+{
+    const char *path = tpath("v3.db");
+    long n;
+    char *fixture = (char *)slurp(DLN_TEST_SOURCE_DIR "/store_v3.sql", &n);
+    sqlite3 *db = NULL;
+    unlink(path);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    fixture = realloc(fixture, (size_t)n + 1);
+    fixture[n] = '\0';
+    assert_int_equal(sqlite3_exec(db, fixture, NULL, NULL, NULL), SQLITE_OK);
+    free(fixture);
+    sqlite3_close(db);
+    dln_store *s = open_rw(path);
+    dln_task t;
+    dln_result r;
+    make_task(&t, 0.04, 0);
+    make_result(&r, 50.0, 2, 0, 0);
+    r.regime = DLN_REGIME_SADDLE;
+    r.period = 0;
+    r.n_collapsed = 1;
+    r.reason = DLN_REASON_SETTLED;
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+    dln_result_clear(&r);
+    dln_store_destroy(&s);
+    db = sq(path);
+    assert_int_equal(sq_int(db, "PRAGMA user_version"),
+                     DLN_STORE_SCHEMA_VERSION);
+    assert_string_equal(sq_text(db, "SELECT group_concat(id || ':' || regime "
+                                    "|| ':' || coalesce(reason, 'N') || ':' "
+                                    "|| coalesce(n_collapsed, 'N'), ' ') FROM "
+                                    "(SELECT * FROM runs ORDER BY id)"),
+                        "7:converged:N:N 9:chaotic:N:N 10:saddle:period "
+                        "after the continuation:1");
+    assert_string_equal(sq_text(db, "SELECT group_concat(run_id || '/' || "
+                                    "step, ' ') FROM (SELECT * FROM "
+                                    "trajectories WHERE run_id < 10 ORDER BY "
+                                    "run_id, step)"), "7/0 7/10 9/0");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM orbits WHERE run_id = "
+                                "9"), 1);
+    assert_string_equal(sq_text(db, "SELECT lyapunov || ' ' || coalesce("
+                                    "lyapunov_err, 'N') || ' ' || coalesce("
+                                    "floquet, 'N') FROM runs WHERE id = 9"),
+                        "0.125 N N");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "name IN ('runs_sweep', 'runs_eta', "
+                                "'runs_regime', 'sweep_summary')"), 4);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "name IN ('old_view', 'new_runs')"), 0);
+    assert_int_equal(sq_int(db, "SELECT saddle FROM sweep_summary WHERE "
+                                "sweep_id IS NULL"), 1);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM pragma_foreign_key_check"),
+                     0);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE runs SET regime = 'bogus' "
+                                      "WHERE id = 7", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM "
+                                  "runs WHERE id = 7", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories WHERE "
+                                "run_id = 7"), 0);
+    sqlite3_close(db);
+    s = open_rw(path);   /* a second open finds nothing to migrate */
+    dln_store_destroy(&s);
+}
+
 /* A shard written before a column existed merges with that column NULL. */
 static void test_merge_older_shard(void **state)
 {
@@ -793,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_views_replaced),
         cmocka_unit_test(test_runs_has_every_parameter),
         cmocka_unit_test(test_migration_adds_transient_window),
+        cmocka_unit_test(test_migration_from_v3),
         cmocka_unit_test(test_merge_older_shard),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -235,9 +235,7 @@ cleanup:
 
 /* ---- create / destroy ------------------------------------------------ */
 
-/* Drop every view and run the embedded views.sql, so updated definitions
- * take effect. Inside the schema transaction. */
-static int install_views(dln_store *s)
+int dln_store_drop_views(dln_store *s)
 {
     sqlite3_stmt *st = NULL;
     char **names = NULL;
@@ -266,13 +264,6 @@ static int install_views(dln_store *s)
     for (int i = 0; i < n; i++)
         if (dln_store_exec(s, names[i]))
             goto cleanup;
-    if (dln_store_exec(s, (const char *)dln_views_sql)) {
-        char m[sizeof s->msg];
-        snprintf(m, sizeof m, "%s", s->msg);
-        snprintf(s->msg, sizeof s->msg, "analysis/views.sql (embedded): %.400s",
-                 m);
-        goto cleanup;
-    }
     rc = 0;
 cleanup:
     sqlite3_finalize(st);
@@ -280,6 +271,22 @@ cleanup:
         sqlite3_free(names[i]);
     free(names);
     return rc;
+}
+
+/* Drop every view and run the embedded views.sql, so updated definitions
+ * take effect. Inside the schema transaction. */
+static int install_views(dln_store *s)
+{
+    if (dln_store_drop_views(s))
+        return 1;
+    if (dln_store_exec(s, (const char *)dln_views_sql)) {
+        char m[sizeof s->msg];
+        snprintf(m, sizeof m, "%s", s->msg);
+        snprintf(s->msg, sizeof s->msg, "analysis/views.sql (embedded): %.400s",
+                 m);
+        return 1;
+    }
+    return 0;
 }
 
 /* Create or complete the schema, set the header marks, install views. */
@@ -402,11 +409,15 @@ int dln_store_create(const char *path, int flags, dln_store **out,
             goto cleanup;
         }
         /* temp_store = MEMORY keeps put_run's savepoint journal off disk
-         * (it otherwise spills one page write per inserted row). */
+         * (it otherwise spills one page write per inserted row).  Foreign
+         * keys go on after the schema: a migration that rebuilds a table
+         * needs them off (a no-op inside its transaction), else dropping
+         * the old runs would cascade to their children (store_schema.c). */
         if (dln_store_exec(s, "PRAGMA synchronous = NORMAL;"
                               "PRAGMA temp_store = MEMORY;"
-                              "PRAGMA foreign_keys = ON") ||
-            install_schema(s)) {
+                              "PRAGMA foreign_keys = OFF") ||
+            install_schema(s) ||
+            dln_store_exec(s, "PRAGMA foreign_keys = ON")) {
             snprintf(err, errlen, "%s", s->msg);
             rc = strstr(s->msg, "views.sql") ? 1 : 2;
             goto cleanup;

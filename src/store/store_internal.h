@@ -59,6 +59,10 @@ extern const unsigned char dln_views_sql[];
 /* The latest schema's statements (store_schema.c). */
 extern const char dln_store_schema_sql[];
 
+/* Drop every view of the database (install_views makes them again).
+ * 0, or 1 with s->msg set. */
+int dln_store_drop_views(dln_store *s);
+
 /* Bring a database of schema version `version` (>= 1) to
  * DLN_STORE_SCHEMA_VERSION by the steps of store_schema.c; inside the
  * caller's schema transaction. 0, or 1 with s->msg set. */

@@ -253,6 +253,10 @@ typedef struct run_row {
     const dln_provenance *prov;
     char now[32], host[64];
     sbuf product, layers, top, gaps;     /* JSON arrays (NULL text: none) */
+    /* the end-of-run dynamics' JSON (result.h), NULL where none */
+    const char *spectrum, *spectrum_err, *floquet, *modes;
+    char spectrum_buf[1024], spectrum_err_buf[1024], floquet_buf[2048];
+    char modes_buf[8192];
 } run_row;
 
 /* A column that is not a parameter: its name and its binder (for a plain
@@ -327,6 +331,19 @@ static void c_json(binder *b, const run_row *w, size_t off)
 {   /* off: the sbuf of run_row holding the JSON text */
     b_text(b, ((const sbuf *)((const char *)w + off))->p);
 }
+static void c_text_ptr(binder *b, const run_row *w, size_t off)
+{   /* off: the const char * of run_row holding the text (NULL: null) */
+    b_text(b, *(const char *const *)((const char *)w + off));
+}
+static void c_reason(binder *b, const run_row *w, size_t off)
+{
+    b_text(b, dln_reason_name(w->r->reason));
+}
+static void c_steps_done(binder *b, const run_row *w, size_t off)
+{
+    if (w->r->n_lyap > 0) b_int(b, w->r->lyapunov_steps_done);
+    else b_null(b);
+}
 static void c_error(binder *b, const run_row *w, size_t off)
 {
     if (w->r->regime == DLN_REGIME_ERROR)
@@ -367,6 +384,7 @@ static void c_version(binder *b, const run_row *w, size_t off)
 
 #define RES(how, field) {#field, how, offsetof(dln_result, field)}
 #define JSON(name, field) {name, c_json, offsetof(run_row, field)}
+#define TEXT(field) {#field, c_text_ptr, offsetof(run_row, field)}
 
 /* The runs columns in insert order: the key, every parameter of the
  * parameter table (paramdefs.h: name, value and SQL type come from its
@@ -390,6 +408,19 @@ static const run_column other_columns[] = {
     JSON("sv_product", product), JSON("sv_layers", layers),
     JSON("hessian_top", top), RES(res_int_or_null, n_hessian_above_eos),
     {"error", c_error, 0},
+    /* the end-of-run dynamics (schema 4) */
+    {"reason", c_reason, 0}, RES(res_real, lyapunov_err),
+    {"lyapunov_spectrum", c_text_ptr, offsetof(run_row, spectrum)},
+    {"lyapunov_spectrum_err", c_text_ptr, offsetof(run_row, spectrum_err)},
+    {"lyapunov_steps_done", c_steps_done, 0},
+    RES(res_real, lyapunov_inset), RES(res_real, lyapunov_inset_err),
+    RES(res_real, lyapunov_transverse),
+    RES(res_real, lyapunov_transverse_err), TEXT(floquet),
+    RES(res_real, floquet_max), RES(res_real, floquet_inset_max),
+    RES(res_real, floquet_transverse_max),
+    RES(res_int_or_null, transverse_stable), RES(res_int_or_null, in_set),
+    RES(res_real, set_defect), RES(res_int_or_null, n_collapsed),
+    {"mode_regimes", c_text_ptr, offsetof(run_row, modes)},
     /* provenance */
     RES(res_real, wall_s), {"git_hash", c_git_hash, 0},
     {"host", c_host, 0}, {"mpi_rank", c_mpi_rank, 0},
@@ -486,6 +517,20 @@ static int bind_run(dln_store *s, sqlite3_stmt *st, const dln_task *t,
         sb_array(&w.top, r->hessian_top, imin(r->n_hessian_top, DLN_MAX_SV));
     if (r->n_balance_gaps > 0 && r->balance_gaps)
         sb_array(&w.gaps, r->balance_gaps, r->n_balance_gaps);
+    if (r->n_lyap > 0 &&
+        !dln_json_numbers(r->lyap, r->n_lyap, w.spectrum_buf,
+                          sizeof w.spectrum_buf) &&
+        !dln_json_numbers(r->lyap_err, r->n_lyap, w.spectrum_err_buf,
+                          sizeof w.spectrum_err_buf)) {
+        w.spectrum = w.spectrum_buf;
+        w.spectrum_err = w.spectrum_err_buf;
+    }
+    if (r->n_floquet > 0 &&
+        !dln_result_floquet_json(r, w.floquet_buf, sizeof w.floquet_buf))
+        w.floquet = w.floquet_buf;
+    if (r->n_modes > 0 &&
+        !dln_result_modes_json(r, p, w.modes_buf, sizeof w.modes_buf))
+        w.modes = w.modes_buf;
     if (w.product.oom || w.layers.oom || w.top.oom || w.gaps.oom) {
         snprintf(s->msg, sizeof s->msg, "%s: out of memory", s->path);
         goto cleanup;

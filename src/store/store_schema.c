@@ -10,7 +10,10 @@
  * the new one (run inside the schema transaction, before the latest
  * schema's IF NOT EXISTS statements and the views).  README "Database
  * schema" documents every table and column. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "store_internal.h"
 
 /* Continuations and their located points (schema version 4): the latest
@@ -33,6 +36,11 @@
     " eta REAL NOT NULL, period_from INTEGER, period_to INTEGER," \
     " subperiod INTEGER, multiplier REAL, residual REAL, test REAL," \
     " PRIMARY KEY(continuation_id, k)) WITHOUT ROWID;"
+
+/* The regimes runs.regime accepts (result.h's names). */
+#define DLN_REGIME_CHECK                                                     \
+    "CHECK(regime IN ('converged','periodic','quasiperiodic','chaotic',"   \
+    "'unresolved','saddle','collapsed','divergent','error'))"
 
 /* The latest schema (DLN_STORE_SCHEMA_VERSION).  Every statement is
  * idempotent (IF NOT EXISTS), so it also completes an interrupted creation. */
@@ -57,8 +65,7 @@ const char dln_store_schema_sql[] =
     " sharpness_every INTEGER, max_period INTEGER, lanczos_iters INTEGER,"
     " top_k INTEGER, tail INTEGER, period_tol REAL, diverge_bound REAL,"
     " lyapunov_steps INTEGER, full_spectrum INTEGER,"
-    " regime TEXT NOT NULL CHECK(regime IN ('converged','periodic',"
-    "  'chaotic','divergent','collapsed','unresolved','error')),"
+    " regime TEXT NOT NULL " DLN_REGIME_CHECK ","
     " period INTEGER, final_loss REAL, sharpness REAL, eos_ratio REAL,"
     " lyapunov REAL, diverge_step INTEGER, steps_done INTEGER,"
     " balance_gap REAL, balance_gaps TEXT, offdiag_mass REAL,"
@@ -67,6 +74,15 @@ const char dln_store_schema_sql[] =
     " wall_s REAL, git_hash TEXT, host TEXT, mpi_rank INTEGER,"
     " attempt INTEGER, created_at TEXT NOT NULL, dlnsweep_version TEXT,"
     " transient_window INTEGER, times_edge REAL,"
+    " lyapunov_k INTEGER, lyapunov_tol REAL, lyapunov_max_steps INTEGER,"
+    " transverse_max INTEGER, reason TEXT, lyapunov_err REAL,"
+    " lyapunov_spectrum TEXT, lyapunov_spectrum_err TEXT,"
+    " lyapunov_steps_done INTEGER, lyapunov_inset REAL,"
+    " lyapunov_inset_err REAL, lyapunov_transverse REAL,"
+    " lyapunov_transverse_err REAL, floquet TEXT, floquet_max REAL,"
+    " floquet_inset_max REAL, floquet_transverse_max REAL,"
+    " transverse_stable INTEGER, in_set INTEGER, set_defect REAL,"
+    " n_collapsed INTEGER, mode_regimes TEXT,"
     " UNIQUE(cell_hash, seed_index));"
     "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
     "CREATE INDEX IF NOT EXISTS runs_eta ON runs(eta);"
@@ -94,22 +110,26 @@ const char dln_store_schema_sql[] =
     " acquired_at REAL NOT NULL, heartbeat REAL NOT NULL);"
     DLN_STORE_MEMBERS_SQL;
 
+static int rebuild_runs_check(dln_store *s);
+
 /* Step i brings a database of version migrations[i].to - 1 to .to: either
- * statements, or one column added to a table (skipped when the file has it
- * already, so a step never fails on a file another step completed). */
+ * statements, a function, or one column added to a table (skipped when
+ * the file has it already, so a step never fails on a file another step
+ * completed). */
 static const struct migration {
     int to;              /* version after the step                         */
     const char *sql;     /* statements, run in the schema transaction      */
+    int (*run)(dln_store *s);            /* or: a function (0, 1 + msg)     */
     const char *table, *column, *decl;   /* or: ADD COLUMN column decl      */
 } migrations[] = {
     /* 2: runs gained balance_gaps (the gap of every adjacent layer pair) */
-    {2, NULL, "runs", "balance_gaps", "TEXT"},
+    {2, NULL, NULL, "runs", "balance_gaps", "TEXT"},
     /* 3: runs gained transient_window (a parameter since version 2; NULL
      * in the rows written before) */
-    {3, NULL, "runs", "transient_window", "INTEGER"},
+    {3, NULL, NULL, "runs", "transient_window", "INTEGER"},
     /* 4: continuations and the bifurcation points they located (refine:
      * {method: continuation}); the same statements as the latest schema */
-    {4, CONTINUATION_TABLES_SQL, NULL, NULL, NULL},
+    {4, CONTINUATION_TABLES_SQL, NULL, NULL, NULL, NULL},
     /* 5: sweep membership (one run serves every sweep that contains its
      * task) and the history of accepted specs; a run's sweep_id becomes
      * its first membership, a sweep's spec its first history entry */
@@ -120,10 +140,36 @@ static const struct migration {
         "INSERT INTO sweep_specs(sweep_id, spec_hash, spec_text, ntasks,"
         " accepted_at) SELECT id, spec_hash, spec_text, ntasks, updated_at"
         " FROM sweeps WHERE id NOT IN (SELECT sweep_id FROM sweep_specs);",
-     NULL, NULL, NULL},
+     NULL, NULL, NULL, NULL},
     /* 5: runs gained times_edge (eta in units of the edge of stability,
      * when the job gave it so) */
-    {5, NULL, "runs", "times_edge", "REAL"},
+    {5, NULL, NULL, "runs", "times_edge", "REAL"},
+    /* 6: regimes saddle and quasiperiodic (the CHECK, rebuilt), the
+     * Lyapunov parameters, and the end-of-run dynamics of every run (NULL
+     * in the rows written before) */
+    {6, NULL, rebuild_runs_check, NULL, NULL, NULL},
+    {6, NULL, NULL, "runs", "lyapunov_k", "INTEGER"},
+    {6, NULL, NULL, "runs", "lyapunov_tol", "REAL"},
+    {6, NULL, NULL, "runs", "lyapunov_max_steps", "INTEGER"},
+    {6, NULL, NULL, "runs", "transverse_max", "INTEGER"},
+    {6, NULL, NULL, "runs", "reason", "TEXT"},
+    {6, NULL, NULL, "runs", "lyapunov_err", "REAL"},
+    {6, NULL, NULL, "runs", "lyapunov_spectrum", "TEXT"},
+    {6, NULL, NULL, "runs", "lyapunov_spectrum_err", "TEXT"},
+    {6, NULL, NULL, "runs", "lyapunov_steps_done", "INTEGER"},
+    {6, NULL, NULL, "runs", "lyapunov_inset", "REAL"},
+    {6, NULL, NULL, "runs", "lyapunov_inset_err", "REAL"},
+    {6, NULL, NULL, "runs", "lyapunov_transverse", "REAL"},
+    {6, NULL, NULL, "runs", "lyapunov_transverse_err", "REAL"},
+    {6, NULL, NULL, "runs", "floquet", "TEXT"},
+    {6, NULL, NULL, "runs", "floquet_max", "REAL"},
+    {6, NULL, NULL, "runs", "floquet_inset_max", "REAL"},
+    {6, NULL, NULL, "runs", "floquet_transverse_max", "REAL"},
+    {6, NULL, NULL, "runs", "transverse_stable", "INTEGER"},
+    {6, NULL, NULL, "runs", "in_set", "INTEGER"},
+    {6, NULL, NULL, "runs", "set_defect", "REAL"},
+    {6, NULL, NULL, "runs", "n_collapsed", "INTEGER"},
+    {6, NULL, NULL, "runs", "mode_regimes", "TEXT"},
 };
 
 int dln_store_has_column(dln_store *s, const char *table,
@@ -147,12 +193,113 @@ int dln_store_has_column(dln_store *s, const char *table,
     return rc;
 }
 
+/* One text value of a query with no parameters into a malloc'ed *out
+ * (NULL when there is no row). 0, or 1 with s->msg set. */
+static int query_text(dln_store *s, const char *sql, char **out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 1;
+    *out = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        dln_store_fail(s, "read schema");
+        return 1;
+    }
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (t && !(*out = strdup(t)))
+            snprintf(s->msg, sizeof s->msg, "%s: out of memory", s->path);
+        else
+            rc = 0;
+    } else if (step == SQLITE_DONE)
+        rc = 0;
+    else
+        dln_store_fail(s, "read schema");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The runs definition `def` as new_runs with the regime CHECK of
+ * DLN_REGIME_CHECK, into a malloc'ed *out; NULL when def has that CHECK
+ * already. 0, or 1 with s->msg set (no regime CHECK found). */
+static int new_runs_sql(dln_store *s, const char *def, char **out)
+{
+    static const char head[] = "CREATE TABLE runs(", check[] = "CHECK(regime";
+    const char *c = strstr(def, check), *end = c ? strstr(c, "))") : NULL;
+    *out = NULL;
+    if (strstr(def, "'quasiperiodic'"))
+        return 0;
+    if (strncmp(def, head, sizeof head - 1) || !end) {
+        snprintf(s->msg, sizeof s->msg, "%s: runs has no regime CHECK of a "
+                 "dlnsweep schema", s->path);
+        return 1;
+    }
+    size_t n = strlen(def) + sizeof DLN_REGIME_CHECK + 16;
+    if (!(*out = malloc(n))) {
+        snprintf(s->msg, sizeof s->msg, "%s: out of memory", s->path);
+        return 1;
+    }
+    snprintf(*out, n, "CREATE TABLE new_runs(%.*s%s%s",
+             (int)(c - def - (sizeof head - 1)), def + sizeof head - 1,
+             DLN_REGIME_CHECK, end + 2);
+    return 0;
+}
+
+/* Rebuild runs so that its regime CHECK is DLN_REGIME_CHECK: SQLite
+ * cannot alter a CHECK, so this is the procedure of
+ * https://www.sqlite.org/lang_altertable.html ("Making Other Kinds Of
+ * Table Schema Changes"), inside the schema transaction with foreign keys
+ * off (store.c): new_runs from runs' own definition with the new CHECK,
+ * every row copied with its id (the children's run_id stay valid), runs
+ * dropped (its indexes with it; the latest schema makes them again),
+ * new_runs renamed, then PRAGMA foreign_key_check.  Views naming runs are
+ * dropped first (the rename would check them; install_views makes them
+ * again). 0, or 1 with s->msg set. */
+static int rebuild_runs_check(dln_store *s)
+{
+    char *def = NULL, *sql = NULL, *bad = NULL;
+    int rc = 1;
+    if (query_text(s, "SELECT sql FROM sqlite_master WHERE type = 'table' "
+                      "AND name = 'runs'", &def))
+        goto cleanup;
+    if (!def) {   /* no runs yet: the latest schema makes it */
+        rc = 0;
+        goto cleanup;
+    }
+    if (new_runs_sql(s, def, &sql))
+        goto cleanup;
+    if (!sql) {   /* the file has the CHECK already */
+        rc = 0;
+        goto cleanup;
+    }
+    if (dln_store_drop_views(s) || dln_store_exec(s, sql) ||
+        dln_store_exec(s, "INSERT INTO new_runs SELECT * FROM runs;"
+                          "DROP TABLE runs;"
+                          "ALTER TABLE new_runs RENAME TO runs") ||
+        query_text(s, "SELECT \"table\" FROM pragma_foreign_key_check",
+                   &bad))
+        goto cleanup;
+    if (bad) {
+        snprintf(s->msg, sizeof s->msg, "%s: rebuilding runs left a "
+                 "dangling reference in %s", s->path, bad);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    free(def);
+    free(sql);
+    free(bad);
+    return rc;
+}
+
 /* Run step m; 0 or 1 with s->msg set. */
 static int migrate_step(dln_store *s, const struct migration *m)
 {
     char sql[256];
     if (m->sql)
         return dln_store_exec(s, m->sql);
+    if (m->run)
+        return m->run(s);
     int has = dln_store_has_column(s, m->table, m->column);
     if (has)
         return has < 0;
