@@ -31,7 +31,8 @@ static void usage(FILE *out)
           "\n"
           "One full-batch GD run of a deep linear network W_L...W_1 fitted to\n"
           "M* = U diag(s) V^T with loss 1/2||W_{L:1} - M*||_F^2, classified as\n"
-          "converged / periodic / chaotic / divergent / collapsed / unresolved.\n"
+          "converged / periodic / quasiperiodic / chaotic / unresolved / saddle /\n"
+          "collapsed / divergent (README \"What a run computes\").\n"
           "Every option but --seed, --db and --json is a job file's grid: axis\n"
           "or diagnostics: setting (`dlnsweep params` lists them).\n"
           "\n"
@@ -80,6 +81,44 @@ static void print_invalid(const char *msg)
     fprintf(stderr, "%s\n", colon ? colon : msg);
 }
 
+/* A JSON text made by result.h's formatters as an object (NULL, JSON
+ * null, when it did not fit): the database's column and this print have
+ * one shape. */
+static json_object *parsed(int bad, const char *text)
+{
+    return bad ? NULL : json_tokener_parse(text);
+}
+
+/* The end-of-run dynamics (run.h) of r as members of o. */
+static void add_dynamics(json_object *o, const dln_params *p,
+                         const dln_result *r)
+{
+    char text[8192];
+    const char *why = dln_reason_name(r->reason);
+#define ADD(key, val) json_object_object_add(o, key, val)
+    ADD("reason", why ? json_object_new_string(why) : NULL);
+    ADD("lyapunov_err", dln_json_real(r->lyapunov_err));
+    ADD("lyapunov_spectrum", dln_json_reals(r->lyap, r->n_lyap));
+    ADD("lyapunov_spectrum_err", dln_json_reals(r->lyap_err, r->n_lyap));
+    ADD("lyapunov_steps_done", json_object_new_int64(r->lyapunov_steps_done));
+    ADD("lyapunov_inset", dln_json_real(r->lyapunov_inset));
+    ADD("lyapunov_inset_err", dln_json_real(r->lyapunov_inset_err));
+    ADD("lyapunov_transverse", dln_json_real(r->lyapunov_transverse));
+    ADD("lyapunov_transverse_err", dln_json_real(r->lyapunov_transverse_err));
+    ADD("floquet", parsed(dln_result_floquet_json(r, text, sizeof text),
+                          text));
+    ADD("floquet_max", dln_json_real(r->floquet_max));
+    ADD("floquet_inset_max", dln_json_real(r->floquet_inset_max));
+    ADD("floquet_transverse_max", dln_json_real(r->floquet_transverse_max));
+    ADD("transverse_stable", json_object_new_int(r->transverse_stable));
+    ADD("in_set", json_object_new_int(r->in_set));
+    ADD("set_defect", dln_json_real(r->set_defect));
+    ADD("n_collapsed", json_object_new_int(r->n_collapsed));
+    ADD("mode_regimes", parsed(dln_result_modes_json(r, p, text,
+                                                     sizeof text), text));
+#undef ADD
+}
+
 /* The summary as one JSON object (keys as README documents them). */
 static int print_json(FILE *out, const dln_task *t, const dln_result *r,
                       const char *db)
@@ -95,6 +134,7 @@ static int print_json(FILE *out, const dln_task *t, const dln_result *r,
     ADD("sharpness", dln_json_real(r->sharpness));
     ADD("sharpness_theory", dln_json_real(dln_theory_sharpness(p)));
     ADD("lyapunov", dln_json_real(r->lyapunov));
+    add_dynamics(o, p, r);
     ADD("diverge_step", json_object_new_int64(r->diverge_step));
     ADD("steps_done", json_object_new_int64(r->steps_done));
     ADD("sv_product", dln_json_reals(r->sv_product, r->n_sv_product));
@@ -127,13 +167,44 @@ static void print_text(FILE *out, const dln_task *t, const dln_result *r,
     fprintf(out, "regime        %s", dln_regime_name(r->regime));
     if (r->regime == DLN_REGIME_PERIODIC)
         fprintf(out, " (period %d)", r->period);
-    if (r->regime == DLN_REGIME_DIVERGENT)
+    if (r->regime == DLN_REGIME_DIVERGENT && r->diverge_step >= 0)
         fprintf(out, " (at step %ld)", r->diverge_step);
+    if (r->regime == DLN_REGIME_SADDLE)
+        fprintf(out, " (%d mode%s collapsed)", r->n_collapsed,
+                r->n_collapsed == 1 ? "" : "s");
+    if (dln_reason_name(r->reason))
+        fprintf(out, " [%s]", dln_reason_name(r->reason));
     fprintf(out, "\nfinal loss    %.10g\n", r->final_loss);
     fprintf(out, "sharpness     %.10g   (2/eta = %.10g, theory at a balanced "
             "minimum %.10g)\n", r->sharpness, 2.0 / p->eta,
             dln_theory_sharpness(p));
-    fprintf(out, "lyapunov      %.6g per step\n", r->lyapunov);
+    fprintf(out, "lyapunov      %.6g +- %.2g per step (full; %ld tangent "
+            "steps)\n", r->lyapunov, r->lyapunov_err, r->lyapunov_steps_done);
+    if (r->in_set >= 0)
+        fprintf(out, "svs set       %s (off-set mass %.2g)\n",
+                r->in_set ? "in: labelled by the in-set dynamics"
+                          : "left: labelled by the full dynamics",
+                r->set_defect);
+    if (r->in_set == 1)
+        fprintf(out, "in-set        %.6g +- %.2g; transverse %.6g +- %.2g "
+                "(%s)\n", r->lyapunov_inset, r->lyapunov_inset_err,
+                r->lyapunov_transverse, r->lyapunov_transverse_err,
+                r->transverse_stable == 1   ? "stable across the set"
+                : r->transverse_stable == 0 ? "unstable across the set"
+                                            : "undecided");
+    if (r->n_floquet > 0) {
+        fputs("floquet       ", out);
+        for (int i = 0; i < r->n_floquet; i++)
+            fprintf(out, " %.6g%+.6gi", r->floquet_re[i], r->floquet_im[i]);
+        fputc('\n', out);
+    }
+    if (r->n_modes > 0) {
+        fputs("modes        ", out);
+        for (int i = 0; i < r->n_modes; i++)
+            fprintf(out, " %s(%d)", dln_mode_state_name(r->mode_state[i]),
+                    r->mode_period[i]);
+        fputc('\n', out);
+    }
     fputs("sv(W_{L:1})  ", out);
     for (int i = 0; i < r->n_sv_product; i++)
         fprintf(out, " %.8g", r->sv_product[i]);
