@@ -13,14 +13,19 @@
  *  3. the latest late orbit: W_{L:1} ~ 0 with the whole loss left:
  *     collapsed; period 1 (a fixed point): converged when the loss left is
  *     at most DLN_LABEL_MINIMUM_TOL of 1/2 sum s_i^2, else saddle; period
- *     p >= 2: periodic;
+ *     p >= 2: periodic (in 3, reason "held on an unstable orbit" when the
+ *     exponent is positive beyond its error bar: the run sits on an orbit
+ *     that is unstable within the dynamics it follows, kept there by an
+ *     exact symmetry of its state, e.g. W_1 = W_2 from the identity init,
+ *     or by underflow at the zero saddle);
  *  4. aperiodic, but the run's deviation from q-periodicity dies out (fit)
  *     and the exponent is not positive beyond its error bar: periodic(q);
  *     for q = 1 converged or saddle as in 3 once every mode sits at s_i or
  *     0, else unresolved (converging);
  *  5. the exponent lambda +- err: lambda - 3 err > DLN_LABEL_LYAP_FLOOR
- *     chaotic; |lambda| <= 3 err + floor with err within the tolerance
- *     quasiperiodic (bounded: the run did not diverge); lambda + 3 err <
+ *     chaotic; |lambda| <= 3 err + floor with err within the tolerance and
+ *     3 err <= DLN_LABEL_ZERO_RESOLUTION quasiperiodic (bounded: the run
+ *     did not diverge); lambda + 3 err <
  *     -floor unresolved (a stable orbit of period > max_period, or a
  *     transient); otherwise unresolved (undecided).  Without an error bar
  *     (the distributed engine's single exponent) lambda >
@@ -39,6 +44,7 @@
 #define DLN_LABEL_LYAP_FLOOR 1e-3      /* |exponent| read as 0 (per step)    */
 #define DLN_LABEL_CHAOS_NO_ERROR 1e-2  /* chaos without an error bar         */
 #define DLN_LABEL_SIGMAS 3.0           /* error bars of a decided sign       */
+#define DLN_LABEL_ZERO_RESOLUTION 1e-2 /* widest 3-error bar that reads 0    */
 
 typedef struct dln_label_evidence {
     int moved;              /* 0 not moved (step 1), 1 moved, -1 unknown    */

@@ -45,6 +45,10 @@ typedef enum dln_reason {
                                   max_period (longer period or a transient) */
     DLN_REASON_CONVERGING,     /* settling to a fixed point that is neither
                                   a minimum nor a saddle yet                */
+    DLN_REASON_HELD,           /* a fixed point, cycle or the zero saddle
+                                  the orbit sits on although its exponent
+                                  says it is unstable: held by an exact
+                                  symmetry of the orbit or by underflow    */
     DLN_REASON_COUNT
 } dln_reason;
 

@@ -70,6 +70,7 @@
 #define DLN_RUN_CLOSURE_MULT 10.0     /* multiplier error per unit closure    */
 #define DLN_RUN_FLOQUET_NEV 6         /* multipliers kept per block           */
 #define DLN_RUN_FLOQUET_DENSE_MAX 512 /* largest block given multipliers      */
+#define DLN_RUN_QUOTIENT_EVERY 32     /* steps between symmetry projections   */
 #define DLN_RUN_MODE_DYING 0.5        /* a mode's q-deviation shrunk this much
                                          over the settle: still settling    */
 

@@ -60,7 +60,8 @@ const char *dln_reason_name(dln_reason why)
         "collapse", "exponent > 0", "exponent 0", "diverged",
         "diverged in the continuation", "not moved", "no exponent",
         "exponent undecided", "exponent < 0, no period",
-        "converging, fixed point not reached"};
+        "converging, fixed point not reached",
+        "held on an unstable orbit"};
     return why > DLN_REASON_NONE && why < DLN_REASON_COUNT ? names[why]
                                                            : NULL;
 }

@@ -38,7 +38,8 @@ static dln_regime by_exponent(const dln_label_evidence *e, dln_reason *why)
         *why = DLN_REASON_EXPONENT_POSITIVE;
         return DLN_REGIME_CHAOTIC;
     }
-    if (fabs(lam) <= bar + DLN_LABEL_LYAP_FLOOR && e->lambda_converged) {
+    if (fabs(lam) <= bar + DLN_LABEL_LYAP_FLOOR && e->lambda_converged &&
+        bar <= DLN_LABEL_ZERO_RESOLUTION) {
         *why = DLN_REASON_EXPONENT_ZERO;
         return DLN_REGIME_QUASIPERIODIC;
     }
@@ -60,21 +61,23 @@ dln_regime dln_label_decide(const dln_label_evidence *e, int *period,
         return DLN_REGIME_DIVERGENT;
     }
     *why = e->from_continuation ? DLN_REASON_SETTLED : DLN_REASON_PERIOD;
+    int positive = !isnan(e->lambda) &&
+                   (isnan(e->lambda_err)
+                        ? e->lambda > DLN_LABEL_CHAOS_NO_ERROR
+                        : e->lambda - DLN_LABEL_SIGMAS * e->lambda_err >
+                              DLN_LABEL_LYAP_FLOOR);
     if (e->collapsed) {
-        *why = DLN_REASON_COLLAPSE;
+        *why = positive ? DLN_REASON_HELD : DLN_REASON_COLLAPSE;
         return DLN_REGIME_COLLAPSED;
     }
+    if (e->period >= 1 && positive)   /* it sits there all the same */
+        *why = DLN_REASON_HELD;
     if (e->period == 1)
         return fixed_point(e, period);
     if (e->period > 1) {
         *period = e->period;
         return DLN_REGIME_PERIODIC;
     }
-    int positive = !isnan(e->lambda) &&
-                   (isnan(e->lambda_err)
-                        ? e->lambda > DLN_LABEL_CHAOS_NO_ERROR
-                        : e->lambda - DLN_LABEL_SIGMAS * e->lambda_err >
-                              DLN_LABEL_LYAP_FLOOR);
     if (e->period_fit > 0 && !positive) {
         *why = DLN_REASON_TRANSIENT;
         if (e->period_fit > 1) {

@@ -39,7 +39,10 @@ static void dyn_free(dyn *d)
 }
 
 /* Tangent-run settings of the run's parameters: k exponents, the period
- * (> 0 known, 0 detect) and block. */
+ * (> 0 known, 0 detect) and block.  The run starts from the settled
+ * state, so its warm-up only aligns the vectors: lyapunov_steps / 4.  The
+ * transverse block, which does not decide the label, is measured over
+ * lyapunov_steps steps without extension. */
 static void lyap_settings(const dln_params *p, int k, int period,
                           dln_block block, dln_lyap_settings *s)
 {
@@ -48,10 +51,11 @@ static void lyap_settings(const dln_params *p, int k, int period,
     s->period = period;
     s->max_period = p->max_period;
     s->period_tol = p->period_tol;
-    s->warmup = p->lyapunov_steps;
+    s->warmup = p->lyapunov_steps / 4;
     s->batch = p->lyapunov_steps / 8 > 0 ? p->lyapunov_steps / 8 : 1;
     s->min_batches = 8;
-    s->max_steps = p->lyapunov_max_steps > p->lyapunov_steps
+    s->max_steps = p->lyapunov_max_steps > p->lyapunov_steps &&
+                           block != DLN_BLOCK_TRANSVERSE
                        ? p->lyapunov_max_steps
                        : p->lyapunov_steps;
     s->tol_abs = p->lyapunov_tol;
@@ -59,6 +63,7 @@ static void lyap_settings(const dln_params *p, int k, int period,
     s->tol_count = 1;
     s->block = block;
     s->quotient = block == DLN_BLOCK_TRANSVERSE;
+    s->quotient_every = DLN_RUN_QUOTIENT_EVERY;
     s->diverge_bound = p->diverge_bound;
     s->seed = p->seed;
 }
@@ -88,7 +93,46 @@ static int settle(dyn *d, double *loss)
     return 0;
 }
 
-/* Lyapunov result i into the result's spectrum. */
+/* Exponents gathered from the SVS blocks of an orbit in the set: the full
+ * tangent map is block diagonal there, so its spectrum is their union,
+ * with the symmetry directions (removed from the transverse block) at 0. */
+typedef struct spectrum {
+    int n;
+    double lam[4 * DLN_LYAP_MAX_K], err[4 * DLN_LYAP_MAX_K];
+    long steps;             /* tangent steps measured over the blocks */
+} spectrum;
+
+static void spectrum_add(spectrum *s, double lam, double err)
+{
+    if (s->n < 4 * DLN_LYAP_MAX_K && !isnan(lam)) {
+        s->lam[s->n] = lam;
+        s->err[s->n++] = err;
+    }
+}
+
+/* The top k of s, descending, as the run's full spectrum. */
+static void put_union(spectrum *s, int k, dln_result *r)
+{
+    for (int i = 0; i < s->n; i++)   /* selection of the largest first */
+        for (int j = i + 1; j < s->n; j++)
+            if (s->lam[j] > s->lam[i]) {
+                double t = s->lam[i], u = s->err[i];
+                s->lam[i] = s->lam[j];
+                s->err[i] = s->err[j];
+                s->lam[j] = t;
+                s->err[j] = u;
+            }
+    r->n_lyap = s->n < k ? s->n : k;
+    for (int i = 0; i < r->n_lyap; i++) {
+        r->lyap[i] = s->lam[i];
+        r->lyap_err[i] = s->err[i];
+    }
+    r->lyapunov = r->n_lyap > 0 ? r->lyap[0] : NAN;
+    r->lyapunov_err = r->n_lyap > 0 ? r->lyap_err[0] : NAN;
+    r->lyapunov_steps_done = s->steps;
+}
+
+/* A full-block tangent run as the run's spectrum. */
 static void put_spectrum(const dln_lyap_result *lr, dln_result *r)
 {
     r->n_lyap = lr->k < DLN_MAX_LYAP ? lr->k : DLN_MAX_LYAP;
@@ -98,7 +142,7 @@ static void put_spectrum(const dln_lyap_result *lr, dln_result *r)
     }
     r->lyapunov = lr->k > 0 ? lr->exponent[0] : NAN;
     r->lyapunov_err = lr->k > 0 ? lr->error[0] : NAN;
-    r->lyapunov_steps_done = lr->steps;
+    r->lyapunov_steps_done += lr->steps;
 }
 
 typedef struct mu { double re, im, mod; } mu;
@@ -150,143 +194,218 @@ static int multipliers(dyn *d, int period, dln_block b,
                            b == DLN_BLOCK_FULL ? NULL : d->svs, &fs, fr);
 }
 
-/* Per-step exponent of a Floquet result's largest multiplier. */
-static double floquet_exponent(const dln_floquet_result *f, int period)
-{
-    return f->n > 0 ? log(f->modulus[0]) / period : NAN;
-}
+/* One SVS block of an orbit in the set. */
+typedef struct part {
+    int ok;                 /* measured                                   */
+    int floquet;            /* by multipliers (f), else by exponents (l)  */
+    dln_floquet_result f;
+    dln_lyap_result l;
+    double lam, err;        /* top exponent per step and its error        */
+    int converged;          /* the error met its tolerance                */
+} part;
 
-/* Error of the per-step exponent of multipliers measured a relative
- * distance f->closure from the cycle: DLN_RUN_CLOSURE_MULT closure / p
- * (0 on an exact cycle). */
-static double multiplier_error(const dln_floquet_result *f, int period)
+/* Block b of an orbit in the set: the dense Floquet multipliers of a
+ * periodic orbit whose block has at most DLN_RUN_FLOQUET_DENSE_MAX
+ * coordinates (their exponents log|mu| / p, error DLN_RUN_CLOSURE_MULT
+ * closure / p: multipliers at a state a relative distance `closure` from
+ * the cycle are off by O(closure)), else the top k exponents on a tangent
+ * run from d->x_far (whole periods). ARPACK's Arnoldi is not used: its
+ * restarts draw from a process-wide seed, which would make a run's
+ * numbers depend on the runs before it on its rank. The block's exponents
+ * (and the neutral directions' 0) go into sp. */
+static void measure(dyn *d, int period, dln_block b, spectrum *sp, part *o)
 {
-    return isfinite(f->closure) ? DLN_RUN_CLOSURE_MULT * f->closure / period
-                                : NAN;
-}
-
-/* One SVS block of an orbit in the set: the dense Floquet multipliers of
- * a periodic orbit whose block has at most DLN_RUN_FLOQUET_DENSE_MAX
- * coordinates (*has_f = 1, *f), else the top Lyapunov exponent (one
- * vector, whole periods) on a continuation of d->x_far (*l). ARPACK's
- * Arnoldi is not used: its restarts draw from a process-wide seed, which
- * would make a run's numbers depend on the runs before it on its rank.
- * *lam, *err: the block's top exponent per step. Returns 0, 1 or 2. */
-static int block_part(dyn *d, int period, dln_block b, int *has_f,
-                      dln_floquet_result *f, dln_lyap_result *l,
-                      double *lam, double *err)
-{
-    int rc;
-    *has_f = period > 0 &&
-             dln_svs_block_dim(d->svs, b) <= DLN_RUN_FLOQUET_DENSE_MAX;
-    if (*has_f) {
-        if ((rc = multipliers(d, period, b, f)) != 0)
-            return rc;
-        *lam = floquet_exponent(f, period);
-        *err = multiplier_error(f, period);
-        return 0;
+    int neutral;
+    memset(o, 0, sizeof *o);
+    o->lam = o->err = NAN;
+    o->floquet = period > 0 &&
+                 dln_svs_block_dim(d->svs, b) <= DLN_RUN_FLOQUET_DENSE_MAX;
+    if (o->floquet) {
+        if (multipliers(d, period, b, &o->f) || o->f.n == 0)
+            return;
+        double err = isfinite(o->f.closure)
+                         ? DLN_RUN_CLOSURE_MULT * o->f.closure / period
+                         : NAN;
+        for (int i = 0; i < o->f.n; i++)
+            spectrum_add(sp, log(o->f.modulus[i]) / period, err);
+        o->lam = log(o->f.modulus[0]) / period;
+        o->err = err;
+        o->converged = o->f.converged;
+        neutral = o->f.neutral;
+    } else {
+        dln_lyap_settings ls;
+        lyap_settings(d->p, d->p->lyapunov_k, period, b, &ls);
+        dln_model_set_params(d->m, d->x_far);
+        if (dln_lyap_run(d->lw, d->m, d->p->eta, d->svs, &ls, &o->l) ||
+            o->l.status != DLN_LYAP_OK)
+            return;
+        for (int i = 0; i < o->l.k; i++)
+            spectrum_add(sp, o->l.exponent[i], o->l.error[i]);
+        sp->steps += o->l.steps;
+        o->lam = o->l.exponent[0];
+        o->err = o->l.error[0];
+        o->converged = o->l.converged;
+        neutral = b == DLN_BLOCK_TRANSVERSE
+                      ? dln_svs_set_point(d->svs, d->x_far) : 0;
     }
-    dln_lyap_settings ls;
-    lyap_settings(d->p, 1, period, b, &ls);
-    dln_model_set_params(d->m, d->x_far);
-    if ((rc = dln_lyap_run(d->lw, d->m, d->p->eta, d->svs, &ls, l)) != 0)
-        return rc;
-    *lam = l->exponent[0];
-    *err = l->error[0];
-    return 0;
+    for (int i = 0; i < neutral && i < d->p->lyapunov_k; i++)
+        spectrum_add(sp, 0.0, 0.0);
+    o->ok = 1;
 }
 
 /* In-set and (up to transverse_max parameters) transverse parts of an
- * orbit that stays in the set (period > 0: periodic); the in-set exponent
- * becomes the label's. Returns 0, 1 or 2. */
-static int split(dyn *d, int period, dln_result *r, dln_label_evidence *e)
+ * orbit that is in the set (period > 0: periodic) into r; the in-set
+ * exponent becomes the label's (NaN, "no exponent", if it cannot be
+ * measured: the full one would read the transverse instability). */
+static void split(dyn *d, int period, int trans, dln_result *r,
+                  dln_label_evidence *e, spectrum *sp)
 {
-    dln_transverse_settings ts;
-    dln_floquet_result fin, ftr;
-    dln_lyap_result lin, ltr;
-    int rc, fl_in, fl_tr = 0, trans = d->n <= (size_t)d->p->transverse_max;
-    if ((rc = block_part(d, period, DLN_BLOCK_INSET, &fl_in, &fin, &lin,
-                         &r->lyapunov_inset, &r->lyapunov_inset_err)) != 0)
-        return rc;
-    e->lambda = r->lyapunov_inset;
-    e->lambda_err = r->lyapunov_inset_err;
-    e->lambda_converged = fl_in ? fin.n > 0 && fin.converged : lin.converged;
-    if (fl_in)
-        r->floquet_inset_max = fin.n > 0 ? fin.modulus[0] : NAN;
+    part in, tr;
+    measure(d, period, DLN_BLOCK_INSET, sp, &in);
+    r->lyapunov_inset = in.lam;
+    r->lyapunov_inset_err = in.err;
+    e->lambda = in.lam;
+    e->lambda_err = in.err;
+    e->lambda_converged = in.ok && in.converged;
+    if (in.ok && in.floquet)
+        r->floquet_inset_max = in.f.modulus[0];
+    tr.ok = tr.floquet = 0;
     if (trans) {
-        if ((rc = block_part(d, period, DLN_BLOCK_TRANSVERSE, &fl_tr, &ftr,
-                             &ltr, &r->lyapunov_transverse,
-                             &r->lyapunov_transverse_err)) != 0)
-            return rc;
-        if (fl_tr)
-            r->floquet_transverse_max = ftr.n > 0 ? ftr.modulus[0] : NAN;
-        /* Multipliers at a state a distance `closure` from the cycle are
-         * off by O(closure): the verdict's margin too. */
+        measure(d, period, DLN_BLOCK_TRANSVERSE, sp, &tr);
+        r->lyapunov_transverse = tr.lam;
+        r->lyapunov_transverse_err = tr.err;
+    }
+    if (tr.ok) {
+        dln_transverse_settings ts;
+        if (tr.floquet)
+            r->floquet_transverse_max = tr.f.modulus[0];
         dln_transverse_defaults(&ts);
         ts.set_tol = DLN_RUN_SET_TOL;
         ts.mult_tol = fmax(DLN_RUN_MULT_TOL,
-                           fl_tr ? DLN_RUN_CLOSURE_MULT * ftr.closure : 0.0);
+                           tr.floquet ? DLN_RUN_CLOSURE_MULT * tr.f.closure
+                                      : 0.0);
         ts.lyap_tol = DLN_LABEL_LYAP_FLOOR;
         dln_transverse_verdict v = dln_transverse_decide(
-            &ts, r->set_defect, fl_tr ? NULL : &ltr, fl_tr ? &ftr : NULL);
+            &ts, r->set_defect, tr.floquet ? NULL : &tr.l,
+            tr.floquet ? &tr.f : NULL);
         r->transverse_stable = v == DLN_TRANSVERSE_STABLE     ? 1
                                : v == DLN_TRANSVERSE_UNSTABLE ? 0
                                                               : -1;
     }
-    if (fl_in || fl_tr)
-        put_multipliers(fl_in ? &fin : NULL, fl_tr ? &ftr : NULL, r);
-    return 0;
+    int fin = in.ok && in.floquet, ftr = tr.ok && tr.floquet;
+    if (fin || ftr)
+        put_multipliers(fin ? &in.f : NULL, ftr ? &tr.f : NULL, r);
 }
 
-/* Everything after the settle (which left the model at x_far): the SVS
- * fit, the full spectrum, then the split or the full multipliers.
- * Returns 0, 1 or 2. */
-static int analyse(dyn *d, dln_result *r, dln_label_evidence *e)
+/* The late orbit after a continuation that left the set (its earlier
+ * period is void): 2 max_period + 1 GD steps from d->x_far into a fresh
+ * ring, as the label's evidence. */
+static void late_orbit(dyn *d, dln_result *r, dln_label_evidence *e)
+{
+    double loss = NAN;
+    long need = 2L * d->p->max_period + 1;
+    dln_orbit_reset(d->ring);
+    dln_model_set_params(d->m, d->x_far);
+    for (long t = 0; t < need; t++) {
+        if (t)
+            d->ops->step(d->ops->ctx);
+        loss = d->ops->loss(d->ops->ctx);
+        if (!(loss <= d->p->diverge_bound)) {
+            e->diverged_later = 1;
+            return;
+        }
+        d->ops->fingerprint(d->ops->ctx, loss);
+        dln_orbit_push(d->ring, d->k->fp);
+    }
+    dln_track_ring_evidence(d->k, d->ring, NULL, loss, r, e);
+    e->period_fit = 0;
+}
+
+/* 1 if the target is diagonal and every layer of x is exactly diagonal:
+ * products of diagonal matrices have exact zeros off the diagonal, so GD
+ * keeps the state in the SVS set bit for bit. Pure. */
+static int exactly_diagonal(const dyn *d, const double *x)
+{
+    if (d->p->rotate)
+        return 0;
+    for (int l = 1; l <= d->p->depth; l++) {
+        const double *w = x + dln_model_layer_offset(d->m, l);
+        int rows = dln_model_rows(d->m, l), cols = dln_model_cols(d->m, l);
+        for (int j = 0; j < cols; j++)
+            for (int i = 0; i < rows; i++)
+                if (i != j && w[i + (size_t)j * rows] != 0.0)
+                    return 0;
+    }
+    return 1;
+}
+
+/* Everything after the settle (which left x_far at the settled state): the
+ * SVS fit; in the set, the split, whose blocks give the full spectrum;
+ * else (or when the transverse part is off, or the orbit may leave the
+ * set) a full tangent run, and the full multipliers off the set.  A LAPACK
+ * failure in one of them (e.g. on subnormal layers at the zero saddle)
+ * leaves its quantities unset (NaN: NULL in the database) and the
+ * evidence without them; it does not fail the run. */
+static void analyse(dyn *d, dln_result *r, dln_label_evidence *e)
 {
     dln_lyap_settings ls;
     dln_lyap_result lr;
-    double defect_steps, defect_settled, defect_far;
-    int rc;
+    spectrum sp = {0};
+    double ds = NAN, dset = NAN;
     const dln_params *p = d->p;
+    int trans = d->n <= (size_t)p->transverse_max;
+    int period = e->period > 0 ? e->period : e->period_fit;
     /* The set's bases from x_steps; GD keeps a state of the set in it with
-     * the same bases, so the later states are measured against them. */
+     * the same bases, so later states are measured against them. */
     dln_model_set_params(d->m, d->x_steps);
-    if (dln_svs_fit(d->svs, d->m, &defect_steps))
-        return 1;
-    defect_settled = dln_svs_defect(d->svs, d->x_far);
-    /* Full spectrum from x_far: whole periods of the settled period. */
-    lyap_settings(p, p->lyapunov_k, e->period > 0 ? e->period : 0,
-                  DLN_BLOCK_FULL, &ls);
-    dln_model_set_params(d->m, d->x_far);
-    if ((rc = dln_lyap_run(d->lw, d->m, p->eta, NULL, &ls, &lr)) != 0)
-        return rc;
-    if (lr.status == DLN_LYAP_DIVERGED) {
-        e->diverged_later = 1;
-        return 0;
+    int fitted = dln_svs_fit(d->svs, d->m, &ds) == 0;
+    if (fitted)
+        dset = dln_svs_defect(d->svs, d->x_far);
+    r->set_defect = dset;
+    int candidate = ds <= DLN_RUN_SET_TOL && dset <= DLN_RUN_SET_TOL;
+    r->in_set = 0;
+    if (candidate) {
+        split(d, period, trans, r, e, &sp);
+        /* Exact zeros off the set stay zero (a diagonal target): the run
+         * never leaves; else it stays if the set attracts it. */
+        r->in_set = (exactly_diagonal(d, d->x_steps) &&
+                     exactly_diagonal(d, d->x_far)) ||
+                    r->transverse_stable == 1;
+        if (r->in_set && trans) {
+            put_union(&sp, p->lyapunov_k, r);
+            return;
+        }
+        r->lyapunov_steps_done = sp.steps;
     }
-    put_spectrum(&lr, r);
+    lyap_settings(p, p->lyapunov_k, period, DLN_BLOCK_FULL, &ls);
+    dln_model_set_params(d->m, d->x_far);
+    if (dln_lyap_run(d->lw, d->m, p->eta, NULL, &ls, &lr) == 0) {
+        if (lr.status == DLN_LYAP_DIVERGED) {
+            e->diverged_later = 1;
+            return;
+        }
+        put_spectrum(&lr, r);
+        if (candidate && !r->in_set && lr.status == DLN_LYAP_OK) {
+            /* Does the orbit leave the set over the continuation? */
+            const double *x = dln_lyap_last_state(d->lw);
+            r->set_defect = dln_svs_defect(d->svs, x);
+            r->in_set = r->set_defect <= DLN_RUN_SET_TOL;
+            if (!r->in_set) {
+                memcpy(d->x_far, x, sizeof(double) * d->n);
+                late_orbit(d, r, e);
+                period = e->period;
+            }
+        }
+    }
+    if (r->in_set)
+        return;   /* labelled by the in-set exponent of split */
     e->lambda = r->lyapunov;
     e->lambda_err = r->lyapunov_err;
     e->lambda_converged = lr.converged;
-    if (lr.status == DLN_LYAP_OK)   /* go on from the furthest state */
-        memcpy(d->x_far, dln_lyap_last_state(d->lw), sizeof(double) * d->n);
-    defect_far = dln_svs_defect(d->svs, d->x_far);
-    r->set_defect = defect_far;
-    r->in_set = defect_steps <= DLN_RUN_SET_TOL &&
-                defect_settled <= DLN_RUN_SET_TOL &&
-                defect_far <= DLN_RUN_SET_TOL;
-    int period = e->period;
-    if (period == 0 && e->period_fit > 0)   /* settling to it (label.h) */
-        period = e->period_fit;
-    if (r->in_set)
-        return split(d, period, r, e);
-    if (period > 0 && d->n <= DLN_RUN_FLOQUET_DENSE_MAX) {
-        dln_floquet_result f;
-        if ((rc = multipliers(d, period, DLN_BLOCK_FULL, &f)) != 0)
-            return rc;
+    dln_floquet_result f;
+    if (period > 0 && d->n <= DLN_RUN_FLOQUET_DENSE_MAX &&
+        multipliers(d, period, DLN_BLOCK_FULL, &f) == 0)
         put_multipliers(&f, NULL, r);
-    }
-    return 0;
 }
 
 int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
@@ -320,8 +439,10 @@ int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
                             loss, r, e);
     e->from_continuation = 1;
     e->period_fit = e->period == 0 ? fit : 0;
-    rc = analyse(&d, r, e);
-    if (rc == 0 && !e->diverged_later) {   /* modes settling to its period */
+    r->lyapunov_steps_done = 0;
+    analyse(&d, r, e);
+    rc = 0;
+    if (!e->diverged_later) {   /* modes settling to its period */
         dln_regime g;
         dln_reason why;
         int per;
