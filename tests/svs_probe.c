@@ -7,7 +7,13 @@
  *       found by dln_lyap's detection.
  *   svs_probe lyap L eta settle k alpha s
  *       width-1 network (balanced init alpha), `settle` GD steps, then the
- *       top k full-block exponents with the default error tolerance. */
+ *       top k full-block exponents with the default error tolerance.
+ *   svs_probe problem L width alpha init rotate seed s1,s2,...
+ *       the problem a run of these parameters (derived seed `seed`, as in
+ *       runs.seed) starts from: the target M* (d x d, column-major) and
+ *       the initial layers W_1..W_L (each column-major), for
+ *       tests/ref_labels.py to simulate on its own. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,13 +139,39 @@ static int lyap(char **argv)
     return 0;
 }
 
+static int problem(char **argv)
+{
+    dln_params p;
+    char err[128];
+    dln_model *m = NULL;
+    dln_params_defaults(&p);
+    p.depth = atoi(argv[0]);
+    p.width = atoi(argv[1]);
+    p.alpha = atof(argv[2]);
+    p.rotate = atoi(argv[4]);
+    p.seed = (uint64_t)strtoll(argv[5], NULL, 10);
+    if (dln_init_parse(argv[3], &p.init) ||
+        dln_params_parse_spectrum(&p, argv[6], err, sizeof err) ||
+        dln_model_create(&p, &m))
+        return 2;
+    printf("{\n");
+    print_array("target", dln_model_target(m), p.width * p.width, 0);
+    print_array("x0", dln_model_params(m), (int)dln_model_nparams(m), 1);
+    printf("}\n");
+    dln_model_destroy(&m);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 9 && strcmp(argv[1], "problem") == 0)
+        return problem(argv + 2);
     if (argc == 9 && strcmp(argv[1], "split") == 0)
         return split(argv + 2);
     if (argc == 8 && strcmp(argv[1], "lyap") == 0)
         return lyap(argv + 2);
     fprintf(stderr, "usage: svs_probe split L width eta steps alpha init spec"
-                    " | lyap L eta settle k alpha s\n");
+                    " | lyap L eta settle k alpha s"
+                    " | problem L width alpha init rotate seed spec\n");
     return 2;
 }
