@@ -26,31 +26,38 @@
  * - Not moved: ||x_steps - x_0|| <= 4 eps ||x_0|| while ||grad f(x_steps)||
  *   > DLN_RUN_STILL_GRAD (1 + sqrt(2 f)): eta is below rounding.
  * - End-of-run dynamics (run_dynamics.c; lyapunov_steps > 0, serial runs
- *   only): the top lyapunov_k Lyapunov exponents of the full tangent map
- *   I - eta H on a continuation of x_steps (lyapunov.h): a warm-up of
- *   lyapunov_steps steps is discarded, then batches of lyapunov_steps / 8
- *   steps (whole periods when the run's period is known or detected; at
- *   least 8) until the top exponent's batch-means error is at most
- *   lyapunov_tol + DLN_RUN_LYAP_REL_TOL |lambda| or lyapunov_max_steps
- *   (at least lyapunov_steps) are measured.  Then 2 max_period + 1 more
- *   GD steps from the continuation's end give the late orbit after it
- *   (period, modes, collapse: the label's evidence, label.h).  If the run
- *   stays in the SVS set (svs.h: off-set mass of the layers <=
- *   DLN_RUN_SET_TOL at x_steps and after the continuation), the in-set
- *   and transverse (symmetry-quotiented) parts are measured: for a
- *   periodic orbit their Floquet multipliers (floquet.h; the exponents are
- *   log|mu_max| / p, their error DLN_RUN_CLOSURE_MULT closure / p where
- *   closure = |x_p - x_0| / |x_0| says how far the orbit reached is from
- *   the cycle; the same margin decides transverse_stable), for an
- *   aperiodic one (or a block of more than DLN_RUN_FLOQUET_DENSE_MAX
- *   coordinates) their top Lyapunov exponents with error bars (whole
- *   periods); the in-set exponent is the label's.  Off the set the full
- *   exponent is, and a periodic orbit of at most DLN_RUN_FLOQUET_DENSE_MAX
- *   parameters gets the full monodromy's multipliers (symmetry directions
- *   included, modulus 1).  Multipliers are always dense (dgeev): ARPACK's
- *   restarts draw from a process-wide seed, which would make a run's
- *   numbers depend on the runs before it on its rank.  The transverse
- *   parts are skipped above transverse_max parameters.
+ *   only): max(lyapunov_steps, 2 max_period + 1) more GD steps settle the
+ *   orbit; their last states give the late orbit after the settle (period,
+ *   modes, collapse: the label's evidence, label.h; a mode's even period
+ *   is halved while its deviation from the shorter cycle has at least
+ *   halved since the settle's first states, DLN_RUN_MODE_DYING).  Then,
+ *   if the run is in the SVS set (svs.h: off-set mass of the layers <=
+ *   DLN_RUN_SET_TOL at x_steps and after the settle), its in-set and
+ *   transverse (symmetry-quotiented) blocks are measured: the dense
+ *   Floquet multipliers of a periodic orbit (floquet.h; exponents
+ *   log|mu| / p, error DLN_RUN_CLOSURE_MULT closure / p, where closure =
+ *   |x_p - x_0| / |x_0| says how far the orbit reached is from the cycle;
+ *   the same margin decides transverse_stable), else (aperiodic, or a
+ *   block of more than DLN_RUN_FLOQUET_DENSE_MAX coordinates) the top
+ *   exponents on a tangent run (lyapunov.h: warm-up lyapunov_steps / 4,
+ *   batches of lyapunov_steps / 8 rounded to whole periods, at least 8,
+ *   until the top error is <= lyapunov_tol + DLN_RUN_LYAP_REL_TOL
+ *   |lambda| or lyapunov_max_steps are measured; the transverse block:
+ *   one vector, lyapunov_steps).  The full map is block diagonal in the
+ *   set, so the full spectrum is the blocks' union (0 for the symmetry
+ *   directions); the in-set exponent is the label's.  The run stays in
+ *   the set when its state is exactly diagonal with a diagonal target, or
+ *   the set attracts it; otherwise a full tangent run says whether it
+ *   leaves (then a fresh late orbit after it is the label's evidence).
+ *   Off the set the full tangent run's exponent is the label's, and a
+ *   periodic orbit of at most DLN_RUN_FLOQUET_DENSE_MAX parameters gets
+ *   the full monodromy's multipliers (symmetry directions included,
+ *   modulus 1).  Multipliers are always dense (dgeev): ARPACK's restarts
+ *   draw from a process-wide seed, which would make a run's numbers
+ *   depend on the runs before it on its rank.  Above transverse_max
+ *   parameters the transverse block is skipped and a run in the set has
+ *   no full spectrum.  A LAPACK failure in these diagnostics leaves their
+ *   quantities NaN; it does not fail the run.
  * - Order of classification: label.h. */
 #ifndef DLNSWEEP_RUN_H
 #define DLNSWEEP_RUN_H

@@ -78,9 +78,9 @@ static const dln_param_def defs[] = {
      DLN_PARAM_NEW, 20000, NULL, DIAG, "lmax", "cap on the measured tangent "
      "steps (at least lyapunov_steps are measured)"},
     {"transverse_max", DLN_PT_LONG, FIELD(transverse_max), 0, 1e12,
-     DLN_PARAM_NEW, 20000, NULL, DIAG, "tmax", "most parameters for which "
-     "the exponents and multipliers across the SVS set are computed; 0 = "
-     "never"},
+     DLN_PARAM_NEW, 4096, NULL, DIAG, "tmax", "most parameters for which "
+     "the exponents and multipliers across the SVS set are computed (above, "
+     "a run in the set has no full exponent); 0 = never"},
 };
 
 #define NDEFS ((int)(sizeof defs / sizeof defs[0]))

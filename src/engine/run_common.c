@@ -299,12 +299,10 @@ static int mode_period(const dln_run_track *k, const dln_orbit *o, int i)
     return 0;
 }
 
-/* Largest |change| of mode i's entry over q steps among the last q+1
- * states of ring o (NaN when o holds too few). Pure. */
-static double mode_defect(const dln_run_track *k, const dln_orbit *o, int i,
-                          int q)
+/* Largest |change| of entry `off` over q steps among the last q+1 states
+ * of ring o (NaN when o holds too few). Pure. */
+static double entry_defect(const dln_orbit *o, int off, int q)
 {
-    int off = 1 + k->nsv + i;
     double worst = 0.0;
     for (int lag = 0; lag <= q; lag++) {
         const double *a = dln_orbit_get(o, lag), *b = dln_orbit_get(o, lag + q);
@@ -315,19 +313,25 @@ static double mode_defect(const dln_run_track *k, const dln_orbit *o, int i,
     return worst;
 }
 
+/* 1 if mode i's deviation from q-periodicity over ring o (fingerprints)
+ * is at most DLN_RUN_MODE_DYING of that over `early` (mode values, entry
+ * i): it is dying out. Pure. */
+static int mode_dying(const dln_run_track *k, const dln_orbit *o,
+                      const dln_orbit *early, int i, int q)
+{
+    double before = entry_defect(early, i, q);
+    return before > 0.0 &&
+           entry_defect(o, 1 + k->nsv + i, q) <= DLN_RUN_MODE_DYING * before;
+}
+
 /* Mode i's period p halved while its deviation from p/2-periodicity has
  * at least halved since the earlier ring (the mode is still settling
  * onto the shorter cycle, e.g. a flip dying out). Pure. */
 static int mode_settling(const dln_run_track *k, const dln_orbit *o,
                          const dln_orbit *early, int i, int p)
 {
-    while (early && p > 1 && p % 2 == 0) {
-        double before = mode_defect(k, early, i, p / 2);
-        if (!(before > 0.0 &&
-              mode_defect(k, o, i, p / 2) <= DLN_RUN_MODE_DYING * before))
-            break;
+    while (early && p > 1 && p % 2 == 0 && mode_dying(k, o, early, i, p / 2))
         p /= 2;
-    }
     return p;
 }
 
@@ -337,12 +341,9 @@ static int mode_settling(const dln_run_track *k, const dln_orbit *o,
 static int mode_heading(const dln_run_track *k, const dln_orbit *o,
                         const dln_orbit *early, int i, int hint)
 {
-    for (int q = 1; early && q <= hint; q++) {
-        double before = mode_defect(k, early, i, q);
-        if (hint % q == 0 && before > 0.0 &&
-            mode_defect(k, o, i, q) <= DLN_RUN_MODE_DYING * before)
+    for (int q = 1; early && q <= hint; q++)
+        if (hint % q == 0 && mode_dying(k, o, early, i, q))
             return q;
-    }
     return 0;
 }
 

@@ -25,6 +25,7 @@ typedef struct dyn {
     dln_orbit *ring, *early;  /* last and first states of the settle      */
     double *x_steps;       /* x_steps, restored on return                 */
     double *x_far;         /* the furthest state reached (analyses start) */
+    double *modes;         /* target modes scratch (rank)                 */
 } dyn;
 
 static void dyn_free(dyn *d)
@@ -36,6 +37,7 @@ static void dyn_free(dyn *d)
     dln_orbit_destroy(&d->early);
     free(d->x_steps);
     free(d->x_far);
+    free(d->modes);
 }
 
 /* Tangent-run settings of the run's parameters: k exponents, the period
@@ -70,8 +72,9 @@ static void lyap_settings(const dln_params *p, int k, int period,
 
 /* GD from x_steps for max(lyapunov_steps, 2 max_period + 1) steps, the
  * last 2 max_period + 1 states fingerprinted into d->ring (and the first
- * ones into d->early when the two do not overlap). Returns 0, or 4 when
- * the loss went above diverge_bound. *loss: the last state's. */
+ * ones' target modes into d->early when the two do not overlap: no
+ * singular values needed there). Returns 0, or 4 when the loss went above
+ * diverge_bound. *loss: the last state's. */
 static int settle(dyn *d, double *loss)
 {
     long need = 2L * d->p->max_period + 1, len = d->p->lyapunov_steps;
@@ -82,13 +85,13 @@ static int settle(dyn *d, double *loss)
         *loss = d->ops->loss(d->ops->ctx);
         if (!(*loss <= d->p->diverge_bound))
             return 4;
-        int late = t > len - need, first = len >= 2 * need && t <= need;
-        if (late || first)
+        if (t > len - need) {
             d->ops->fingerprint(d->ops->ctx, *loss);
-        if (late)
             dln_orbit_push(d->ring, d->k->fp);
-        if (first)
-            dln_orbit_push(d->early, d->k->fp);
+        } else if (len >= 2 * need && t <= need) {
+            d->ops->modes(d->ops->ctx, d->modes, 0);
+            dln_orbit_push(d->early, d->modes);
+        }
     }
     return 0;
 }
@@ -208,8 +211,9 @@ typedef struct part {
  * periodic orbit whose block has at most DLN_RUN_FLOQUET_DENSE_MAX
  * coordinates (their exponents log|mu| / p, error DLN_RUN_CLOSURE_MULT
  * closure / p: multipliers at a state a relative distance `closure` from
- * the cycle are off by O(closure)), else the top k exponents on a tangent
- * run from d->x_far (whole periods). ARPACK's Arnoldi is not used: its
+ * the cycle are off by O(closure)), else the top k exponents (the
+ * transverse block: its top one) on a tangent run from d->x_far (whole
+ * periods). ARPACK's Arnoldi is not used: its
  * restarts draw from a process-wide seed, which would make a run's
  * numbers depend on the runs before it on its rank. The block's exponents
  * (and the neutral directions' 0) go into sp. */
@@ -234,7 +238,8 @@ static void measure(dyn *d, int period, dln_block b, spectrum *sp, part *o)
         neutral = o->f.neutral;
     } else {
         dln_lyap_settings ls;
-        lyap_settings(d->p, d->p->lyapunov_k, period, b, &ls);
+        lyap_settings(d->p, b == DLN_BLOCK_TRANSVERSE ? 1 : d->p->lyapunov_k,
+                      period, b, &ls);
         dln_model_set_params(d->m, d->x_far);
         if (dln_lyap_run(d->lw, d->m, d->p->eta, d->svs, &ls, &o->l) ||
             o->l.status != DLN_LYAP_OK)
@@ -340,8 +345,9 @@ static int exactly_diagonal(const dyn *d, const double *x)
 }
 
 /* Everything after the settle (which left x_far at the settled state): the
- * SVS fit; in the set, the split, whose blocks give the full spectrum;
- * else (or when the transverse part is off, or the orbit may leave the
+ * SVS fit; in the set, the split, whose blocks give the full spectrum
+ * (with the transverse part off, above transverse_max parameters, the
+ * full spectrum stays unknown); else (or when the orbit may leave the
  * set) a full tangent run, and the full multipliers off the set.  A LAPACK
  * failure in one of them (e.g. on subnormal layers at the zero saddle)
  * leaves its quantities unset (NaN: NULL in the database) and the
@@ -371,11 +377,12 @@ static void analyse(dyn *d, dln_result *r, dln_label_evidence *e)
         r->in_set = (exactly_diagonal(d, d->x_steps) &&
                      exactly_diagonal(d, d->x_far)) ||
                     r->transverse_stable == 1;
-        if (r->in_set && trans) {
+        if (r->in_set && trans)
             put_union(&sp, p->lyapunov_k, r);
-            return;
-        }
         r->lyapunov_steps_done = sp.steps;
+        if (r->in_set)   /* without the transverse block the full
+                            exponent stays unknown (NULL): no full run */
+            return;
     }
     lyap_settings(p, p->lyapunov_k, period, DLN_BLOCK_FULL, &ls);
     dln_model_set_params(d->m, d->x_far);
@@ -413,7 +420,7 @@ int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
 {
     const dln_params *p = k->p;
     dyn d = {k, ops, m, p, dln_model_nparams(m), NULL, NULL, NULL, NULL,
-             NULL, NULL, NULL};
+             NULL, NULL, NULL, NULL};
     double loss = NAN;
     int rc = 1;
     if (p->lyapunov_steps <= 0)
@@ -424,7 +431,8 @@ int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
         dln_lyap_create(m, p->lyapunov_k, &d.lw) ||
         dln_floquet_create(m, &d.fw) ||
         dln_orbit_create(k->dim, p->max_period, &d.ring) ||
-        dln_orbit_create(k->dim, p->max_period, &d.early))
+        dln_orbit_create(k->rank, p->max_period, &d.early) ||
+        !(d.modes = malloc(sizeof(double) * (size_t)k->rank)))
         goto cleanup;
     memcpy(d.x_steps, dln_model_params(m), sizeof(double) * d.n);
     if (settle(&d, &loss)) {

@@ -88,8 +88,9 @@ double *dln_track_fp_proj(const dln_run_track *k);
  * newest loss): zero-saddle test, period (a 2q-period halved while k's
  * slow-transient fit says the q-deviation dies out), loss left, and each
  * mode's period and state into r (mode_*, n_modes, n_collapsed; early, a
- * ring of earlier states or NULL, halves a mode's period whose shorter
- * cycle it is still settling onto). Pure apart from r and e. */
+ * ring of earlier states' target modes (rank values each) or NULL, halves
+ * a mode's period whose shorter cycle it is still settling onto). Pure
+ * apart from r and e. */
 void dln_track_ring_evidence(const dln_run_track *k, const dln_orbit *o,
                              const dln_orbit *early, double loss,
                              dln_result *r, dln_label_evidence *e);
