@@ -113,6 +113,18 @@ static void spectrum_add(spectrum *s, double lam, double err)
     }
 }
 
+/* n exponents and their errors (at most DLN_MAX_LYAP kept) as the run's
+ * full spectrum; lyapunov is the first. */
+static void put_exponents(const double *lam, const double *err, int n,
+                          dln_result *r)
+{
+    r->n_lyap = n < DLN_MAX_LYAP ? n : DLN_MAX_LYAP;
+    memcpy(r->lyap, lam, sizeof(double) * (size_t)r->n_lyap);
+    memcpy(r->lyap_err, err, sizeof(double) * (size_t)r->n_lyap);
+    r->lyapunov = r->n_lyap > 0 ? lam[0] : NAN;
+    r->lyapunov_err = r->n_lyap > 0 ? err[0] : NAN;
+}
+
 /* The top k of s, descending, as the run's full spectrum. */
 static void put_union(spectrum *s, int k, dln_result *r)
 {
@@ -125,26 +137,13 @@ static void put_union(spectrum *s, int k, dln_result *r)
                 s->lam[j] = t;
                 s->err[j] = u;
             }
-    r->n_lyap = s->n < k ? s->n : k;
-    for (int i = 0; i < r->n_lyap; i++) {
-        r->lyap[i] = s->lam[i];
-        r->lyap_err[i] = s->err[i];
-    }
-    r->lyapunov = r->n_lyap > 0 ? r->lyap[0] : NAN;
-    r->lyapunov_err = r->n_lyap > 0 ? r->lyap_err[0] : NAN;
-    r->lyapunov_steps_done = s->steps;
+    put_exponents(s->lam, s->err, s->n < k ? s->n : k, r);
 }
 
-/* A full-block tangent run as the run's spectrum. */
+/* A full-block tangent run as the run's spectrum (QR order). */
 static void put_spectrum(const dln_lyap_result *lr, dln_result *r)
 {
-    r->n_lyap = lr->k < DLN_MAX_LYAP ? lr->k : DLN_MAX_LYAP;
-    for (int i = 0; i < r->n_lyap; i++) {
-        r->lyap[i] = lr->exponent[i];
-        r->lyap_err[i] = lr->error[i];
-    }
-    r->lyapunov = lr->k > 0 ? lr->exponent[0] : NAN;
-    r->lyapunov_err = lr->k > 0 ? lr->error[0] : NAN;
+    put_exponents(lr->exponent, lr->error, lr->k, r);
     r->lyapunov_steps_done += lr->steps;
 }
 
@@ -377,9 +376,9 @@ static void analyse(dyn *d, dln_result *r, dln_label_evidence *e)
         r->in_set = (exactly_diagonal(d, d->x_steps) &&
                      exactly_diagonal(d, d->x_far)) ||
                     r->transverse_stable == 1;
+        r->lyapunov_steps_done = sp.steps;
         if (r->in_set && trans)
             put_union(&sp, p->lyapunov_k, r);
-        r->lyapunov_steps_done = sp.steps;
         if (r->in_set)   /* without the transverse block the full
                             exponent stays unknown (NULL): no full run */
             return;
