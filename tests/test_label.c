@@ -108,6 +108,9 @@ static void exponents(void **state)
     expect(&e, DLN_REGIME_QUASIPERIODIC, 0, DLN_REASON_EXPONENT_ZERO);
     e.lambda = -(floor + z * 1e-3 - 1e-9);
     expect(&e, DLN_REGIME_QUASIPERIODIC, 0, DLN_REASON_EXPONENT_ZERO);
+    e.saddle_visits = 3;   /* bursting at the zero saddle: not a circle */
+    expect(&e, DLN_REGIME_UNRESOLVED, 0, DLN_REASON_INTERMITTENT);
+    e.saddle_visits = 0;
     e.lambda_converged = 0;   /* the tolerance was not met: no verdict */
     expect(&e, DLN_REGIME_UNRESOLVED, 0, DLN_REASON_EXPONENT_UNDECIDED);
     e.lambda = -(floor + z * 1e-3 + 1e-9);

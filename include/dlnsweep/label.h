@@ -25,7 +25,10 @@
  *  5. the exponent lambda +- err: lambda - 3 err > DLN_LABEL_LYAP_FLOOR
  *     chaotic; |lambda| <= 3 err + floor with err within the tolerance and
  *     3 err <= DLN_LABEL_ZERO_RESOLUTION quasiperiodic (bounded: the run
- *     did not diverge); lambda + 3 err <
+ *     did not diverge), unless the late orbit passes through the zero
+ *     saddle (bursts away from it and back: the exponent's 0 is the time
+ *     spent there, so unresolved, "intermittent at the zero saddle");
+ *     lambda + 3 err <
  *     -floor unresolved (a stable orbit of period > max_period, or a
  *     transient); otherwise unresolved (undecided).  Without an error bar
  *     (the distributed engine's single exponent) lambda >
@@ -51,6 +54,7 @@ typedef struct dln_label_evidence {
     int diverged_later;     /* the continuation diverged                     */
     int from_continuation;  /* the late orbit below is after the continuation */
     int collapsed;          /* late orbit at the zero saddle                 */
+    int saddle_visits;      /* late-orbit states at the zero saddle          */
     int period;             /* late orbit's period (0 none)                  */
     int period_fit;         /* slow-transient period of the run (0 none)     */
     int modes_settled;      /* every mode at s_i or 0 (period 1)             */

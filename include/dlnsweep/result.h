@@ -49,6 +49,8 @@ typedef enum dln_reason {
                                   the orbit sits on although its exponent
                                   says it is unstable: held by an exact
                                   symmetry of the orbit or by underflow    */
+    DLN_REASON_INTERMITTENT,   /* exponent 0, but the orbit bursts away from
+                                  the zero saddle and back                 */
     DLN_REASON_COUNT
 } dln_reason;
 

@@ -61,7 +61,7 @@ const char *dln_reason_name(dln_reason why)
         "diverged in the continuation", "not moved", "no exponent",
         "exponent undecided", "exponent < 0, no period",
         "converging, fixed point not reached",
-        "held on an unstable orbit"};
+        "held on an unstable orbit", "intermittent at the zero saddle"};
     return why > DLN_REASON_NONE && why < DLN_REASON_COUNT ? names[why]
                                                            : NULL;
 }

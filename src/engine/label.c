@@ -40,8 +40,10 @@ static dln_regime by_exponent(const dln_label_evidence *e, dln_reason *why)
     }
     if (fabs(lam) <= bar + DLN_LABEL_LYAP_FLOOR && e->lambda_converged &&
         bar <= DLN_LABEL_ZERO_RESOLUTION) {
-        *why = DLN_REASON_EXPONENT_ZERO;
-        return DLN_REGIME_QUASIPERIODIC;
+        *why = e->saddle_visits ? DLN_REASON_INTERMITTENT
+                                : DLN_REASON_EXPONENT_ZERO;
+        return e->saddle_visits ? DLN_REGIME_UNRESOLVED
+                                : DLN_REGIME_QUASIPERIODIC;
     }
     *why = lam + bar < -DLN_LABEL_LYAP_FLOOR ? DLN_REASON_STABLE_APERIODIC
                                              : DLN_REASON_EXPONENT_UNDECIDED;

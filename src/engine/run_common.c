@@ -382,10 +382,15 @@ void dln_track_ring_evidence(const dln_run_track *k, const dln_orbit *o,
     const double *f;
     for (int i = 0; i < p->rank; i++)
         half += 0.5 * p->spectrum[i] * p->spectrum[i];
-    for (int lag = 0; (f = dln_orbit_get(o, lag)) != NULL; lag++)
+    double zero = DLN_RUN_COLLAPSE_TOL * p->spectrum[0];
+    e->saddle_visits = 0;
+    for (int lag = 0; (f = dln_orbit_get(o, lag)) != NULL; lag++) {
         sv_max = fmax(sv_max, f[1]);
+        e->saddle_visits += f[1] <= zero &&
+                            fabs(f[0] - half) <= DLN_RUN_COLLAPSE_TOL * half;
+    }
     e->collapsed = p->spectrum[0] > 0.0 && dln_orbit_count(o) > 0 &&
-                   sv_max <= DLN_RUN_COLLAPSE_TOL * p->spectrum[0] &&
+                   sv_max <= zero &&
                    fabs(loss - half) <= DLN_RUN_COLLAPSE_TOL * half;
     e->period = dln_orbit_period(o, p->period_tol);
     if (k->transient && e->period > 1)   /* a 2q "cycle" still settling
