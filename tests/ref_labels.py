@@ -2,6 +2,7 @@
 """Independent check of dlnsweep's regime labels by long NumPy simulations.
 
     ref_labels.py DB PROBE [--horizon N] [--sweep NAME] [--json FILE]
+                  [--keep-symmetry] [--perturbed K]
 
 For every run of DB (a database written by dlnsweep) the same problem --
 the target M* and the initial layers, which tests/svs_probe prints for the
@@ -30,6 +31,19 @@ Each run's stored label is compared with this one: agreement needs the
 same regime (and period).  `unresolved` runs are listed apart.  Prints a
 table of every disagreement and a summary; with --json, writes every
 run's comparison there.  Exit status 0, or 1 when a label disagrees.
+
+Two ways to see why a label disagrees:
+  --keep-symmetry  with a diagonal target the identity init's equal
+                   layers W_1 = ... = W_{L-1} (the balanced init's: all L)
+                   stay equal in exact arithmetic, and the engine's
+                   rounding keeps them equal bit for bit; NumPy's does not.
+                   This option gives those layers one (averaged) gradient,
+                   so NumPy follows the same invariant subspace.
+  --perturbed K    K more simulations of every disagreeing run from its
+                   init times (1 + 1e-12 N(0, 1)) (another rounding):
+                   whether the engine's label is among their labels (a
+                   chaotic transient's fate -- divergence, collapse, a
+                   circle -- depends on rounding).
 """
 import argparse
 import json
@@ -58,8 +72,9 @@ def problem(probe, run):
     return M, Ws
 
 
-def forward(Ws, M):
-    """Loss and per-layer gradients of a batch (C, d, d) of networks."""
+def forward(Ws, M, tied=None):
+    """Loss and per-layer gradients of a batch (C, d, d) of networks; the
+    layers listed in tied[c] of cell c get their mean gradient."""
     L = len(Ws)
     pre = [None] * (L + 1)          # pre[l] = W_l ... W_1 (pre[0] = I)
     pre[1] = Ws[0]
@@ -73,6 +88,12 @@ def forward(Ws, M):
         grads[l - 1] = left if l == 1 else left @ np.swapaxes(pre[l - 1], 1, 2)
         suf = Ws[l - 1] if suf is None else suf @ Ws[l - 1]
     loss = 0.5 * np.sum(E * E, axis=(1, 2))
+    if tied is not None:
+        for group in set(tuple(t) for t in tied if t):
+            cells = [c for c, t in enumerate(tied) if tuple(t) == group]
+            g = sum(grads[l][cells] for l in group) / len(group)
+            for l in group:
+                grads[l][cells] = g
     return loss, grads, pre[L]
 
 
@@ -80,10 +101,26 @@ def flat(Ws):
     return np.concatenate([W.reshape(W.shape[0], -1) for W in Ws], axis=1)
 
 
-def simulate(runs, probe, horizon):
-    """Label every run of one shape (same depth and width) by simulation."""
+def tied_layers(run):
+    """Layers (0-based) that stay equal in exact arithmetic: a diagonal
+    target and the identity (W_1..W_{L-1}) or balanced (all) init."""
+    if run["rotate"] or run["init"] not in ("identity", "balanced"):
+        return []
+    n = run["depth"] - (run["init"] == "identity")
+    return list(range(n)) if n >= 2 else []
+
+
+def simulate(runs, probe, horizon, keep_symmetry=False, jitter=0.0,
+             seed=1):
+    """Label every run of one shape (same depth and width) by simulation;
+    jitter > 0 multiplies the init by 1 + jitter N(0, 1)."""
     C = len(runs)
     probs = [problem(probe, r) for r in runs]
+    if jitter > 0.0:
+        g = np.random.default_rng(seed)
+        probs = [(M, [W * (1.0 + jitter * g.standard_normal(W.shape))
+                      for W in Ws]) for M, Ws in probs]
+    tied = [tied_layers(r) for r in runs] if keep_symmetry else None
     L = runs[0]["depth"]
     M = np.stack([p[0] for p in probs])
     Ws = [np.stack([p[1][l] for p in probs]) for l in range(L)]
@@ -108,7 +145,7 @@ def simulate(runs, probe, horizon):
     blen = (horizon - twin_from) // 10 + 1
     with np.errstate(all="ignore"):
         for t in range(horizon):
-            loss, grads, _ = forward(Ws, M)
+            loss, grads, _ = forward(Ws, M, tied)
             bad = ~(loss <= bound)
             if bad.any():
                 dead |= bad
@@ -125,7 +162,7 @@ def simulate(runs, probe, horizon):
                 twin = [Ws[l] + v * (delta / nrm)[:, None, None]
                         for l, v in enumerate(twin)]
             if twin is not None:
-                _, tg, _ = forward(twin, M)
+                _, tg, _ = forward(twin, M, tied)
                 twin = [twin[l] - eta * tg[l] for l in range(L)]
             Ws = [Ws[l] - eta * grads[l] for l in range(L)]
             if twin is not None and (t - twin_from + 1) % 10 == 0:
@@ -195,6 +232,8 @@ def main():
     ap.add_argument("--horizon", type=int, default=0)
     ap.add_argument("--sweep")
     ap.add_argument("--json")
+    ap.add_argument("--keep-symmetry", action="store_true")
+    ap.add_argument("--perturbed", type=int, default=0)
     a = ap.parse_args()
     con = sqlite3.connect(a.db)
     con.row_factory = sqlite3.Row
@@ -213,13 +252,16 @@ def main():
     for key, runs in sorted(groups.items()):
         steps = max(r["steps"] for r in runs)
         horizon = a.horizon or max(20 * steps, 100000)
-        for r, (lab, info) in zip(runs, simulate(runs, a.probe, horizon)):
+        labs = simulate(runs, a.probe, horizon, a.keep_symmetry)
+        for r, (lab, info) in zip(runs, labs):
             results.append({"id": r["id"], "eta": r["eta"],
                             "spectrum": r["spectrum"], "rotate": r["rotate"],
                             "seed_index": r["seed_index"],
                             "engine": engine_label(r),
                             "reason": r.get("reason"), "numpy": lab,
-                            "horizon": horizon, **info})
+                            "horizon": horizon, "run": r, **info})
+    if a.perturbed > 0:
+        perturb(results, a)
     agree = [x for x in results if x["engine"] == x["numpy"]]
     unres = [x for x in results if x["engine"] == "unresolved"]
     bad = [x for x in results
@@ -227,11 +269,12 @@ def main():
     for x in sorted(bad + unres, key=lambda x: (x["spectrum"], x["rotate"],
                                                  x["eta"], x["seed_index"])):
         print("%-9s eta=%-8.5g s=%-9s rot=%d seed=%d  engine %-14s numpy "
-              "%-14s lambda %.2e +- %.1e  (%s)"
+              "%-14s lambda %.2e +- %.1e  (%s)%s"
               % ("DISAGREE" if x in bad else "unresolv",
                  x["eta"], x["spectrum"], x["rotate"], x["seed_index"],
                  x["engine"], x["numpy"], x["lambda"], x["lambda_se"],
-                 x["reason"]))
+                 x["reason"], "  perturbed: " + " ".join(x["perturbed"])
+                 if "perturbed" in x else ""))
     tally = {}
     for x in results:
         tally.setdefault(x["numpy"], [0, 0])
@@ -241,10 +284,35 @@ def main():
         "%s %d (%d)" % (k, v[0], v[1]) for k, v in sorted(tally.items())))
     print("%d runs: %d agree, %d disagree, %d unresolved by the engine"
           % (len(results), len(agree), len(bad), len(unres)))
+    if a.perturbed > 0:
+        among = [x for x in bad if x["engine"] in x.get("perturbed", [])]
+        print("%d of the %d disagreeing labels are among the labels of %d "
+              "perturbed NumPy runs each" % (len(among), len(bad),
+                                             a.perturbed))
     if a.json:
+        for x in results:
+            del x["run"]
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
     return 1 if bad else 0
+
+
+def perturb(results, a):
+    """K perturbed simulations of every disagreeing run (see --perturbed)."""
+    bad = [x for x in results
+           if x["engine"] != x["numpy"] and x["engine"] != "unresolved"]
+    groups = {}
+    for x in bad:
+        groups.setdefault((x["run"]["depth"], x["run"]["width"]), []).append(x)
+    for xs in groups.values():
+        runs = [x["run"] for x in xs]
+        for x in xs:
+            x["perturbed"] = []
+        for k in range(a.perturbed):
+            labs = simulate(runs, a.probe, xs[0]["horizon"], a.keep_symmetry,
+                            jitter=1e-12, seed=100 + k)
+            for x, (lab, _) in zip(xs, labs):
+                x["perturbed"].append(lab)
 
 
 if __name__ == "__main__":

@@ -84,8 +84,17 @@ def case_fig2():
 
 
 def case_saddle():
-    d = single("--depth", 3, "--width", 3, "--spectrum", "10,6", "--init",
-               "identity", "--alpha", 1, "--eta", 0.058, "--steps", 20000)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "saddle.db")
+        d = single("--depth", 3, "--width", 3, "--spectrum", "10,6",
+                   "--init", "identity", "--alpha", 1, "--eta", 0.058,
+                   "--steps", 20000, db=db)
+        out = subprocess.run([EXE, "status", "--db", db, "--json"],
+                             check=True, capture_output=True,
+                             text=True).stdout
+        counts = json.loads(out)["single"]["regimes"]
+        check(counts.get("saddle") == 1 and "quasiperiodic" in counts,
+              "dlnsweep status counts the new regimes: %s" % counts)
     check(d["regime"] == "saddle" and d["n_collapsed"] == 1,
           "paper-l3 (10, 6) at eta 0.058: %s with %s collapsed mode (was "
           "converged)" % (d["regime"], d["n_collapsed"]))
