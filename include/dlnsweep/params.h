@@ -45,8 +45,8 @@ typedef struct dln_params {
     int tail;                /* late-orbit points stored (bifurcation plots)*/
     double period_tol;       /* relative tolerance of the period test       */
     double diverge_bound;    /* loss above this (or non-finite) = divergent */
-    int lyapunov_steps;      /* warm-up and least measured tangent steps of
-                                the Lyapunov exponents; 0 = off            */
+    int lyapunov_steps;      /* end-of-run dynamics: settle steps and least
+                                measured tangent steps (run.h); 0 = off    */
     int full_spectrum;       /* 1: full Hessian spectrum at the end (dense) */
     long transient_window;   /* steps of the slow-transient fit (stability.h);
                                 -1 auto = min(steps/4, 4096), 0 off       */

@@ -59,8 +59,9 @@ static const dln_param_def defs[] = {
      DLN_PARAM_LO_OPEN, 1e12, NULL, DIAG, "div",
      "a loss above this (or not finite) is divergence"},
     {"lyapunov_steps", DLN_PT_INT, FIELD(lyapunov_steps), 0, 1e9, 0, 1000,
-     NULL, DIAG, "lyap", "Lyapunov exponents on a continuation of the final "
-     "state: warm-up steps, and the least measured steps; 0 = off"},
+     NULL, DIAG, "lyap", "end-of-run dynamics: GD steps that settle the "
+     "orbit before its period is read, and the least measured steps of the "
+     "Lyapunov exponents (after a warm-up of a quarter of it); 0 = off"},
     {"full_spectrum", DLN_PT_BOOL, FIELD(full_spectrum), 0, 1,
      DLN_PARAM_HASH_IF_SET, 0, NULL, DIAG, "fs",
      "dense Hessian spectrum at the end (small models only)"},
