@@ -11,3 +11,5 @@ add_test(NAME cascade_reference
   COMMAND ${DLN_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/ref_cascade.py --check
           --c-constants ${CMAKE_SOURCE_DIR}/tests/test_continuation.c)
 set_tests_properties(cascade_reference PROPERTIES TIMEOUT 120)
+# The warm-started per-step Hessian tracker against the dense spectrum.
+dln_add_unit_test(test_ritz tests/test_ritz.c engine)

@@ -13,6 +13,7 @@ enum {
     DLN_STREAM_LANCZOS = 3,
     DLN_STREAM_PROJECTION = 4,   /* fixed projections for orbit fingerprints */
     DLN_STREAM_LYAPUNOV = 5,
+    DLN_STREAM_RITZ = 6,         /* + (j << 32): tracker start vector j    */
     DLN_STREAM_LAYER = 100       /* + layer index                          */
 };
 
