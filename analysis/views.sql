@@ -249,7 +249,8 @@ DROP VIEW IF EXISTS boundaries;
 CREATE VIEW boundaries AS
 WITH labelled AS (
   SELECT sweep_id, depth, width, d_in, d_out, spectrum, s1, rotate, init,
-         alpha, steps, seed_index, eta, regime, period,
+         alpha, alpha_layers, init_diag, init_file, steps, seed_index, eta,
+         regime, period,
          regime || CASE WHEN regime = 'periodic' THEN ':' || period ELSE ''
                    END AS label
   FROM member_runs WHERE regime <> 'error'),
@@ -259,10 +260,12 @@ ordered AS (
          LAG(period) OVER line AS period_prev
   FROM labelled
   WINDOW line AS (PARTITION BY sweep_id, depth, width, d_in, d_out, spectrum,
-                  rotate, init, alpha, steps, seed_index ORDER BY eta)),
+                  rotate, init, alpha, alpha_layers, init_diag, init_file,
+                  steps, seed_index ORDER BY eta)),
 bracketed AS (
   SELECT sweep_id, depth, width, d_in, d_out, spectrum, s1, rotate, init,
-         alpha, steps, seed_index, 0.5 * (eta_prev + eta) AS eta,
+         alpha, alpha_layers, init_diag, init_file, steps, seed_index,
+         0.5 * (eta_prev + eta) AS eta,
          eta - eta_prev AS gap, eta_prev AS eta_lo, eta AS eta_hi,
          label_prev AS from_label, label AS to_label,
          CASE
@@ -284,7 +287,8 @@ bracketed AS (
   WHERE label_prev IS NOT NULL AND label <> label_prev),
 located AS (
   SELECT c.sweep_id, r.depth, r.width, r.d_in, r.d_out, r.spectrum, r.s1,
-         r.rotate, r.init, r.alpha, r.steps, c.seed_index, p.eta,
+         r.rotate, r.init, r.alpha, r.alpha_layers, r.init_diag,
+         r.init_file, r.steps, c.seed_index, p.eta,
          0.0 AS gap, p.eta AS eta_lo, p.eta AS eta_hi,
          CASE WHEN p.kind = 'fold' THEN NULL
               WHEN p.period_from = 1 THEN 'converged'

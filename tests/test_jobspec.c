@@ -520,6 +520,104 @@ static void continuation_codes(void **state)
     dln_jobspec_destroy(&c);
 }
 
+/* "FILE:LINE: key 'KEY'" of text's refusal. */
+static void refused(const char *text, int line, const char *key)
+{
+    dln_jobspec *j = NULL;
+    char err[512], want[128];
+    assert_int_equal(dln_jobspec_parse("inline.yaml", text, strlen(text), &j,
+                                       err, sizeof err), 2);
+    snprintf(want, sizeof want, "inline.yaml:%d: key '%s'", line, key);
+    if (!strstr(err, want))
+        fail_msg("'%s' lacks '%s'", err, want);
+}
+
+/* List-valued parameters: a flat list is one value, a list of lists an
+ * axis; an init file by its content (two paths to the same weights are
+ * the same cell); the cross-field rules name the line at fault. */
+static void explicit_inits(void **state)
+{
+    dln_jobspec *j = parse_ok("grid:\n  depth: 2\n  width: 1\n  spectrum: "
+                              "5\n  init: balanced\n  alpha_layers: [1.5, "
+                              "2.25]\n");
+    dln_params p = param_of(j, 0);
+    assert_int_equal(dln_jobspec_ntasks(j), 1);
+    assert_int_equal(p.n_alpha_layers, 2);
+    assert_true(p.alpha_layers[0] == 1.5 && p.alpha_layers[1] == 2.25);
+    assert_true(dln_params_layer_scale(&p, 2) == 2.25);
+    assert_non_null(strstr(dln_jobspec_canonical(j),
+                           "alpha_layers=1.5,2.25\n"));
+    dln_jobspec_destroy(&j);
+    j = parse_ok("grid:\n  depth: 2\n  alpha_layers: [[1, 2], [2, 1]]\n");
+    assert_int_equal(dln_jobspec_ntasks(j), 2);
+    assert_true(param_of(j, 1).alpha_layers[0] == 2.0);
+    assert_non_null(strstr(dln_jobspec_canonical(j),
+                           "alpha_layers=1,2;2,1\n"));
+    dln_jobspec_destroy(&j);
+    j = parse_ok("grid:\n  depth: 2\n  width: 2\n  spectrum: [3, 1]\n  "
+                 "init: diagonal\n  init_diag: [1, 0.5, 2, 0.25]\n");
+    assert_int_equal(param_of(j, 0).n_init_diag, 4);
+    dln_jobspec_destroy(&j);
+    refused("grid:\n  depth: 3\n  alpha_layers: [1, 2]\n", 3,
+            "alpha_layers");
+    refused("grid:\n  depth: 2\n  alpha_layers: [[1, 2], [1, 2]]\n", 3,
+            "alpha_layers");
+    refused("grid:\n  init_diag: [1, 2, 3]\n", 2, "init_diag");
+    refused("grid:\n  depth: 2\n  width: 2\n  spectrum: 1\n  init: "
+            "diagonal\n  init_diag: [1, 2, 3]\n", 6, "init_diag");
+    refused("grid:\n  init: file\n", 2, "init");   /* names init */
+    refused("grid:\n  init_file: /nonexistent/w.npy\n", 2, "init_file");
+    refused("grid:\n  alpha_layers: {geometric: {s1: 1, ratio: 0.5, rank: "
+            "3}}\n", 2, "alpha_layers");
+    /* an init file: by content */
+    const char *a = "/tmp/dln_test_jobspec_a.npy";
+    const char *b = "/tmp/dln_test_jobspec_b.npy";
+    static const char head[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', "
+        "'fortran_order': False, 'shape': (2,), }";
+    char hdr[128];
+    double w[2] = {0.5, 0.25};
+    memset(hdr, ' ', sizeof hdr);
+    memcpy(hdr, head, sizeof head - 1);
+    hdr[127] = '\n';
+    for (int f = 0; f < 2; f++) {
+        FILE *fp = fopen(f ? b : a, "wb");
+        assert_non_null(fp);
+        fwrite(hdr, 1, sizeof hdr, fp);
+        fwrite(w, sizeof w[0], 2, fp);
+        fclose(fp);
+    }
+    char text[512];
+    snprintf(text, sizeof text, "grid:\n  depth: 2\n  width: 1\n  "
+             "spectrum: 1\n  init: file\n  init_file: %s\n", a);
+    j = parse_ok(text);
+    p = param_of(j, 0);
+    assert_int_equal(p.init_file.n, 2);
+    char canon_a[4096];
+    snprintf(canon_a, sizeof canon_a, "%s", dln_jobspec_canonical(j));
+    dln_jobspec_destroy(&j);
+    snprintf(text, sizeof text, "grid:\n  depth: 2\n  width: 1\n  "
+             "spectrum: 1\n  init: file\n  init_file: %s\n", b);
+    j = parse_ok(text);
+    assert_string_equal(dln_jobspec_canonical(j), canon_a);
+    dln_task ta, tb;
+    assert_int_equal(dln_jobspec_task(j, 0, &tb), 0);
+    dln_jobspec_destroy(&j);
+    snprintf(text, sizeof text, "grid:\n  depth: 2\n  width: 1\n  "
+             "spectrum: 1\n  init: file\n  init_file: [%s, %s]\n", a, b);
+    refused(text, 6, "init_file");   /* the same cell twice */
+    snprintf(text, sizeof text, "grid:\n  depth: 2\n  width: 1\n  "
+             "spectrum: 1\n  init: file\n  init_file: %s\n", a);
+    j = parse_ok(text);
+    assert_int_equal(dln_jobspec_task(j, 0, &ta), 0);
+    assert_string_equal(ta.cell_hash, tb.cell_hash);
+    dln_jobspec_destroy(&j);
+    snprintf(text, sizeof text, "grid:\n  depth: 3\n  width: 1\n  "
+             "spectrum: 1\n  init: file\n  init_file: %s\n", a);
+    refused(text, 6, "init_file");   /* 2 values, 3 weights */
+    remove(a);
+    remove(b);
+}
+
 static void sections_and_defaults(void **state)
 {
     dln_jobspec *j = parse_ok(
@@ -551,9 +649,9 @@ static void sections_and_defaults(void **state)
     assert_int_equal(dln_jobspec_group_size(j), 1);
     assert_int_equal(dln_jobspec_has_refine(j), 0);
     assert_null(dln_jobspec_refine_axis(j));
-    assert_int_equal(dln_jobspec_axis_count(), 10);
+    assert_int_equal(dln_jobspec_axis_count(), 13);
     assert_string_equal(dln_jobspec_axis_name(0), "depth");
-    assert_string_equal(dln_jobspec_axis_name(9), "eta");
+    assert_string_equal(dln_jobspec_axis_name(12), "eta");
     dln_jobspec_destroy(&j);
 }
 
@@ -659,6 +757,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(malformed_files_name_line_and_key),
         cmocka_unit_test(other_input_errors),
         cmocka_unit_test(sections_and_defaults),
+        cmocka_unit_test(explicit_inits),
     };
     return cmocka_run_group_tests_name("jobspec", tests, NULL, NULL);
 }

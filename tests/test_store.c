@@ -590,8 +590,8 @@ static void test_runs_has_every_parameter(void **state)
     for (int i = 0; i < dln_param_count(); i++) {
         const dln_param_def *d = dln_param_at(i);
         const char *want = d->type == DLN_PT_REAL ? "REAL"
-                           : d->type == DLN_PT_INIT ||
-                                     d->type == DLN_PT_SPECTRUM
+                           : !dln_param_is_scalar(d) ||
+                                     d->type == DLN_PT_INIT
                                ? "TEXT" : "INTEGER";
         const char *type = column_type(db, d->name);
         if (strcmp(type, want))

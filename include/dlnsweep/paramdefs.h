@@ -38,7 +38,10 @@ typedef enum dln_param_type {
     DLN_PT_LONG,      /* long                                               */
     DLN_PT_BOOL,      /* int, 0 or 1 (true/false in job files)              */
     DLN_PT_INIT,      /* dln_init_kind, written by name                     */
-    DLN_PT_SPECTRUM   /* the target: rank values of spectrum[], descending  */
+    DLN_PT_LIST,      /* a list of reals: max_n doubles at offset, their
+                         number an int at count_offset ("10,9.5,9")        */
+    DLN_PT_FILE       /* a dln_file_ref: a .npy file named by its path and
+                         identified (hashed, stored) by its content        */
 } dln_param_type;
 
 typedef enum dln_param_section {
@@ -56,20 +59,26 @@ typedef enum dln_param_section {
                                       not default (an axis: unless it is
                                       the default alone)                  */
 #define DLN_PARAM_NEW (DLN_PARAM_HASH_IF_SET | DLN_PARAM_SPEC_IF_SET)
+#define DLN_PARAM_NONEMPTY 0x20   /* lists: at least one value              */
+#define DLN_PARAM_DESCENDING 0x40 /* lists: values in descending order      */
+#define DLN_PARAM_FAMILIES 0x80   /* lists: job files may also write one as
+                                     a spectrum family ({geometric: ...})  */
 
 typedef struct dln_param_def {
     const char *name;          /* key = runs column; option with dashes     */
     dln_param_type type;
     size_t offset, size;       /* the field of dln_params it describes      */
-    double lo, hi;             /* range (integers: inclusive); spectrum:
-                                  of each singular value                   */
+    double lo, hi;             /* range (integers: inclusive); lists: of
+                                  each value                               */
     unsigned flags;            /* DLN_PARAM_*                               */
     double def;                /* default (bool 0/1, init: the kind)        */
-    const char *def_list;      /* spectrum: the default target, "10,9.5,9"  */
+    const char *def_list;      /* lists: the default, "10,9.5,9" ("" none)  */
     dln_param_section section;
     int axis;                  /* grid: place in the expansion, 0 slowest   */
     const char *hash;          /* key in the cell-hash text                 */
     const char *doc;           /* one line: --help, README                  */
+    size_t count_offset;       /* lists: the int holding the count          */
+    int max_n;                 /* lists: most values (the field's length)   */
 } dln_param_def;
 
 /* Text styles of a value (dln_param_format). */
@@ -99,17 +108,37 @@ const dln_param_def *dln_param_of_field(size_t offset);
 int dln_param_axis_count(void);
 const dln_param_def *dln_param_axis(int k);
 
+/* 1 if row d is a scalar (a number, bool or init kind: its value is a
+ * double), 0 for a list or a file. Pure. */
+int dln_param_is_scalar(const dln_param_def *d);
+
 /* The value of row d in p as a double (bool 0/1, init its kind; NAN for
- * the spectrum); _resolved applies 0-means-width. Pure. */
+ * a list or a file); _resolved applies 0-means-width. Pure. */
 double dln_param_get(const dln_params *p, const dln_param_def *d);
 double dln_param_resolved(const dln_params *p, const dln_param_def *d);
-/* Set row d of p to v (not the spectrum; integers truncate). Pure. */
+/* Set row d of p to v (scalar rows only; integers truncate). Pure. */
 void dln_param_set(dln_params *p, const dln_param_def *d, double v);
 /* 1 if row d of p holds its default value, else 0. Pure. */
 int dln_param_is_default(const dln_params *p, const dln_param_def *d);
 
-/* Text of row d's value in p (dln_text_style; init by name, spectrum as
- * "10,9.5,9") into buf; truncates safely. Pure. */
+/* A list row's values in p: their number, and a pointer to them. Pure. */
+int dln_param_list_len(const dln_params *p, const dln_param_def *d);
+const double *dln_param_list(const dln_params *p, const dln_param_def *d);
+/* Set list row d of p to the n values v (n <= d->max_n). Pure. */
+void dln_param_set_list(dln_params *p, const dln_param_def *d,
+                        const double *v, int n);
+
+/* Copy row d's value (of any type) from src into p. Pure. */
+void dln_param_copy(dln_params *p, const dln_params *src,
+                    const dln_param_def *d);
+/* Order of row d's values in p and q: < 0, 0 (the same cell value) or
+ * > 0; lists by length then values, files by content. Pure. */
+int dln_param_compare(const dln_params *p, const dln_params *q,
+                      const dln_param_def *d);
+
+/* Text of row d's value in p (dln_text_style; init by name, lists as
+ * "10,9.5,9"; a file as its content hash, 16 hex digits, except
+ * DLN_TEXT_HUMAN: its path) into buf; truncates safely. Pure. */
 void dln_param_format(const dln_params *p, const dln_param_def *d,
                       dln_text_style style, char *buf, size_t len);
 /* The same for a value v of a scalar row (as dln_param_get returns it). */
@@ -129,10 +158,16 @@ void dln_param_range_text(const dln_param_def *d, char *buf, size_t len);
 int dln_param_in_range(const dln_param_def *d, double v);
 
 /* Read text (command-line spelling: "0.05", "3", "true", "gaussian",
- * "10,9.5,9") into row d of p and check the row's range.  0, or 2 with
- * "name: reason" in err (p unchanged). Pure. */
+ * "10,9.5,9", a file's path) into row d of p and check the row's range.
+ * A file row reads the file (npy.h) for its content hash and size.  0, or
+ * 2 with "name: reason" in err (p unchanged); 1 out of memory. */
 int dln_param_parse(dln_params *p, const dln_param_def *d, const char *text,
                     char *err, size_t errlen);
+
+/* Read a comma list "1.5,2.25" ("" = none) of at most d->max_n values
+ * into v[], *n; 0, or 2 with "name: reason" in err. Pure. */
+int dln_param_parse_list(const dln_param_def *d, const char *text,
+                         double *v, int *n, char *err, size_t errlen);
 
 /* Check row d of p against its range alone: 0, or 2 with "name: reason"
  * in err. Pure. */
@@ -148,8 +183,10 @@ typedef struct dln_param_problem {
 } dln_param_problem;
 
 /* Every row's range, then the cross-field checks (rank <= min(d_in,
- * d_out), top_k <= lanczos_iters, transient_window <= steps).  0, or 2
- * with *out filled (dln_params_validate writes it as "key: reason"). */
+ * d_out), top_k <= lanczos_iters, transient_window <= steps, alpha_layers
+ * one per layer, init_diag and init_file only with their init kind and of
+ * the size the layers need).  0, or 2 with *out filled
+ * (dln_params_validate writes it as "key: reason"). */
 int dln_params_check(const dln_params *p, dln_param_problem *out);
 
 #endif

@@ -13,14 +13,27 @@
 #include <stdint.h>
 
 #define DLN_MAX_SPECTRUM 64      /* most singular values a target may have */
+#define DLN_MAX_ALPHA_LAYERS 64  /* most per-layer init scales               */
+#define DLN_MAX_INIT_DIAG 256    /* most explicit diagonal init values       */
+#define DLN_MAX_PATH 256         /* longest init file path (with the NUL)    */
 #define DLN_HASH_HEX 17          /* 16 hex digits + NUL */
 
 typedef enum dln_init_kind {
     DLN_INIT_IDENTITY = 0,  /* W_L = 0, W_l = alpha*I (rectangular identity) */
     DLN_INIT_BALANCED,      /* every layer alpha*I, W_L included            */
     DLN_INIT_ORTHOGONAL,    /* alpha * random orthogonal (seeded)            */
-    DLN_INIT_GAUSSIAN       /* N(0, alpha^2/d) entries (seeded)              */
+    DLN_INIT_GAUSSIAN,      /* N(0, alpha^2/d) entries (seeded)              */
+    DLN_INIT_DIAGONAL,      /* W_l = alpha diag(init_diag's values of layer l) */
+    DLN_INIT_FILE           /* the weights of init_file, as stored           */
 } dln_init_kind;
+
+/* An input file named by a parameter: identified by its content, so the
+ * same weights under two paths are the same cell. */
+typedef struct dln_file_ref {
+    char path[DLN_MAX_PATH]; /* as given; "" = none                         */
+    uint64_t hash;           /* dln_npy_hash of its float64 values          */
+    long n;                  /* number of values it holds                   */
+} dln_file_ref;
 
 typedef struct dln_params {
     /* model */
@@ -54,6 +67,12 @@ typedef struct dln_params {
     double lyapunov_tol;     /* standard error at which the tangent stops   */
     long lyapunov_max_steps; /* cap on the measured tangent steps           */
     long transverse_max;     /* most parameters for the transverse split    */
+    /* explicit initialisations */
+    int n_alpha_layers;      /* 0, or depth per-layer factors of alpha      */
+    double alpha_layers[DLN_MAX_ALPHA_LAYERS];
+    int n_init_diag;         /* init diagonal: sum_l min(d_l, d_{l-1})      */
+    double init_diag[DLN_MAX_INIT_DIAG];  /* layer 1's diagonal first       */
+    dln_file_ref init_file;  /* init file: the flat weights (npy.h)         */
 } dln_params;
 
 /* One unit of sweep work: a cell's parameters with one seed index. */
@@ -89,6 +108,17 @@ uint64_t dln_hash_bytes(uint64_t h, const void *data, size_t len);
  * an unknown name (pure). */
 const char *dln_init_name(dln_init_kind k);
 int dln_init_parse(const char *name, dln_init_kind *out);
+
+/* Scale of layer l (1-based) at initialisation: alpha times its
+ * alpha_layers factor (1 without them). Pure. */
+double dln_params_layer_scale(const dln_params *p, int l);
+
+/* Number of diagonal values an init diagonal takes: sum over the layers of
+ * min(rows, cols). Pure. */
+long dln_params_diag_count(const dln_params *p);
+
+/* Number of weights, sum_l d_l d_{l-1} (what an init file must hold). Pure. */
+long dln_params_nweights(const dln_params *p);
 
 /* Comma list "10,9.5,9" of the spectrum into buf (pure; truncates safely). */
 void dln_params_spectrum_text(const dln_params *p, char *buf, size_t len);

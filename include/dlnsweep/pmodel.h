@@ -36,6 +36,12 @@
  * value on every rank). */
 int dln_prun(const dln_params *p, MPI_Comm comm, dln_result *r);
 
+/* dln_prun from the initial weights x0 (model.h's flat layout, read on
+ * rank 0 of comm only; NULL elsewhere) instead of p's init, as
+ * dln_run_from; needed for init file. Collective over comm. */
+int dln_prun_from(const dln_params *p, const double *x0, MPI_Comm comm,
+                  dln_result *r);
+
 typedef struct dln_pmodel dln_pmodel;
 
 /* Distribute p's model over comm (duplicated) with square blocks of nb

@@ -87,4 +87,10 @@
  * Not collective; r->wall_s is filled. */
 int dln_run(const dln_params *p, dln_result *r);
 
+/* dln_run from the initial weights x0 (the flat layout of model.h,
+ * dln_params_nweights(p) values) instead of p's init; x0 may be NULL
+ * except for init file, whose weights the caller loads
+ * (dln_npy_load_init). */
+int dln_run_from(const dln_params *p, const double *x0, dln_result *r);
+
 #endif

@@ -20,7 +20,7 @@
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
 
-#define DLN_STORE_SCHEMA_VERSION 6
+#define DLN_STORE_SCHEMA_VERSION 7
 #define DLN_STORE_APP_ID 0x444c4e53   /* "DLNS" in the SQLite header */
 
 typedef struct dln_store dln_store;

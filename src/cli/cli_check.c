@@ -84,7 +84,7 @@ static int print_tasks(const dln_jobspec *j)
     printf("%s\tcost\n", edge ? "\ttimes_edge" : "");
     for (long i = 0; i < dln_jobspec_ntasks(j); i++) {
         dln_task t;
-        char v[DLN_MAX_SPECTRUM * 26];
+        char v[DLN_MAX_INIT_DIAG * 26];
         if (dln_jobspec_task(j, i, &t))
             return 1;
         printf("%ld\t%s\t%d\t%llu", t.index, t.cell_hash, t.seed_index,
@@ -115,9 +115,10 @@ static json_object *json_task(const dln_jobspec *j, const dln_task *t)
     for (int k = 0; k < dln_param_axis_count(); k++) {
         const dln_param_def *d = dln_param_axis(k);
         json_object *x;
-        if (d->type == DLN_PT_SPECTRUM)
-            x = dln_json_reals(t->params.spectrum, t->params.rank);
-        else if (d->type == DLN_PT_INIT) {
+        if (d->type == DLN_PT_LIST)
+            x = dln_json_reals(dln_param_list(&t->params, d),
+                               dln_param_list_len(&t->params, d));
+        else if (d->type == DLN_PT_INIT || d->type == DLN_PT_FILE) {
             dln_param_format(&t->params, d, DLN_TEXT_EXACT, v, sizeof v);
             x = json_object_new_string(v);
         } else if (d->type == DLN_PT_BOOL)

@@ -24,7 +24,8 @@ static const char *metavar(const dln_param_def *d)
     case DLN_PT_INT:
     case DLN_PT_LONG: return " N";
     case DLN_PT_INIT: return " KIND";
-    case DLN_PT_SPECTRUM: return " LIST";
+    case DLN_PT_LIST: return " LIST";
+    case DLN_PT_FILE: return " FILE";
     default: return "";
     }
 }

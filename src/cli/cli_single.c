@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/diagnostics.h"
+#include "dlnsweep/npy.h"
 #include "dlnsweep/paramdefs.h"
 #include "dlnsweep/result.h"
 #include "dlnsweep/run.h"
@@ -311,6 +312,7 @@ int dln_cli_single(int argc, char **argv)
     const char *db = NULL;
     uint64_t gseed = 0;
     int json = 0, rc, leased = 0;
+    double *x0 = NULL;   /* init file: the weights */
     char err[512], owner[128], host[64];
 
     memset(&task, 0, sizeof task);
@@ -343,7 +345,12 @@ int dln_cli_single(int argc, char **argv)
         goto cleanup;
     }
     leased = store != NULL;
-    rc = dln_run(&task.params, &r);
+    if (task.params.init == DLN_INIT_FILE &&
+        (rc = dln_npy_load_init(&task.params, &x0, err, sizeof err))) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto cleanup;
+    }
+    rc = dln_run_from(&task.params, x0, &r);
     if (rc) {
         fprintf(stderr, PROG ": %s\n", r.error);
         goto cleanup;
@@ -372,5 +379,6 @@ cleanup:
         dln_store_lease_release(store, owner);
     dln_store_destroy(&store);
     dln_result_clear(&r);
+    free(x0);
     return rc;
 }

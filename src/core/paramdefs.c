@@ -1,87 +1,112 @@
 /* paramdefs.c — the table of run parameters (paramdefs.h) and the
  * accessors that read, write, print, parse and range-check a parameter of
  * a dln_params through its row. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/npy.h"
 #include "dlnsweep/paramdefs.h"
 
 #define FIELD(f) offsetof(dln_params, f), sizeof(((dln_params *)0)->f)
 #define GRID(k) DLN_PS_GRID, k
 #define DIAG DLN_PS_DIAG, -1
+/* A list row's count field and capacity (after its doc); NOLIST for the
+ * other rows. */
+#define NOLIST 0, 0
+#define COUNT(n, f) offsetof(dln_params, n), \
+    (int)(sizeof(((dln_params *)0)->f) / sizeof(double))
 
 /* The rows.  Read paramdefs.h's rules before touching this table: its
  * order is the order of the cell-hash text, and a new row goes at the end
  * with DLN_PARAM_NEW. */
 static const dln_param_def defs[] = {
     {"eta", DLN_PT_REAL, FIELD(eta), 0, INFINITY, DLN_PARAM_LO_OPEN, 0.05,
-     NULL, GRID(9), "eta", "GD step size"},
+     NULL, GRID(12), "eta", "GD step size", NOLIST},
     {"depth", DLN_PT_INT, FIELD(depth), 1, 1000, 0, 3, NULL, GRID(0), "L",
-     "number of layers L"},
+     "number of layers L", NOLIST},
     {"width", DLN_PT_INT, FIELD(width), 1, 1000000, 0, 3, NULL, GRID(1), "d",
-     "hidden width d"},
+     "hidden width d", NOLIST},
     {"d_in", DLN_PT_INT, FIELD(d_in), 0, 1000000, DLN_PARAM_ZERO_IS_WIDTH, 0,
-     NULL, GRID(2), "din", "input dimension; 0 means = width"},
+     NULL, GRID(2), "din", "input dimension; 0 means = width", NOLIST},
     {"d_out", DLN_PT_INT, FIELD(d_out), 0, 1000000, DLN_PARAM_ZERO_IS_WIDTH,
-     0, NULL, GRID(3), "dout", "output dimension; 0 means = width"},
-    {"spectrum", DLN_PT_SPECTRUM, FIELD(spectrum), 0, INFINITY, 0, 0,
+     0, NULL, GRID(3), "dout", "output dimension; 0 means = width", NOLIST},
+    {"spectrum", DLN_PT_LIST, FIELD(spectrum), 0, INFINITY,
+     DLN_PARAM_NONEMPTY | DLN_PARAM_DESCENDING | DLN_PARAM_FAMILIES, 0,
      "10,9.5,9", GRID(4), "s", "singular values s of the target M*, at most "
-     "min(d_in, d_out) of them"},
+     "min(d_in, d_out) of them", COUNT(rank, spectrum)},
     {"rotate", DLN_PT_BOOL, FIELD(rotate), 0, 1, 0, 0, NULL, GRID(5), "rot",
-     "M* = U diag(s) V^T with random (seeded) U, V instead of diag(s)"},
-    {"init", DLN_PT_INIT, FIELD(init), 0, DLN_INIT_GAUSSIAN, 0,
+     "M* = U diag(s) V^T with random (seeded) U, V instead of diag(s)",
+     NOLIST},
+    {"init", DLN_PT_INIT, FIELD(init), 0, DLN_INIT_FILE, 0,
      DLN_INIT_IDENTITY, NULL, GRID(6), "init", "identity: W_L = 0, other "
      "layers alpha I; balanced: every layer alpha I; orthogonal, gaussian: "
-     "seeded random"},
+     "seeded random; diagonal: the values of init_diag; file: the weights "
+     "of init_file", NOLIST},
     {"alpha", DLN_PT_REAL, FIELD(alpha), 0, INFINITY, 0, 1.0, NULL, GRID(7),
-     "alpha", "init scale"},
-    {"steps", DLN_PT_LONG, FIELD(steps), 1, 1e12, 0, 5000, NULL, GRID(8),
-     "steps", "GD steps"},
+     "alpha", "init scale", NOLIST},
+    {"steps", DLN_PT_LONG, FIELD(steps), 1, 1e12, 0, 5000, NULL, GRID(11),
+     "steps", "GD steps", NOLIST},
     {"record_every", DLN_PT_INT, FIELD(record_every), 0, 1e9, 0, 10, NULL,
-     DIAG, "rec", "trajectory point every k steps; 0 = none"},
+     DIAG, "rec", "trajectory point every k steps; 0 = none", NOLIST},
     {"sharpness_every", DLN_PT_INT, FIELD(sharpness_every), 0, 1e9, 0, 0,
      NULL, DIAG, "sh", "Lanczos sharpness every k steps; 0 = at the end "
-     "only"},
+     "only", NOLIST},
     {"lanczos_iters", DLN_PT_INT, FIELD(lanczos_iters), 1, 10000, 0, 40, NULL,
-     DIAG, "lz", "Krylov dimension of the Lanczos eigensolver"},
+     DIAG, "lz", "Krylov dimension of the Lanczos eigensolver", NOLIST},
     {"top_k", DLN_PT_INT, FIELD(top_k), 1, 16, 0, 4, NULL, DIAG, "k",
-     "top Hessian eigenvalues kept (at most lanczos_iters)"},
+     "top Hessian eigenvalues kept (at most lanczos_iters)", NOLIST},
     {"max_period", DLN_PT_INT, FIELD(max_period), 1, 4096, 0, 64, NULL, DIAG,
-     "maxp", "longest orbit period detected"},
+     "maxp", "longest orbit period detected", NOLIST},
     {"tail", DLN_PT_INT, FIELD(tail), 0, 100000, 0, 128, NULL, DIAG, "tail",
-     "late-orbit points stored (bifurcation diagrams)"},
+     "late-orbit points stored (bifurcation diagrams)", NOLIST},
     {"period_tol", DLN_PT_REAL, FIELD(period_tol), 0, 1,
      DLN_PARAM_LO_OPEN | DLN_PARAM_HI_OPEN, 1e-7, NULL, DIAG, "ptol",
-     "relative tolerance of the period test"},
+     "relative tolerance of the period test", NOLIST},
     {"diverge_bound", DLN_PT_REAL, FIELD(diverge_bound), 0, INFINITY,
      DLN_PARAM_LO_OPEN, 1e12, NULL, DIAG, "div",
-     "a loss above this (or not finite) is divergence"},
+     "a loss above this (or not finite) is divergence", NOLIST},
     {"lyapunov_steps", DLN_PT_INT, FIELD(lyapunov_steps), 0, 1e9, 0, 1000,
      NULL, DIAG, "lyap", "end-of-run dynamics: GD steps that settle the "
      "orbit before its period is read, and the least measured steps of the "
-     "Lyapunov exponents (after a warm-up of a quarter of it); 0 = off"},
+     "Lyapunov exponents (after a warm-up of a quarter of it); 0 = off",
+     NOLIST},
     {"full_spectrum", DLN_PT_BOOL, FIELD(full_spectrum), 0, 1,
      DLN_PARAM_HASH_IF_SET, 0, NULL, DIAG, "fs",
-     "dense Hessian spectrum at the end (small models only)"},
+     "dense Hessian spectrum at the end (small models only)", NOLIST},
     {"transient_window", DLN_PT_LONG, FIELD(transient_window), -1, 1e9,
      DLN_PARAM_NEW, -1, NULL, DIAG, "tw", "steps of the slow-transient fit "
      "near period doublings; -1 = auto (min(steps/4, 4096)), 0 = off, at "
-     "most steps"},
+     "most steps", NOLIST},
     {"lyapunov_k", DLN_PT_INT, FIELD(lyapunov_k), 1, 16, DLN_PARAM_NEW, 2,
-     NULL, DIAG, "lk", "Lyapunov exponents computed (the top k, QR order)"},
+     NULL, DIAG, "lk", "Lyapunov exponents computed (the top k, QR order)",
+     NOLIST},
     {"lyapunov_tol", DLN_PT_REAL, FIELD(lyapunov_tol), 0, INFINITY,
      DLN_PARAM_NEW | DLN_PARAM_LO_OPEN, 1e-3, NULL, DIAG, "ltol",
      "the tangent run is extended until the top exponent's standard error "
-     "is below this (or 2% of the exponent)"},
+     "is below this (or 2% of the exponent)", NOLIST},
     {"lyapunov_max_steps", DLN_PT_LONG, FIELD(lyapunov_max_steps), 0, 1e12,
      DLN_PARAM_NEW, 20000, NULL, DIAG, "lmax", "cap on the measured tangent "
-     "steps (at least lyapunov_steps are measured)"},
+     "steps (at least lyapunov_steps are measured)", NOLIST},
     {"transverse_max", DLN_PT_LONG, FIELD(transverse_max), 0, 1e12,
      DLN_PARAM_NEW, 4096, NULL, DIAG, "tmax", "most parameters for which "
      "the exponents and multipliers across the SVS set are computed (above, "
-     "a run in the set has no full exponent); 0 = never"},
+     "a run in the set has no full exponent); 0 = never", NOLIST},
+    {"alpha_layers", DLN_PT_LIST, FIELD(alpha_layers), 0, INFINITY,
+     DLN_PARAM_NEW, 0, "", GRID(8), "alphal", "per-layer factors of alpha "
+     "(one per layer, layer 1 first): layer l starts at alpha times its "
+     "factor; empty = 1 for every layer", COUNT(n_alpha_layers,
+                                              alpha_layers)},
+    {"init_diag", DLN_PT_LIST, FIELD(init_diag), -INFINITY, INFINITY,
+     DLN_PARAM_NEW, 0, "", GRID(9), "diag", "init diagonal: the diagonal of "
+     "every layer, layer 1 first, min(rows, cols) values each (scaled by "
+     "alpha and alpha_layers)", COUNT(n_init_diag, init_diag)},
+    {"init_file", DLN_PT_FILE, FIELD(init_file), 0, 0, DLN_PARAM_NEW, 0,
+     NULL, GRID(10), "initf", "init file: a .npy float64 vector of every "
+     "weight in the flat layout (layer 1 first, each column-major); "
+     "identified by its content", NOLIST},
 };
 
 #define NDEFS ((int)(sizeof defs / sizeof defs[0]))
@@ -132,6 +157,13 @@ const dln_param_def *dln_param_axis(int k)
 
 #define AT(p, d, T) ((T *)((char *)(p) + (d)->offset))
 #define CAT(p, d, T) ((const T *)((const char *)(p) + (d)->offset))
+#define COUNT_AT(p, d) ((int *)((char *)(p) + (d)->count_offset))
+#define CCOUNT_AT(p, d) ((const int *)((const char *)(p) + (d)->count_offset))
+
+int dln_param_is_scalar(const dln_param_def *d)
+{
+    return d->type != DLN_PT_LIST && d->type != DLN_PT_FILE;
+}
 
 double dln_param_get(const dln_params *p, const dln_param_def *d)
 {
@@ -165,19 +197,120 @@ void dln_param_set(dln_params *p, const dln_param_def *d, double v)
     }
 }
 
+int dln_param_list_len(const dln_params *p, const dln_param_def *d)
+{
+    return d->type == DLN_PT_LIST ? *CCOUNT_AT(p, d) : 0;
+}
+
+const double *dln_param_list(const dln_params *p, const dln_param_def *d)
+{
+    return CAT(p, d, double);
+}
+
+void dln_param_set_list(dln_params *p, const dln_param_def *d,
+                        const double *v, int n)
+{
+    double *x = AT(p, d, double);
+    if (n > d->max_n)
+        n = d->max_n;
+    memset(x, 0, d->size);
+    if (n > 0)
+        memcpy(x, v, sizeof(double) * (size_t)n);
+    *COUNT_AT(p, d) = n;
+}
+
+void dln_param_copy(dln_params *p, const dln_params *src,
+                    const dln_param_def *d)
+{
+    memcpy((char *)p + d->offset, (const char *)src + d->offset, d->size);
+    if (d->type == DLN_PT_LIST)
+        *COUNT_AT(p, d) = *CCOUNT_AT(src, d);
+}
+
+int dln_param_compare(const dln_params *p, const dln_params *q,
+                      const dln_param_def *d)
+{
+    if (d->type == DLN_PT_LIST) {
+        int n = dln_param_list_len(p, d), m = dln_param_list_len(q, d);
+        const double *x = dln_param_list(p, d), *y = dln_param_list(q, d);
+        if (n != m)
+            return n < m ? -1 : 1;
+        for (int i = 0; i < n; i++)
+            if (x[i] != y[i])
+                return x[i] < y[i] ? -1 : 1;
+        return 0;
+    }
+    if (d->type == DLN_PT_FILE) {
+        const dln_file_ref *a = CAT(p, d, dln_file_ref);
+        const dln_file_ref *b = CAT(q, d, dln_file_ref);
+        if (!a->path[0] || !b->path[0])
+            return (a->path[0] != 0) - (b->path[0] != 0);
+        if (a->hash != b->hash)
+            return a->hash < b->hash ? -1 : 1;
+        return (a->n > b->n) - (a->n < b->n);
+    }
+    double x = dln_param_get(p, d), y = dln_param_get(q, d);
+    return (x > y) - (x < y);
+}
+
+/* Parse a comma list "10,9.5,9" (spaces allowed; "" is no value) of at
+ * most max values into v, *n. 0, or 2 with "name: reason" in err. */
+static int parse_list(const char *name, const char *text, double *v, int max,
+                      int *n, char *err, size_t errlen)
+{
+    const char *s = text;
+    *n = 0;
+    if (!strcmp(text, "none"))   /* as the tables print an empty list */
+        return 0;
+    while (isspace((unsigned char)*s))
+        s++;
+    while (*s) {
+        char *end;
+        errno = 0;
+        double x = strtod(s, &end);
+        if (end == s || errno == ERANGE || !isfinite(x)) {
+            snprintf(err, errlen, "%s: '%s' is not a comma-separated list "
+                     "of numbers", name, text);
+            return 2;
+        }
+        if (*n == max) {
+            snprintf(err, errlen, "%s: more than %d values", name, max);
+            return 2;
+        }
+        v[(*n)++] = x;
+        s = end;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (*s == ',')
+            s++;
+        else if (*s) {
+            snprintf(err, errlen, "%s: unexpected '%c' in '%s'", name, *s,
+                     text);
+            return 2;
+        }
+        while (isspace((unsigned char)*s))
+            s++;
+    }
+    return 0;
+}
+
 int dln_param_is_default(const dln_params *p, const dln_param_def *d)
 {
-    if (d->type != DLN_PT_SPECTRUM)
+    if (d->type == DLN_PT_FILE)
+        return CAT(p, d, dln_file_ref)->path[0] == '\0';
+    if (d->type != DLN_PT_LIST)
         return dln_param_get(p, d) == d->def;
-    dln_params q;
+    double v[DLN_MAX_INIT_DIAG];
     char err[128];
-    q.rank = 0;
-    if (dln_params_parse_spectrum(&q, d->def_list, err, sizeof err))
+    int n;
+    if (parse_list(d->name, d->def_list, v, DLN_MAX_INIT_DIAG, &n, err,
+                   sizeof err))
         return 0;
-    if (q.rank != p->rank)
+    if (n != dln_param_list_len(p, d))
         return 0;
-    for (int i = 0; i < q.rank; i++)
-        if (q.spectrum[i] != p->spectrum[i])
+    const double *x = dln_param_list(p, d);
+    for (int i = 0; i < n; i++)
+        if (v[i] != x[i])
             return 0;
     return 1;
 }
@@ -235,7 +368,7 @@ void dln_param_format_value(const dln_param_def *d, double v,
     case DLN_PT_INIT:
         snprintf(buf, len, "%s", dln_init_name((dln_init_kind)(int)v));
         break;
-    default:   /* integers (the spectrum has no scalar value) */
+    default:   /* integers (lists and files have no scalar value) */
         snprintf(buf, len, "%ld", (long)v);
         break;
     }
@@ -244,10 +377,22 @@ void dln_param_format_value(const dln_param_def *d, double v,
 void dln_param_format(const dln_params *p, const dln_param_def *d,
                       dln_text_style style, char *buf, size_t len)
 {
-    if (d->type == DLN_PT_SPECTRUM)
-        dln_param_format_list(p->spectrum, p->rank, style == DLN_TEXT_EXACT,
-                              buf, len);
-    else
+    if (d->type == DLN_PT_LIST) {
+        if (style == DLN_TEXT_HUMAN && dln_param_list_len(p, d) == 0)
+            snprintf(buf, len, "none");
+        else
+            dln_param_format_list(dln_param_list(p, d),
+                                  dln_param_list_len(p, d),
+                                  style == DLN_TEXT_EXACT, buf, len);
+    } else if (d->type == DLN_PT_FILE) {
+        const dln_file_ref *f = CAT(p, d, dln_file_ref);
+        if (style == DLN_TEXT_HUMAN)
+            snprintf(buf, len, "%s", f->path[0] ? f->path : "none");
+        else if (f->path[0])
+            snprintf(buf, len, "%016llx", (unsigned long long)f->hash);
+        else
+            snprintf(buf, len, "%s", "");
+    } else
         dln_param_format_value(d, style == DLN_TEXT_EXACT
                                       ? dln_param_resolved(p, d)
                                       : dln_param_get(p, d),
@@ -287,10 +432,19 @@ void dln_param_range_text(const dln_param_def *d, char *buf, size_t len)
                                      dln_init_name((dln_init_kind)k));
         break;
     }
-    default:
-        snprintf(buf, len, "a descending list of 1..%d values >= %s",
-                 DLN_MAX_SPECTRUM, lo);
+    case DLN_PT_FILE:
+        snprintf(buf, len, "a .npy file");
         break;
+    default: {
+        char each[48] = "";
+        if (isfinite(d->lo))
+            snprintf(each, sizeof each, " %s %s",
+                     d->flags & DLN_PARAM_LO_OPEN ? ">" : ">=", lo);
+        snprintf(buf, len, "a %slist of %d..%d values%s",
+                 d->flags & DLN_PARAM_DESCENDING ? "descending " : "",
+                 d->flags & DLN_PARAM_NONEMPTY ? 1 : 0, d->max_n, each);
+        break;
+    }
     }
 }
 
@@ -300,7 +454,7 @@ int dln_param_in_range(const dln_param_def *d, double v)
         return 0;
     if (v < d->lo || v > d->hi)
         return 0;
-    if (d->type == DLN_PT_REAL) {
+    if (d->type == DLN_PT_REAL || d->type == DLN_PT_LIST) {
         if ((d->flags & DLN_PARAM_LO_OPEN) && v == d->lo)
             return 0;
         if ((d->flags & DLN_PARAM_HI_OPEN) && v == d->hi)
@@ -311,20 +465,26 @@ int dln_param_in_range(const dln_param_def *d, double v)
 
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return 2; } while (0)
 
-/* The spectrum's own rules: 1..DLN_MAX_SPECTRUM values in range,
- * descending. */
-static int check_spectrum(const dln_params *p, const dln_param_def *d,
-                          char *err, size_t errlen)
+/* A list's own rules: its count, each value in range, the order. */
+static int check_list(const dln_params *p, const dln_param_def *d,
+                      char *err, size_t errlen)
 {
-    if (p->rank < 1 || p->rank > DLN_MAX_SPECTRUM)
-        BAD("%s: needs 1..%d singular values (got %d)", d->name,
-            DLN_MAX_SPECTRUM, p->rank);
-    for (int i = 0; i < p->rank; i++) {
-        if (!dln_param_in_range(d, p->spectrum[i]))
-            BAD("%s: singular value %d must be finite and >= 0", d->name,
-                i + 1);
-        if (i && p->spectrum[i] > p->spectrum[i - 1])
-            BAD("%s: singular values must be in descending order", d->name);
+    int n = dln_param_list_len(p, d);
+    const double *v = dln_param_list(p, d);
+    int lo = d->flags & DLN_PARAM_NONEMPTY ? 1 : 0;
+    char range[128];
+    if (n < lo || n > d->max_n)
+        BAD("%s: needs %d..%d values (got %d)", d->name, lo, d->max_n, n);
+    for (int i = 0; i < n; i++) {
+        if (!dln_param_in_range(d, v[i])) {
+            dln_format_real(d->lo, range, sizeof range);
+            BAD("%s: value %d must be finite%s%s", d->name, i + 1,
+                isfinite(d->lo) ? d->flags & DLN_PARAM_LO_OPEN ? " and > "
+                                                               : " and >= "
+                                : "", isfinite(d->lo) ? range : "");
+        }
+        if ((d->flags & DLN_PARAM_DESCENDING) && i && v[i] > v[i - 1])
+            BAD("%s: values must be in descending order", d->name);
     }
     return 0;
 }
@@ -333,8 +493,14 @@ int dln_param_check(const dln_params *p, const dln_param_def *d, char *err,
                     size_t errlen)
 {
     char range[128], got[32];
-    if (d->type == DLN_PT_SPECTRUM)
-        return check_spectrum(p, d, err, errlen);
+    if (d->type == DLN_PT_LIST)
+        return check_list(p, d, err, errlen);
+    if (d->type == DLN_PT_FILE) {
+        const dln_file_ref *f = CAT(p, d, dln_file_ref);
+        if (memchr(f->path, '\0', sizeof f->path) == NULL)
+            BAD("%s: path not terminated", d->name);
+        return 0;
+    }
     double v = dln_param_get(p, d);
     if (dln_param_in_range(d, v))
         return 0;
@@ -349,19 +515,53 @@ int dln_param_check(const dln_params *p, const dln_param_def *d, char *err,
     BAD("%s: must be %s (got %s)", d->name, range, got);
 }
 
+/* Read the .npy file at path into row d of q: its path, content hash and
+ * size. 0, 1 or 2 with "name: reason" in err. */
+static int parse_file(dln_params *q, const dln_param_def *d, const char *path,
+                      char *err, size_t errlen)
+{
+    dln_file_ref *f = AT(q, d, dln_file_ref);
+    char why[512];
+    double *v = NULL;
+    long n = 0;
+    if (strlen(path) >= sizeof f->path)
+        BAD("%s: path longer than %zu characters", d->name,
+            sizeof f->path - 1);
+    memset(f, 0, sizeof *f);
+    if (!path[0] || !strcmp(path, "none"))   /* none ("./none" is a file) */
+        return 0;
+    int rc = dln_npy_read(path, &v, &n, why, sizeof why);
+    if (rc) {
+        snprintf(err, errlen, "%s: %s", d->name, why);
+        return rc;
+    }
+    memcpy(f->path, path, strlen(path) + 1);
+    f->hash = dln_npy_hash(v, n);
+    f->n = n;
+    free(v);
+    return 0;
+}
+
 int dln_param_parse(dln_params *p, const dln_param_def *d, const char *text,
                     char *err, size_t errlen)
 {
     char range[128];
     char *end;
-    double v = 0.0;
+    double v = 0.0, list[DLN_MAX_INIT_DIAG];
+    int n, rc;
     dln_params q = *p;
     dln_param_range_text(d, range, sizeof range);
     errno = 0;
     switch (d->type) {
-    case DLN_PT_SPECTRUM:
-        if (dln_params_parse_spectrum(&q, text, err, errlen))
-            return 2;
+    case DLN_PT_LIST:
+        if ((rc = parse_list(d->name, text, list, d->max_n, &n, err,
+                             errlen)))
+            return rc;
+        dln_param_set_list(&q, d, list, n);
+        break;
+    case DLN_PT_FILE:
+        if ((rc = parse_file(&q, d, text, err, errlen)))
+            return rc;
         break;
     case DLN_PT_INIT: {
         dln_init_kind k;
@@ -393,12 +593,18 @@ int dln_param_parse(dln_params *p, const dln_param_def *d, const char *text,
         break;
     }
     }
-    if (d->type != DLN_PT_SPECTRUM)
+    if (dln_param_is_scalar(d))
         dln_param_set(&q, d, v);
     if (dln_param_check(&q, d, err, errlen))
         return 2;
     *p = q;
     return 0;
+}
+
+int dln_param_parse_list(const dln_param_def *d, const char *text,
+                         double *v, int *n, char *err, size_t errlen)
+{
+    return parse_list(d->name, text, v, d->max_n, n, err, errlen);
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -411,6 +617,67 @@ static void problem(dln_param_problem *out, const dln_param_def *key,
     out->with[0] = w0;
     out->with[1] = w1;
     out->with[2] = w2;
+}
+
+/* The explicit initialisations: alpha_layers one per layer, init_diag
+ * with init diagonal and of the layers' size, init_file with init file,
+ * holding every weight, and alpha left alone. */
+static int check_inits(const dln_params *p, dln_param_problem *out)
+{
+    const dln_param_def *kind = DLN_PARAM_OF(init);
+    if (p->n_alpha_layers != 0 && p->n_alpha_layers != p->depth) {
+        problem(out, DLN_PARAM_OF(alpha_layers), DLN_PARAM_OF(depth), NULL,
+                NULL);
+        snprintf(out->reason, sizeof out->reason, "needs one factor per "
+                 "layer: %d values for depth %d (got %d)", p->depth,
+                 p->depth, p->n_alpha_layers);
+        return 2;
+    }
+    if ((p->init == DLN_INIT_DIAGONAL) != (p->n_init_diag > 0)) {
+        problem(out, DLN_PARAM_OF(init_diag), kind, NULL, NULL);
+        snprintf(out->reason, sizeof out->reason, "%s", p->n_init_diag
+                 ? "is used by init: diagonal only" : "init diagonal needs "
+                 "the diagonal values of its layers");
+        return 2;
+    }
+    if (p->init == DLN_INIT_DIAGONAL &&
+        p->n_init_diag != dln_params_diag_count(p)) {
+        problem(out, DLN_PARAM_OF(init_diag), DLN_PARAM_OF(depth),
+                DLN_PARAM_OF(width), DLN_PARAM_OF(d_in));
+        snprintf(out->reason, sizeof out->reason, "needs min(rows, cols) "
+                 "values per layer, %ld in all for depth %d, width %d, d_in "
+                 "%d, d_out %d (got %d)", dln_params_diag_count(p), p->depth,
+                 p->width, dln_params_d_in(p), dln_params_d_out(p),
+                 p->n_init_diag);
+        return 2;
+    }
+    if ((p->init == DLN_INIT_FILE) != (p->init_file.path[0] != '\0')) {
+        problem(out, DLN_PARAM_OF(init_file), kind, NULL, NULL);
+        snprintf(out->reason, sizeof out->reason, "%s", p->init_file.path[0]
+                 ? "is used by init: file only" : "init file needs an "
+                 "init_file");
+        return 2;
+    }
+    if (p->init == DLN_INIT_FILE && p->init_file.n != dln_params_nweights(p)) {
+        problem(out, DLN_PARAM_OF(init_file), DLN_PARAM_OF(depth),
+                DLN_PARAM_OF(width), DLN_PARAM_OF(d_in));
+        snprintf(out->reason, sizeof out->reason, "%.120s holds %ld values; "
+                 "the network (depth %d, width %d, d_in %d, d_out %d) has "
+                 "%ld weights", p->init_file.path, p->init_file.n, p->depth,
+                 p->width, dln_params_d_in(p), dln_params_d_out(p),
+                 dln_params_nweights(p));
+        return 2;
+    }
+    if (p->init == DLN_INIT_FILE &&
+        (p->alpha != 1.0 || p->n_alpha_layers != 0)) {
+        problem(out, DLN_PARAM_OF(alpha), kind, DLN_PARAM_OF(alpha_layers),
+                NULL);
+        snprintf(out->reason, sizeof out->reason, "init file takes the "
+                 "weights as stored: leave alpha at 1 and alpha_layers "
+                 "empty");
+        return 2;
+    }
+    return 0;
 }
 
 int dln_params_check(const dln_params *p, dln_param_problem *out)
@@ -450,5 +717,5 @@ int dln_params_check(const dln_params *p, dln_param_problem *out)
                  "(off) or 1..steps (got %ld)", p->transient_window);
         return 2;
     }
-    return 0;
+    return check_inits(p, out);
 }

@@ -12,11 +12,14 @@
 void dln_params_defaults(dln_params *p)
 {
     char err[128];
-    memset(p, 0, sizeof *p);
+    double v[DLN_MAX_INIT_DIAG];
+    int n;
+    memset(p, 0, sizeof *p);   /* files: none */
     for (int i = 0; i < dln_param_count(); i++) {
         const dln_param_def *d = dln_param_at(i);
-        if (d->type == DLN_PT_SPECTRUM)
-            dln_params_parse_spectrum(p, d->def_list, err, sizeof err);
+        if (d->type == DLN_PT_LIST &&
+            !dln_param_parse_list(d, d->def_list, v, &n, err, sizeof err))
+            dln_param_set_list(p, d, v, n);
         else
             dln_param_set(p, d, d->def);
     }
@@ -74,11 +77,12 @@ void dln_params_cell_hash(const dln_params *p, char out[DLN_HASH_HEX])
      * values, 0-is-width resolved): the same cell from any source (job
      * file, `single`) hashes identically on every platform, and a row added
      * later leaves every older hash valid (paramdefs.h). */
-    char text[DLN_MAX_SPECTRUM * 26 + 1024];
+    char text[(DLN_MAX_SPECTRUM + DLN_MAX_ALPHA_LAYERS + DLN_MAX_INIT_DIAG) *
+              26 + 1024];
     size_t used = 0;
     for (int i = 0; i < dln_param_count() && used < sizeof text; i++) {
         const dln_param_def *d = dln_param_at(i);
-        char v[DLN_MAX_SPECTRUM * 26];
+        char v[DLN_MAX_INIT_DIAG * 26];
         if ((d->flags & DLN_PARAM_HASH_IF_SET) && dln_param_is_default(p, d))
             continue;
         dln_param_format(p, d, DLN_TEXT_EXACT, v, sizeof v);
@@ -99,18 +103,19 @@ uint64_t dln_params_derive_seed(const char *cell_hash, int seed_index,
 }
 
 static const char *const init_names[] = {"identity", "balanced",
-                                         "orthogonal", "gaussian"};
+                                         "orthogonal", "gaussian",
+                                         "diagonal", "file"};
 
 const char *dln_init_name(dln_init_kind k)
 {
-    if (k < DLN_INIT_IDENTITY || k > DLN_INIT_GAUSSIAN)
+    if (k < DLN_INIT_IDENTITY || k > DLN_INIT_FILE)
         return "unknown";
     return init_names[k];
 }
 
 int dln_init_parse(const char *name, dln_init_kind *out)
 {
-    for (int k = 0; k <= DLN_INIT_GAUSSIAN; k++)
+    for (int k = 0; k <= DLN_INIT_FILE; k++)
         if (!strcmp(name, init_names[k])) {
             *out = (dln_init_kind)k;
             return 0;
@@ -121,34 +126,37 @@ int dln_init_parse(const char *name, dln_init_kind *out)
 int dln_params_parse_spectrum(dln_params *p, const char *text, char *err,
                               size_t errlen)
 {
-    int n = 0;
-    const char *s = text;
-    while (*s) {
-        char *end;
-        while (isspace((unsigned char)*s))
-            s++;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (end == s || errno == ERANGE)
-            BAD("spectrum: '%s' is not a comma-separated list of numbers",
-                text);
-        if (n == DLN_MAX_SPECTRUM)
-            BAD("spectrum: more than %d singular values", DLN_MAX_SPECTRUM);
-        p->spectrum[n++] = v;
-        s = end;
-        while (isspace((unsigned char)*s))
-            s++;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            BAD("spectrum: unexpected '%c' in '%s'", *s, text);
-    }
-    if (n == 0)
-        BAD("spectrum: empty list");
-    for (int i = n; i < DLN_MAX_SPECTRUM; i++)
-        p->spectrum[i] = 0.0;
-    p->rank = n;
-    return 0;
+    return dln_param_parse(p, DLN_PARAM_OF(spectrum), text, err, errlen);
+}
+
+double dln_params_layer_scale(const dln_params *p, int l)
+{
+    if (p->n_alpha_layers > 0 && l >= 1 && l <= p->n_alpha_layers)
+        return p->alpha * p->alpha_layers[l - 1];
+    return p->alpha;
+}
+
+/* d_l of p (d_0 = d_in, d_L = d_out, width between). */
+static long dim(const dln_params *p, int l)
+{
+    return l == 0 ? dln_params_d_in(p)
+           : l == p->depth ? dln_params_d_out(p) : p->width;
+}
+
+long dln_params_diag_count(const dln_params *p)
+{
+    long n = 0;
+    for (int l = 1; l <= p->depth; l++)
+        n += dim(p, l) < dim(p, l - 1) ? dim(p, l) : dim(p, l - 1);
+    return n;
+}
+
+long dln_params_nweights(const dln_params *p)
+{
+    long n = 0;
+    for (int l = 1; l <= p->depth; l++)
+        n += dim(p, l) * dim(p, l - 1);
+    return n;
 }
 
 double dln_params_cost(const dln_params *p)

@@ -131,29 +131,41 @@ static int build_target(dln_model *m)
     return 0;
 }
 
+/* The initial weights of p's init kind, layer l scaled by
+ * dln_params_layer_scale (init file: zero here; its weights are the
+ * caller's, dln_model_set_params). */
 static int init_weights(dln_model *m)
 {
+    const double *diag = m->p.init_diag;
+    memset(m->x, 0, sizeof(double) * m->n);
     for (int l = 1; l <= m->L; l++) {
         int rows = m->dims[l], cols = m->dims[l - 1];
         double *w = layer(m, m->x, l);
+        double a = dln_params_layer_scale(&m->p, l);
         uint64_t stream = DLN_STREAM_LAYER + (uint64_t)l;
         switch (m->p.init) {
         case DLN_INIT_IDENTITY:
-            fill_identity(w, rows, cols, l == m->L ? 0.0 : m->p.alpha);
+            fill_identity(w, rows, cols, l == m->L ? 0.0 : a);
             break;
         case DLN_INIT_BALANCED:
-            fill_identity(w, rows, cols, m->p.alpha);
+            fill_identity(w, rows, cols, a);
             break;
         case DLN_INIT_ORTHOGONAL:
-            if (fill_orthogonal(w, rows, cols, m->p.alpha, m->p.seed, stream))
+            if (fill_orthogonal(w, rows, cols, a, m->p.seed, stream))
                 return 1;
             break;
         case DLN_INIT_GAUSSIAN: {
             size_t cnt = (size_t)rows * cols;
             dln_rng_normal(m->p.seed, stream, w, cnt);
-            cblas_dscal((int)cnt, m->p.alpha / sqrt((double)cols), w, 1);
+            cblas_dscal((int)cnt, a / sqrt((double)cols), w, 1);
             break;
         }
+        case DLN_INIT_DIAGONAL:   /* validated: min(rows, cols) values */
+            for (int i = 0; i < rows && i < cols; i++)
+                w[i + (size_t)i * rows] = a * *diag++;
+            break;
+        case DLN_INIT_FILE:
+            break;
         }
     }
     return 0;

@@ -68,9 +68,30 @@ static void make_projections(prun_ws *w)
         }
 }
 
+/* Rank 0's x0 (init file: required) scattered into the model. Collective;
+ * returns 0, 1 or 2 (no weights given), the same on every rank. */
+static int start_from(prun_ws *w, const double *x0)
+{
+    int have = w->root && x0 != NULL, bad = 0;
+    MPI_Bcast(&have, 1, MPI_INT, 0, dln_pmodel_comm(w->m));
+    if (!have)
+        return w->p->init == DLN_INIT_FILE ? 2 : 0;
+    double *loc = malloc(sizeof(double) * (dln_pmodel_nlocal(w->m) + 1));
+    bad = loc == NULL;
+    MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX,
+                  dln_pmodel_comm(w->m));
+    if (!bad) {
+        dln_pmodel_scatter(w->m, x0, loc);
+        dln_pmodel_set_params(w->m, loc);
+    }
+    free(loc);
+    return bad;
+}
+
 /* Model, orbit ring and scratch for p. Collective; returns 0, 1 or 2,
  * the same on every rank. */
-static int ws_create(prun_ws *w, const dln_params *p, MPI_Comm comm)
+static int ws_create(prun_ws *w, const dln_params *p, const double *x0,
+                     MPI_Comm comm)
 {
     int rc, bad = 0;
     w->p = p;
@@ -79,6 +100,8 @@ static int ws_create(prun_ws *w, const dln_params *p, MPI_Comm comm)
     w->n = dln_pmodel_nparams(w->m);
     MPI_Comm_rank(dln_pmodel_comm(w->m), &w->root);
     w->root = w->root == 0;
+    if ((rc = start_from(w, x0)) != 0)
+        return rc;
     if (dln_track_create(&w->k, p, w->root))
         bad = 1;
     if (p->lyapunov_steps > 0) {
@@ -316,6 +339,12 @@ static int train(prun_ws *w, dln_result *r)
 
 int dln_prun(const dln_params *p, MPI_Comm comm, dln_result *r)
 {
+    return dln_prun_from(p, NULL, comm, r);
+}
+
+int dln_prun_from(const dln_params *p, const double *x0, MPI_Comm comm,
+                  dln_result *r)
+{
     prun_ws w;
     int rc, rank, head[2];
     double t0 = dln_clock_now();
@@ -324,7 +353,7 @@ int dln_prun(const dln_params *p, MPI_Comm comm, dln_result *r)
     rc = dln_params_validate(p, r->error, sizeof r->error);
     if (rc)
         goto cleanup;
-    rc = ws_create(&w, p, comm);
+    rc = ws_create(&w, p, x0, comm);
     if (rc == 0)
         rc = train(&w, r);
     if (rc) {

@@ -48,14 +48,17 @@ static void ws_free(run_ws *w)
     memset(w, 0, sizeof *w);
 }
 
-/* Model, diagnostics, orbit ring and scratch for p. Returns 0, 1 or 2. */
-static int ws_create(run_ws *w, const dln_params *p)
+/* Model (from x0 when given), diagnostics, orbit ring and scratch for p.
+ * Returns 0, 1 or 2. */
+static int ws_create(run_ws *w, const dln_params *p, const double *x0)
 {
     int rc;
     memset(w, 0, sizeof *w);
     w->p = p;
     if ((rc = dln_model_create(p, &w->m)) != 0)
         return rc;
+    if (x0)
+        dln_model_set_params(w->m, x0);
     if (dln_diag_create(w->m, &w->diag))
         return 1;
     w->n = dln_model_nparams(w->m);
@@ -261,14 +264,24 @@ static int train(run_ws *w, dln_result *r)
 
 int dln_run(const dln_params *p, dln_result *r)
 {
+    return dln_run_from(p, NULL, r);
+}
+
+int dln_run_from(const dln_params *p, const double *x0, dln_result *r)
+{
     double t0 = dln_clock_now();
     run_ws w;
     int rc;
     memset(&w, 0, sizeof w);
     rc = dln_params_validate(p, r->error, sizeof r->error);
+    if (!rc && p->init == DLN_INIT_FILE && !x0) {
+        snprintf(r->error, sizeof r->error, "init file %.180s: its weights "
+                 "were not loaded (dln_npy_load_init)", p->init_file.path);
+        rc = 2;
+    }
     if (rc)
         goto cleanup;
-    rc = ws_create(&w, p);
+    rc = ws_create(&w, p, x0);
     if (rc == 0)
         rc = train(&w, r);
     if (rc) {

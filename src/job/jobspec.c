@@ -52,11 +52,9 @@ const dln_param_def *js_axis_def(int k) { return dln_param_axis(k); }
 static void apply_value(const dln_jobspec *j, int ax, long k, dln_params *p)
 {
     const js_axis *a = &j->ax[ax];
-    if (js_axis_def(ax)->type == DLN_PT_SPECTRUM) {
-        memset(p->spectrum, 0, sizeof p->spectrum);
-        memcpy(p->spectrum, a->s[k].s, (size_t)a->s[k].rank * sizeof(double));
-        p->rank = a->s[k].rank;
-    } else
+    if (a->pv)
+        dln_param_copy(p, &a->pv[k], js_axis_def(ax));
+    else
         dln_param_set(p, js_axis_def(ax), a->v[k]);
 }
 
@@ -196,12 +194,12 @@ double dln_jobspec_times_edge(const dln_jobspec *j, const dln_task *t)
 
 /* ---- checks --------------------------------------------------------- */
 
-static void spectrum_text(const js_spectrum *s, char *buf, size_t len);
 static void value_text(const dln_jobspec *j, int ax, long k, char *buf,
                        size_t len);
 
 typedef struct keyed {
-    const void *s;      /* js_spectrum, spectrum axis only */
+    const dln_params *pv;   /* list and file axes: the value's holder */
+    const dln_param_def *d;
     double v;
     long idx;
 } keyed;
@@ -209,13 +207,10 @@ typedef struct keyed {
 static int cmp_keyed(const void *pa, const void *pb)
 {
     const keyed *a = pa, *b = pb;
-    if (a->s) {
-        const js_spectrum *x = a->s, *y = b->s;
-        if (x->rank != y->rank)
-            return x->rank < y->rank ? -1 : 1;
-        for (int i = 0; i < x->rank; i++)
-            if (x->s[i] != y->s[i])
-                return x->s[i] < y->s[i] ? -1 : 1;
+    if (a->pv) {
+        int c = dln_param_compare(a->pv, b->pv, a->d);
+        if (c)
+            return c;
     } else if (a->v != b->v)
         return a->v < b->v ? -1 : 1;
     return a->idx < b->idx ? -1 : a->idx > b->idx;
@@ -240,7 +235,8 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
         if (!k)
             return 1;
         for (long i = 0; i < a->n; i++) {
-            k[i].s = a->s ? (const void *)&a->s[i] : NULL;
+            k[i].pv = a->pv ? &a->pv[i] : NULL;
+            k[i].d = js_axis_def(ax);
             k[i].v = a->v ? a->v[i] : 0.0;
             k[i].idx = i;
         }
@@ -252,9 +248,9 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
                 long later = k[i].idx > k[i - 1].idx ? k[i].idx
                                                         : k[i - 1].idx;
                 long first = k[i].idx + k[i - 1].idx - later;
-                char val[64 * 32 + 64];
-                if (a->s)
-                    spectrum_text(&a->s[later], val, sizeof val);
+                char val[DLN_MAX_INIT_DIAG * 26];
+                if (a->pv)
+                    value_text(j, ax, later, val, sizeof val);
                 else
                     dln_format_real(a->v[later], val, sizeof val);
                 char where[64] = "";
@@ -296,7 +292,7 @@ static int check_duplicates(const dln_jobspec *j, char *err, size_t errlen)
 static int check_zip_duplicates(const dln_jobspec *j, char *err,
                                 size_t errlen)
 {
-    char num[64 * 32 + 64];
+    char num[DLN_MAX_INIT_DIAG * 26];
     for (int ax = 0; ax < js_naxes(); ax++) {
         if (j->zip_of[ax] < 0 || !leads(j, ax))
             continue;
@@ -306,10 +302,11 @@ static int check_zip_duplicates(const dln_jobspec *j, char *err,
                 int same = 1;
                 for (int m = ax; m < js_naxes() && same; m++)
                     if (j->zip_of[m] == j->zip_of[ax])
-                        same = j->ax[m].s ? !memcmp(&j->ax[m].s[p],
-                                                    &j->ax[m].s[q],
-                                                    sizeof j->ax[m].s[p])
-                                          : j->ax[m].v[p] == j->ax[m].v[q];
+                        same = j->ax[m].pv
+                                   ? !dln_param_compare(&j->ax[m].pv[p],
+                                                        &j->ax[m].pv[q],
+                                                        js_axis_def(m))
+                                   : j->ax[m].v[p] == j->ax[m].v[q];
                 if (same) {
                     value_text(j, ax, q, num, sizeof num);
                     return js_fail(j, err, errlen, j->ax[ax].line[q],
@@ -452,13 +449,13 @@ static int check_cells(const dln_jobspec *j, char *err, size_t errlen)
                 dmin = d, dax = v > 0.0 ? dims[i] : wax;
         }
     for (long k = 0; k < sp->n; k++)
-        if (sp->s[k].rank > dmin)
+        if (sp->pv[k].rank > dmin)
             return js_fail(j, err, errlen, sp->key_line ? sp->line[k]
                            : j->ax[dax].key_line ? j->ax[dax].line[0]
                            : j->grid_line ? j->grid_line : 1,
                            DLN_PARAM_OF(spectrum)->name, "%d singular values "
                            "exceed min(d_in, d_out) = %.0f of the cells with "
-                           "%s %.0f", sp->s[k].rank, dmin,
+                           "%s %.0f", sp->pv[k].rank, dmin,
                            js_axis_def(dax)->name, dmin);
     return 0;
 }
@@ -492,11 +489,6 @@ static void sb_add(sbuf *b, const char *t)
     b->n += len;
 }
 
-static void spectrum_text(const js_spectrum *s, char *buf, size_t len)
-{
-    dln_param_format_list(s->s, s->rank, 0, buf, len);
-}
-
 static int cmp_double(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
@@ -516,7 +508,7 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
     const js_axis *a = &j->ax[ax];
     const dln_param_def *d = js_axis_def(ax);
     const js_axis *width = &j->ax[DLN_PARAM_OF(width)->axis];
-    char num[64 * 32 + 64];
+    char num[DLN_MAX_INIT_DIAG * 26];
     if ((d->flags & DLN_PARAM_SPEC_IF_SET) && a->n == 1) {
         dln_params q = j->base;
         apply_value(j, ax, 0, &q);
@@ -525,13 +517,13 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
     }
     sb_add(b, d->name);
     sb_add(b, "=");
-    if (d->type == DLN_PT_SPECTRUM) {
+    if (a->pv) {
         char **t = calloc((size_t)a->n, sizeof *t);
         if (!t)
             return 1;
         int rc = 0;
         for (long k = 0; k < a->n && !rc; k++) {
-            spectrum_text(&a->s[k], num, sizeof num);
+            value_text(j, ax, k, num, sizeof num);
             if (!(t[k] = js_strdup(num)))
                 rc = 1;
         }
@@ -573,8 +565,9 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
 static void value_text(const dln_jobspec *j, int ax, long k, char *buf,
                        size_t len)
 {
-    if (j->ax[ax].s)
-        spectrum_text(&j->ax[ax].s[k], buf, len);
+    if (j->ax[ax].pv)
+        dln_param_format(&j->ax[ax].pv[k], js_axis_def(ax), DLN_TEXT_SHORT,
+                         buf, len);
     else
         dln_param_format_value(js_axis_def(ax), j->ax[ax].v[k],
                                DLN_TEXT_SHORT, buf, len);
@@ -784,11 +777,10 @@ static int fill_defaults(dln_jobspec *j)
         a->line = calloc(1, sizeof *a->line);
         if (!a->line)
             return 1;
-        if (js_axis_def(ax)->type == DLN_PT_SPECTRUM) {
-            if (!(a->s = calloc(1, sizeof *a->s)))
+        if (!dln_param_is_scalar(js_axis_def(ax))) {
+            if (!(a->pv = malloc(sizeof *a->pv)))
                 return 1;
-            a->s[0].rank = d->rank;
-            memcpy(a->s[0].s, d->spectrum, (size_t)d->rank * sizeof(double));
+            a->pv[0] = *d;
         } else {
             if (!(a->v = malloc(sizeof *a->v)))
                 return 1;
@@ -876,7 +868,7 @@ void dln_jobspec_destroy(dln_jobspec **pj)
     dln_jobspec *j = *pj;
     for (int ax = 0; ax < js_naxes(); ax++) {
         free(j->ax[ax].v);
-        free(j->ax[ax].s);
+        free(j->ax[ax].pv);
         free(j->ax[ax].line);
     }
     for (int e = 0; e < j->nexcl; e++)

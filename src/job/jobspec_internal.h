@@ -13,19 +13,15 @@
 #define JS_MAX_AXIS 1000000L      /* values one generator may produce       */
 #define JS_MAX_FILE (16L << 20)   /* bytes of YAML read                     */
 
-typedef struct js_spectrum {
-    int rank;
-    double s[DLN_MAX_SPECTRUM];
-} js_spectrum;
-
 /* One grid axis (a DLN_PS_GRID row of the parameter table; axes are kept
  * in expansion order, ax[k] being dln_param_axis(k)): n >= 1 values in
- * file order.  Numeric, boolean and init values live in v (as doubles:
- * every integer here is < 2^53); spectra in s. */
+ * file order.  Scalar values (numbers, booleans, init kinds) live in v (as
+ * doubles: every integer here is < 2^53); a list or file value k lives in
+ * its row's field of pv[k] (dln_param_copy applies it). */
 typedef struct js_axis {
     long n;
-    double *v;           /* NULL for the spectrum axis                      */
-    js_spectrum *s;      /* spectrum axis only                              */
+    double *v;           /* scalar rows; NULL otherwise                     */
+    dln_params *pv;      /* list and file rows; NULL otherwise              */
     int *line;           /* 1-based line of each value                      */
     int key_line;        /* line of the grid key; 0 = not given (default)   */
 } js_axis;

@@ -385,7 +385,9 @@ static int is_integer(const dln_param_def *d)
     return d->type == DLN_PT_INT || d->type == DLN_PT_LONG;
 }
 
-static int axis_grow(js_axis *a, int spectrum)
+/* Room for one more value in a (scalars in v, else compound values in
+ * pv). 0 or 1. */
+static int axis_grow(js_axis *a, int compound)
 {
     long cap;
     if (a->n == 0)
@@ -398,11 +400,11 @@ static int axis_grow(js_axis *a, int spectrum)
     if (!line)
         return 1;
     a->line = line;
-    if (spectrum) {
-        js_spectrum *s = realloc(a->s, (size_t)cap * sizeof *s);
-        if (!s)
+    if (compound) {
+        dln_params *pv = realloc(a->pv, (size_t)cap * sizeof *pv);
+        if (!pv)
             return 1;
-        a->s = s;
+        a->pv = pv;
     } else {
         double *v = realloc(a->v, (size_t)cap * sizeof *v);
         if (!v)
@@ -461,7 +463,7 @@ static int init_value(reader *r, const dln_param_def *d, yaml_node_t *n,
                 d->name, name, range, hint);
 }
 
-/* One scalar of row d's type (not the spectrum) as a double; the range is
+/* One scalar of row d's type (not a list or file) as a double; the range is
  * the caller's to check. */
 static int typed_value(reader *r, const dln_param_def *d, yaml_node_t *n,
                        double *out)
@@ -483,12 +485,12 @@ static int typed_value(reader *r, const dln_param_def *d, yaml_node_t *n,
     case DLN_PT_INIT:
         return init_value(r, d, n, out);
     default:
-        return FAIL(r, line_of(n), d->name, "internal: a target is not a "
-                    "single value");
+        return FAIL(r, line_of(n), d->name, "internal: a list or file is "
+                    "not a single value");
     }
 }
 
-/* One scalar axis value of any non-spectrum kind. */
+/* One scalar axis value of any scalar kind. */
 static int scalar_value(reader *r, int ax, yaml_node_t *n, double *out)
 {
     int rc = typed_value(r, js_axis_def(ax), n, out);
@@ -603,37 +605,50 @@ static int generator(reader *r, const dln_param_def *d, const char *key,
     return 0;
 }
 
-/* ---- spectra -------------------------------------------------------- */
+/* ---- lists and files ------------------------------------------------ */
 
-/* A list of numbers: one target's singular values, descending, >= 0. */
-static int spectrum_list(reader *r, yaml_node_t *seq, js_spectrum *s,
-                         int whole_axis)
+/* A list of numbers: one value of list row d (its range and order),
+ * into q's field. */
+static int list_value(reader *r, const dln_param_def *d, yaml_node_t *seq,
+                      dln_params *q, int whole_axis)
 {
+    double v[DLN_MAX_INIT_DIAG];
     yaml_node_item_t *it = seq->data.sequence.items.start;
     long n = seq->data.sequence.items.top - it;
-    if (n == 0)
-        return FAIL(r, line_of(seq), "spectrum", "empty list: a target needs "
-                    "at least one singular value");
-    if (n > DLN_MAX_SPECTRUM)
-        return FAIL(r, line_of(seq), "spectrum", "%ld singular values (at "
-                    "most %d)", n, DLN_MAX_SPECTRUM);
-    memset(s, 0, sizeof *s);
+    char range[128];
+    if (n == 0 && (d->flags & DLN_PARAM_NONEMPTY))
+        return FAIL(r, line_of(seq), d->name, "empty list: a value needs at "
+                    "least one number");
+    if (n > d->max_n)
+        return FAIL(r, line_of(seq), d->name, "%ld values (at most %d)", n,
+                    d->max_n);
+    dln_param_range_text(d, range, sizeof range);
     for (long i = 0; i < n; i++) {
         yaml_node_t *x = yaml_document_get_node(r->doc, it[i]);
-        int rc = get_real(r, x, "spectrum", &s->s[i]);
+        int rc = get_real(r, x, d->name, &v[i]);
         if (rc)
             return rc;
-        if (!(s->s[i] >= 0.0))
-            return FAIL(r, line_of(x), "spectrum", "singular values must be "
-                        ">= 0 (got %s)", text_of(x));
-        if (i && s->s[i] > s->s[i - 1])
-            return FAIL(r, line_of(x), "spectrum", "singular values must be "
-                        "in descending order (got %s after %s)%s", text_of(x),
+        if (!dln_param_in_range(d, v[i]))
+            return FAIL(r, line_of(x), d->name, "values must be in range: %s "
+                        "(got %s)", range, text_of(x));
+        if ((d->flags & DLN_PARAM_DESCENDING) && i && v[i] > v[i - 1])
+            return FAIL(r, line_of(x), d->name, "values must be in "
+                        "descending order (got %s after %s)%s", text_of(x),
                         text_of(yaml_document_get_node(r->doc, it[i - 1])),
-                        whole_axis ? "; an axis of rank-1 targets is written "
-                                     "[[a], [b], ...]" : "");
+                        whole_axis ? "; an axis of one-value lists is "
+                                     "written [[a], [b], ...]" : "");
     }
-    s->rank = (int)n;
+    dln_param_set_list(q, d, v, (int)n);
+    return 0;
+}
+
+/* Append q (a value of axis a's compound row) with its line. 0 or 1. */
+static int compound_push_value(js_axis *a, const dln_params *q, int line)
+{
+    if (axis_grow(a, 1))
+        return 1;
+    a->pv[a->n] = *q;
+    a->line[a->n++] = line;
     return 0;
 }
 
@@ -696,41 +711,44 @@ static int family_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,
     return rc;
 }
 
-/* Target (i0, i1, i2) of family f's parameter values into s. */
+/* Target (i0, i1, i2) of family f's parameter values into list row d of
+ * q. */
 static int family_target(reader *r, const struct family_args *f, long i0,
-                         long i1, long i2, js_spectrum *s)
+                         long i1, long i2, const dln_param_def *d,
+                         dln_params *q)
 {
     double x0 = f->x[0].v[i0], x1 = f->family == 2 ? 0.0 : f->x[1].v[i1];
+    double sv[DLN_MAX_SPECTRUM];
     int rank = (int)f->x[2].v[i2];
-    memset(s, 0, sizeof *s);
-    s->rank = rank;
     for (int i = 0; i < rank; i++) {
         double di = (double)i;
         if (f->family == 0)
-            s->s[i] = i ? x0 * pow(x1, di) : x0;
+            sv[i] = i ? x0 * pow(x1, di) : x0;
         else if (f->family == 1)
-            s->s[i] = rank == 1 ? x0
-                      : i == rank - 1 ? x1
-                      : x0 + di * (x1 - x0) / (double)(rank - 1);
+            sv[i] = rank == 1 ? x0
+                    : i == rank - 1 ? x1
+                    : x0 + di * (x1 - x0) / (double)(rank - 1);
         else
-            s->s[i] = x0;
+            sv[i] = x0;
     }
     if (f->family == 1 && x1 > x0)
         return FAIL(r, f->line[1], "to", "linear spectrum must descend "
                     "(from >= to)");
+    dln_param_set_list(q, d, sv, rank);
     return 0;
 }
 
 /* {geometric: {s1, ratio, rank}}, {linear: {from, to, rank}}, {flat: {s,
  * rank}}: one target, or with lists or ranges as parameters the targets of
  * every combination (parameters in that order, the last fastest), pushed
- * onto the spectrum axis a. */
-static int spectrum_family(reader *r, yaml_node_t *map, js_axis *a)
+ * onto axis a of list row d (DLN_PARAM_FAMILIES). */
+static int spectrum_family(reader *r, const dln_param_def *d,
+                           yaml_node_t *map, js_axis *a)
 {
     char buf[80];
     yaml_node_pair_t *p = map->data.mapping.pairs.start;
     if (map->data.mapping.pairs.top - p != 1)
-        return FAIL(r, line_of(map), "spectrum", "a spectrum family is a "
+        return FAIL(r, line_of(map), d->name, "a spectrum family is a "
                     "mapping with one key: geometric, linear or flat");
     yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
     yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
@@ -747,7 +765,7 @@ static int spectrum_family(reader *r, yaml_node_t *map, js_axis *a)
         char hint[64] = "";
         if (near)
             snprintf(hint, sizeof hint, "; did you mean '%s'?", near);
-        return FAIL(r, line_of(k), "spectrum", "unknown family %s (expected "
+        return FAIL(r, line_of(k), d->name, "unknown family %s (expected "
                     "geometric, linear or flat)%s",
                     describe(k, buf, sizeof buf), hint);
     }
@@ -769,18 +787,12 @@ static int spectrum_family(reader *r, yaml_node_t *map, js_axis *a)
     for (long i0 = 0; !rc && i0 < f.x[0].n; i0++)
         for (long i1 = 0; !rc && i1 < n1; i1++)
             for (long i2 = 0; !rc && i2 < f.x[2].n; i2++) {
-                js_spectrum s;
+                dln_params q = r->j->base;
                 if (a->n >= JS_MAX_AXIS)
-                    rc = FAIL(r, line_of(map), "spectrum", "the family "
-                              "makes more than %ld targets", JS_MAX_AXIS);
-                else if (!(rc = family_target(r, &f, i0, i1, i2, &s))) {
-                    if (axis_grow(a, 1))
-                        rc = 1;
-                    else {
-                        a->s[a->n] = s;
-                        a->line[a->n++] = line_of(map);
-                    }
-                }
+                    rc = FAIL(r, line_of(map), d->name, "the family makes "
+                              "more than %ld targets", JS_MAX_AXIS);
+                else if (!(rc = family_target(r, &f, i0, i1, i2, d, &q)))
+                    rc = compound_push_value(a, &q, line_of(map));
             }
     for (int i = 0; i < 3; i++) {
         free(f.x[i].v);
@@ -789,56 +801,73 @@ static int spectrum_family(reader *r, yaml_node_t *map, js_axis *a)
     return rc;
 }
 
-static int spectrum_push(reader *r, js_axis *a, yaml_node_t *n,
+/* One value of the list or file row of axis ax, appended to a: a list
+ * row takes a number (one value), a list of numbers, or (families) a
+ * spectrum family, which may stand for several; a file row a path. */
+static int compound_push(reader *r, int ax, js_axis *a, yaml_node_t *n,
                          int whole_axis)
 {
-    js_spectrum s;
+    const dln_param_def *d = js_axis_def(ax);
+    dln_params q = r->j->base;
+    char buf[80], err[600];
     int rc;
-    if (n->type == YAML_MAPPING_NODE)
-        return spectrum_family(r, n, a);
-    if (n->type == YAML_SEQUENCE_NODE)
-        rc = spectrum_list(r, n, &s, whole_axis);
-    else {
-        memset(&s, 0, sizeof s);
-        s.rank = 1;
-        rc = get_real(r, n, "spectrum", &s.s[0]);
-        if (!rc && !(s.s[0] >= 0.0))
-            rc = FAIL(r, line_of(n), "spectrum", "singular values must be >= "
-                      "0 (got %s)", text_of(n));
+    if (d->type == DLN_PT_FILE) {
+        if (n->type != YAML_SCALAR_NODE)
+            return FAIL(r, line_of(n), d->name, "expected a file name, got "
+                        "%s", describe(n, buf, sizeof buf));
+        rc = dln_param_parse(&q, d, text_of(n), err, sizeof err);
+        if (rc == 2)
+            return FAIL(r, line_of(n), d->name, "%s", strchr(err, ':')
+                        ? strchr(err, ':') + 2 : err);
+    } else if (n->type == YAML_SEQUENCE_NODE)
+        rc = list_value(r, d, n, &q, whole_axis);
+    else if (n->type == YAML_MAPPING_NODE) {
+        if (!(d->flags & DLN_PARAM_FAMILIES))
+            return FAIL(r, line_of(n), d->name, "expected a number or a list "
+                        "of numbers, got a mapping");
+        return spectrum_family(r, d, n, a);
+    } else {
+        double x;
+        rc = get_real(r, n, d->name, &x);
+        if (!rc && !dln_param_in_range(d, x)) {
+            dln_param_range_text(d, buf, sizeof buf);
+            rc = FAIL(r, line_of(n), d->name, "values must be in range: %s "
+                      "(got %s)", buf, text_of(n));
+        }
+        if (!rc)
+            dln_param_set_list(&q, d, &x, 1);
     }
-    if (rc)
-        return rc;
-    if (axis_grow(a, 1))
-        return 1;
-    a->s[a->n] = s;
-    a->line[a->n++] = line_of(n);
-    return 0;
+    return rc ? rc : compound_push_value(a, &q, line_of(n));
 }
 
-/* spectrum: 1 | [10, 9] | {family} -> one target; [[10, 9], [10, 6], {family}]
- * -> an axis of targets. */
-static int spectrum_axis(reader *r, yaml_node_t *v, js_axis *a)
+/* A list row: 1 | [10, 9] | {family} -> one value (a family: or several);
+ * [[10, 9], [10, 6], {family}] -> an axis of values.  A file row: path ->
+ * one value; [path, path] -> an axis. */
+static int compound_axis(reader *r, int ax, yaml_node_t *v, js_axis *a)
 {
+    const dln_param_def *d = js_axis_def(ax);
     if (v->type != YAML_SEQUENCE_NODE)
-        return spectrum_push(r, a, v, 0);
+        return compound_push(r, ax, a, v, 0);
     yaml_node_item_t *it = v->data.sequence.items.start;
     long n = v->data.sequence.items.top - it;
-    if (n == 0)
-        return FAIL(r, line_of(v), "spectrum", "empty list: an axis needs at "
+    if (n == 0 && (d->type == DLN_PT_FILE || (d->flags & DLN_PARAM_NONEMPTY)))
+        return FAIL(r, line_of(v), d->name, "empty list: an axis needs at "
                     "least one value");
-    int nested = yaml_document_get_node(r->doc, it[0])->type !=
-                 YAML_SCALAR_NODE;
-    for (long i = 1; i < n; i++) {
+    int nested = d->type == DLN_PT_FILE ||
+                 (n > 0 && yaml_document_get_node(r->doc, it[0])->type !=
+                           YAML_SCALAR_NODE);
+    for (long i = 1; i < n && d->type == DLN_PT_LIST; i++) {
         yaml_node_t *x = yaml_document_get_node(r->doc, it[i]);
         if ((x->type != YAML_SCALAR_NODE) != nested)
-            return FAIL(r, line_of(x), "spectrum", "mixes numbers and lists: "
-                        "write one target [10, 9] or a list of targets "
+            return FAIL(r, line_of(x), d->name, "mixes numbers and lists: "
+                        "write one value [10, 9] or a list of values "
                         "[[10, 9], [10, 6]]");
     }
     if (!nested)
-        return spectrum_push(r, a, v, 1);
+        return compound_push(r, ax, a, v, 1);
     for (long i = 0; i < n; i++) {
-        int rc = spectrum_push(r, a, yaml_document_get_node(r->doc, it[i]), 0);
+        int rc = compound_push(r, ax, a, yaml_document_get_node(r->doc,
+                                                                it[i]), 0);
         if (rc)
             return rc;
     }
@@ -854,8 +883,8 @@ static int axis_values(reader *r, int ax, yaml_node_t *v, js_axis *a,
 {
     const char *key = js_axis_def(ax)->name;
     *edge = 0;
-    if (js_axis_def(ax)->type == DLN_PT_SPECTRUM)
-        return spectrum_axis(r, v, a);
+    if (!dln_param_is_scalar(js_axis_def(ax)))
+        return compound_axis(r, ax, v, a);
     if (v->type == YAML_MAPPING_NODE &&
         js_axis_def(ax) == DLN_PARAM_OF(eta) &&
         v->data.mapping.pairs.top - v->data.mapping.pairs.start == 1) {
@@ -1000,8 +1029,9 @@ static int exclude_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
     for (long i = 0; i < vals.n && !rc; i++) {
         long hit = -1;
         for (long q = 0; q < a->n && hit < 0; q++)
-            if (vals.s ? !memcmp(&vals.s[i], &a->s[q], sizeof vals.s[i])
-                       : vals.v[i] == a->v[q])
+            if (vals.pv ? !dln_param_compare(&vals.pv[i], &a->pv[q],
+                                             js_axis_def(ax))
+                        : vals.v[i] == a->v[q])
                 hit = q;
         if (hit < 0)
             rc = FAIL(r, vals.line[i], text_of(k), "exclude: value %ld is "
@@ -1010,7 +1040,7 @@ static int exclude_pair(reader *r, int ax, yaml_node_t *k, yaml_node_t *v,
             e->sel[ax][hit] = 1;
     }
     free(vals.v);
-    free(vals.s);
+    free(vals.pv);
     free(vals.line);
     return rc;
 }

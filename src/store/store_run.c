@@ -449,14 +449,15 @@ int dln_store_run_columns(const char **names, int max)
  * resolved; init and spectrum as text). */
 static void bind_param(binder *b, const run_row *w, const dln_param_def *d)
 {
-    char text[DLN_MAX_SPECTRUM * 26];
+    char text[DLN_MAX_INIT_DIAG * 26];
     const dln_params *p = &w->t->params;
     switch (d->type) {
     case DLN_PT_REAL:
         b_real(b, dln_param_get(p, d));
         break;
     case DLN_PT_INIT:
-    case DLN_PT_SPECTRUM:
+    case DLN_PT_LIST:
+    case DLN_PT_FILE:
         dln_param_format(p, d, DLN_TEXT_EXACT, text, sizeof text);
         b_text(b, text);
         break;

@@ -83,6 +83,7 @@ const char dln_store_schema_sql[] =
     " floquet_inset_max REAL, floquet_transverse_max REAL,"
     " transverse_stable INTEGER, in_set INTEGER, set_defect REAL,"
     " n_collapsed INTEGER, mode_regimes TEXT,"
+    " alpha_layers TEXT, init_diag TEXT, init_file TEXT,"
     " UNIQUE(cell_hash, seed_index));"
     "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
     "CREATE INDEX IF NOT EXISTS runs_eta ON runs(eta);"
@@ -170,6 +171,10 @@ static const struct migration {
     {6, NULL, NULL, "runs", "set_defect", "REAL"},
     {6, NULL, NULL, "runs", "n_collapsed", "INTEGER"},
     {6, NULL, NULL, "runs", "mode_regimes", "TEXT"},
+    /* 7: the explicit initialisations in runs (NULL in older rows) */
+    {7, NULL, NULL, "runs", "alpha_layers", "TEXT"},
+    {7, NULL, NULL, "runs", "init_diag", "TEXT"},
+    {7, NULL, NULL, "runs", "init_file", "TEXT"},
 };
 
 int dln_store_has_column(dln_store *s, const char *table,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "dlnsweep/clock.h"
 #include "dlnsweep/jobspec.h"
+#include "dlnsweep/npy.h"
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/run.h"
 #include "sweep_internal.h"
@@ -31,20 +32,40 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
                         dln_wire_header *hdr)
 {
     dln_task t;
-    int rc = dln_jobspec_task(s->job, index, &t);
+    char why[sizeof r->error] = "";
+    double *x0 = NULL;   /* init file: the weights (a group: its rank 0) */
+    int rc = dln_jobspec_task(s->job, index, &t), lead = 1, bad = 0;
     double t0 = dln_clock_now();
     dln_result_init(r);
     if (rc == 0 && !wide && injected_failure(&t)) {
         snprintf(r->error, sizeof r->error, "injected failure "
                  "(DLNSWEEP_INJECT_ERROR)");
         rc = 1;
-    } else if (rc == 0 && dln_sweep_is_continuation(s->job, index))
-        rc = dln_sweep_run_continuation(s->job, index, r);
-    else if (rc == 0)
-        rc = wide ? dln_prun(&t.params, s->group, r) : dln_run(&t.params, r);
-    else
+    } else if (rc != 0)
         snprintf(r->error, sizeof r->error, "task %ld: cannot expand the job "
                  "file", index);
+    else if (dln_sweep_is_continuation(s->job, index)) {
+        if (t.params.init == DLN_INIT_FILE) {   /* its models start anew */
+            snprintf(r->error, sizeof r->error, "task %ld: a continuation "
+                     "does not start from an init file", index);
+            rc = 2;
+        } else
+            rc = dln_sweep_run_continuation(s->job, index, r);
+    } else {
+        if (wide) {
+            MPI_Comm_rank(s->group, &lead);
+            lead = lead == 0;
+        }
+        if (t.params.init == DLN_INIT_FILE && lead)
+            bad = dln_npy_load_init(&t.params, &x0, why, sizeof why);
+        if (wide)   /* a leader without x0: every rank of the group refuses */
+            rc = dln_prun_from(&t.params, x0, s->group, r);
+        else
+            rc = bad ? bad : dln_run_from(&t.params, x0, r);
+        if (bad)
+            snprintf(r->error, sizeof r->error, "%s", why);
+        free(x0);
+    }
     double wall = dln_clock_now() - t0;
     if (rc != 0) {
         r->regime = DLN_REGIME_ERROR;
