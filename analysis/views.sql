@@ -235,6 +235,64 @@ CREATE VIEW oscillating_modes AS
 
 -- Views added by other modules go below this line (e.g. boundaries).
 
+-- The per-step detail, long: one row per (run, step, quantity, index) from
+-- the JSON arrays of orbits (late_orbit: the last `tail` steps) and of
+-- point_details (trajectory_detail: trajectory points of runs with
+-- record_detail).
+-- quantity: 'mode' (m_i = u_i^T W_{L:1} v_i, i = mode in the target's
+-- order), 'sv' (i-th singular value of W_{L:1}), 'hessian' (i-th Hessian
+-- eigenvalue, orbit_hessian), 'layer_sv' (top singular value of layer i),
+-- 'balance_gap' (||W_{l+1}^T W_{l+1} - W_l W_l^T||_F of pair = l),
+-- 'mode_gap' (mode i's gap across pair l).  i and pair count from 1.
+-- Rows written before schema version 7 have no detail.
+DROP VIEW IF EXISTS late_orbit;
+CREATE VIEW late_orbit AS
+  SELECT t.run_id, t.k, t.step, 'mode' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM orbits t, json_each(t.modes) j
+  UNION ALL
+  SELECT t.run_id, t.k, t.step, 'sv' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM orbits t, json_each(t.sv) j
+  UNION ALL
+  SELECT t.run_id, t.k, t.step, 'hessian' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM orbits t, json_each(t.hessian) j
+  UNION ALL
+  SELECT t.run_id, t.k, t.step, 'layer_sv' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM orbits t, json_each(t.layer_sv) j
+  UNION ALL
+  SELECT t.run_id, t.k, t.step, 'balance_gap', j.key + 1, NULL, j.value
+  FROM orbits t, json_each(t.balance_gaps) j
+  UNION ALL
+  SELECT t.run_id, t.k, t.step, 'mode_gap', p.key + 1, m.key + 1, m.value
+  FROM orbits t, json_each(t.mode_gaps) p, json_each(p.value) m;
+
+DROP VIEW IF EXISTS trajectory_detail;
+CREATE VIEW trajectory_detail AS
+  SELECT t.run_id, t.step, 'mode' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM point_details t, json_each(t.modes) j
+  UNION ALL
+  SELECT t.run_id, t.step, 'sv' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM point_details t, json_each(t.sv) j
+  UNION ALL
+  SELECT t.run_id, t.step, 'hessian' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM point_details t, json_each(t.hessian) j
+  UNION ALL
+  SELECT t.run_id, t.step, 'layer_sv' AS quantity, NULL AS pair,
+         j.key + 1 AS i, j.value AS value
+  FROM point_details t, json_each(t.layer_sv) j
+  UNION ALL
+  SELECT t.run_id, t.step, 'balance_gap', j.key + 1, NULL, j.value
+  FROM point_details t, json_each(t.balance_gaps) j
+  UNION ALL
+  SELECT t.run_id, t.step, 'mode_gap', p.key + 1, m.key + 1, m.value
+  FROM point_details t, json_each(t.mode_gaps) p, json_each(p.value) m;
+
 -- boundaries: where the label (regime, and period if periodic) changes
 -- between neighbouring etas of one line (cells equal but for eta, one
 -- seed), e.g. the located transitions of a `refine:` sweep (method

@@ -90,6 +90,19 @@ static double compare(const dln_result *d, const dln_result *s, double tol)
         near("orbit_sv1", d->orbit_sv1[i], s->orbit_sv1[i], tol);
         near("orbit_loss", d->orbit_loss[i], s->orbit_loss[i], tol);
     }
+    /* the per-step detail: modes, singular values, tracked Hessian
+     * eigenvalues, layers, every gap */
+    same("detail.stride", d->detail.stride, s->detail.stride);
+    same("orbit_step0", d->orbit_step0, s->orbit_step0);
+    same("traj_detail", d->traj_detail != NULL, s->traj_detail != NULL);
+    size_t stride = (size_t)s->detail.stride;
+    for (size_t i = 0; i < (size_t)s->n_orbit * stride && d->orbit_detail &&
+                       d->detail.stride == s->detail.stride; i++)
+        near("orbit_detail", d->orbit_detail[i], s->orbit_detail[i], tol);
+    for (size_t i = 0; i < (size_t)s->n_traj * stride && d->traj_detail &&
+                       s->traj_detail && d->n_traj == s->n_traj &&
+                       d->detail.stride == s->detail.stride; i++)
+        near("traj_detail", d->traj_detail[i], s->traj_detail[i], tol);
     same("n_hessian_spectrum", d->n_hessian_spectrum, s->n_hessian_spectrum);
     same("n_hessian_above_eos", d->n_hessian_above_eos,
          s->n_hessian_above_eos);
@@ -213,6 +226,30 @@ static void full_spectrum_periodic(void **state)
     assert_true(dev <= 1.0);
 }
 
+/* The per-step detail with every option on: Hessian eigenvalues tracked
+ * along the 2-cycle (distributed HVPs, rank-identical sums), detailed
+ * trajectory points from record_from on, per-layer init factors. */
+static void detail_periodic(void **state)
+{
+    (void)state;
+    int regime, period;
+    dln_params p = net(0.0345, DLN_INIT_BALANCED, 0);
+    p.width = 12;
+    p.orbit_hessian = 1;
+    p.record_detail = 1;
+    p.record_every = 50;
+    p.record_from = 1000;
+    p.tail = 12;
+    p.n_alpha_layers = 3;
+    p.alpha_layers[0] = 0.9;
+    p.alpha_layers[1] = 1.0;
+    p.alpha_layers[2] = 1.1;
+    double dev = check(&p, 1e-9, &regime, &period, NULL);
+    assert_int_equal(regime, DLN_REGIME_PERIODIC);
+    assert_int_equal(period, 2);
+    assert_true(dev <= 1.0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +257,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(periodic_two_modes),
         cmocka_unit_test(divergent),
         cmocka_unit_test(full_spectrum_periodic),
+        cmocka_unit_test(detail_periodic),
     };
     return dln_mpi_run_tests(argc, argv, tests, &world_rank,
                              dln_pmodel_finalize);

@@ -716,6 +716,110 @@ static void test_migration_from_v3(void **state)
     dln_store_destroy(&s);
 }
 
+/* r's per-step detail for depth 3, rank 2: modes, 2 singular values, 2
+ * Hessian eigenvalues (one not converged), 3 layers, 2 gaps, 2 x 2 mode
+ * gaps; every late-orbit point and (record_detail) trajectory point. */
+static void add_detail(dln_result *r)
+{
+    dln_params p;
+    dln_params_defaults(&p);
+    p.rank = 2;
+    p.top_k = 2;
+    p.orbit_hessian = 1;
+    dln_detail_layout_of(&p, &r->detail);
+    assert_int_equal(r->detail.stride, 2 + 2 + 2 + 3 + 2 + 4);
+    int w = r->detail.stride;
+    r->orbit_detail = malloc(sizeof(double) * (size_t)(r->n_orbit * w));
+    r->traj_detail = malloc(sizeof(double) * (size_t)(r->n_traj * w));
+    for (int k = 0; k < r->n_orbit * w; k++)
+        r->orbit_detail[k] = k % w == 5 ? NAN : 0.5 * k;
+    for (int k = 0; k < r->n_traj * w; k++)
+        r->traj_detail[k] = -0.25 * k;
+    r->orbit_step0 = 4997;
+}
+
+/* The detail lands in the JSON columns of orbits and trajectories, in
+ * order, NaN as null; the views expand it. */
+static void test_detail_columns(void **state)
+{
+    const char *path = tpath("detail.db");
+    dln_store *s = open_rw(path);
+    dln_task t;
+    dln_result r;
+    make_task(&t, 0.1, 0);
+    make_result(&r, 1.0, 2, 3, 0);
+    add_detail(&r);
+    assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+    dln_result_clear(&r);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    assert_string_equal(sq_text(db, "SELECT step || ' ' || modes || ' ' || sv "
+                                    "|| ' ' || hessian || ' ' || layer_sv || "
+                                    "' ' || balance_gaps || ' ' || mode_gaps "
+                                    "FROM orbits WHERE k = 1"),
+                        "4998 [7.5,8] [8.5,9] [9.5,null] [10.5,11,11.5] "
+                        "[12,12.5] [[13,13.5],[14,14.5]]");
+    assert_string_equal(sq_text(db, "SELECT modes || ' ' || mode_gaps FROM "
+                                    "point_details WHERE step = 10"),
+                        "[-3.75,-4] [[-6.5,-6.75],[-7,-7.25]]");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM late_orbit"),
+                     3 * 15 - 0);
+    assert_string_equal(sq_text(db, "SELECT group_concat(coalesce(value, "
+                                    "'N'), ' ') FROM (SELECT value FROM "
+                                    "late_orbit WHERE k = 2 AND quantity = "
+                                    "'hessian' ORDER BY i)"), "17 N");
+    assert_string_equal(sq_text(db, "SELECT pair || ' ' || i || ' ' || value "
+                                    "FROM trajectory_detail WHERE step = 10 "
+                                    "AND quantity = 'mode_gap' AND pair = 2 "
+                                    "AND i = 1"), "2 1 -7");
+    sqlite3_close(db);
+}
+
+/* A version-6 file (no explicit-init or recording parameters, no detail
+ * columns) gains them, NULL in its old rows, on the next writable open. */
+static void test_migration_adds_detail(void **state)
+{
+    static const char *const drops[] = {
+        "runs", "alpha_layers", "runs", "init_diag", "runs", "init_file",
+        "runs", "orbit_hessian", "runs", "record_from", "runs",
+        "record_detail", "orbits", "step", "orbits", "modes", "orbits", "sv",
+        "orbits", "hessian", "orbits", "layer_sv", "orbits", "balance_gaps",
+        "orbits", "mode_gaps"};
+    const char *path = tpath("v6.db");
+    char sql[128];
+    dln_store *s = open_rw(path);
+    put(s, 0.1, 0, 1.0, 0);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    /* (views naming a column keep it from being dropped; every writable
+     * open installs them again) */
+    assert_int_equal(sqlite3_exec(db, "DROP VIEW late_orbit; DROP VIEW "
+                                  "trajectory_detail; DROP VIEW boundaries; "
+                                  "DROP TABLE point_details",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    for (size_t i = 0; i < sizeof drops / sizeof *drops; i += 2) {
+        snprintf(sql, sizeof sql, "ALTER TABLE %s DROP COLUMN %s", drops[i],
+                 drops[i + 1]);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(db);
+    s = open_rw(path);
+    put(s, 0.2, 0, 2.0, 0);
+    dln_store_destroy(&s);
+    db = sq(path);
+    assert_int_equal(sq_int(db, "PRAGMA user_version"),
+                     DLN_STORE_SCHEMA_VERSION);
+    assert_string_equal(sq_text(db, "SELECT group_concat(coalesce("
+                                    "orbit_hessian, 'N'), ' ') FROM (SELECT "
+                                    "orbit_hessian FROM runs ORDER BY eta)"),
+                        "N 0");
+    assert_int_equal(sq_int(db, "SELECT count(step) FROM orbits"), 0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM point_details"), 0);
+    sqlite3_close(db);
+}
+
 /* A shard written before a column existed merges with that column NULL. */
 static void test_merge_older_shard(void **state)
 {
@@ -726,7 +830,10 @@ static void test_merge_older_shard(void **state)
     make_shard(a, 0xabc, ea, 2);
     sqlite3 *db = sq(a);
     assert_int_equal(sqlite3_exec(db, "ALTER TABLE runs DROP COLUMN "
-                                  "transient_window; PRAGMA user_version = 2",
+                                  "transient_window; DROP VIEW late_orbit; "
+                                  "ALTER TABLE orbits DROP COLUMN modes; "
+                                  "DROP VIEW trajectory_detail; DROP TABLE "
+                                  "point_details; PRAGMA user_version = 2",
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     dln_store *s = open_rw(out);
@@ -741,6 +848,8 @@ static void test_merge_older_shard(void **state)
                                     "count(balance_gap) FROM runs"),
                         "2 0 2");
     assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories"), 3 + 4);
+    assert_string_equal(sq_text(db, "SELECT count(*) || ' ' || count(modes) "
+                                    "FROM orbits"), "4 0");
     sqlite3_close(db);
 }
 
@@ -865,6 +974,8 @@ int main(void)
         cmocka_unit_test(test_runs_has_every_parameter),
         cmocka_unit_test(test_migration_adds_transient_window),
         cmocka_unit_test(test_migration_from_v3),
+        cmocka_unit_test(test_detail_columns),
+        cmocka_unit_test(test_migration_adds_detail),
         cmocka_unit_test(test_merge_older_shard),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -27,6 +27,13 @@ int dln_diag_layer_sv(dln_diag *d, const dln_model *m, double *sv_layers);
  * gaps is non-NULL (pure apart from workspace). */
 double dln_diag_balance_gap(dln_diag *d, const dln_model *m, double *gaps);
 
+/* The balancing gap of every mode across every adjacent pair: out[(l-1) *
+ * rank + i] = (D_l)_{ii} = ||W_{l+1} e_i||^2 - ||e_i^T W_l||^2 for l =
+ * 1..L-1, i = 0..rank-1 (NaN where i >= d_l): per mode exactly when the
+ * network is diagonal, as GD keeps it from a diagonal start and target.
+ * Pure. */
+void dln_diag_mode_gaps(const dln_model *m, int rank, double *out);
+
 /* ||offdiag(U^T W_{L:1} V)||_F / ||W_{L:1}||_F with U, V the target's r
  * singular vectors, where the part of W_{L:1} outside span(U), span(V)
  * counts as off-diagonal too: ||P - sum_i (u_i^T P v_i) u_i v_i^T||_F / ||P||_F

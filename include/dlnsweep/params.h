@@ -73,6 +73,10 @@ typedef struct dln_params {
     int n_init_diag;         /* init diagonal: sum_l min(d_l, d_{l-1})      */
     double init_diag[DLN_MAX_INIT_DIAG];  /* layer 1's diagonal first       */
     dln_file_ref init_file;  /* init file: the flat weights (npy.h)         */
+    /* per-step recording (the late orbit and detailed trajectory points) */
+    int orbit_hessian;       /* 1: top_k Hessian eigenvalues at every step  */
+    long record_from;        /* first step with a trajectory point          */
+    int record_detail;       /* 1: trajectory points carry the step detail  */
 } dln_params;
 
 /* One unit of sweep work: a cell's parameters with one seed index. */

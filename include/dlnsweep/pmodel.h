@@ -133,6 +133,12 @@ double dln_pmodel_balance_gap(dln_pmodel *m, double *gaps);
  * rank); returns rank. Collective. */
 int dln_pmodel_target_modes(dln_pmodel *m, double *modes);
 
+/* Every mode's balancing gap across every adjacent pair, as
+ * dln_diag_mode_gaps: out[(l-1) * rank + i] = ||W_{l+1} e_i||^2 -
+ * ||e_i^T W_l||^2 (NaN where i >= d_l), on every rank; returns (L-1) rank.
+ * Collective. */
+int dln_pmodel_mode_gaps(dln_pmodel *m, int rank, double *out);
+
 /* ||P - sum_i (u_i^T P v_i) u_i v_i^T||_F / ||P||_F for P = W_{L:1}, as
  * dln_diag_offdiag_mass: 0 when P = 0, NaN when P is not finite (every
  * rank). Collective. */

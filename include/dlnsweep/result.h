@@ -80,6 +80,27 @@ typedef struct dln_traj_point {
     int n_oscillating;       /* modes with eta > 2/(L s_i^(2-2/L)) that oscillate */
 } dln_traj_point;
 
+/* The per-step detail of a state, stored for every late-orbit step and
+ * for trajectory points when record_detail is set: a row of `stride`
+ * doubles holding, in this order,
+ *   modes[modes]        m_i = u_i^T W_{L:1} v_i, i = 1..rank, in the
+ *                       target's order (never sorted)
+ *   sv[sv]              top min(top_k, d_in, d_out) singular values of
+ *                       W_{L:1}, descending
+ *   hessian[hessian]    top_k Hessian eigenvalues, descending (orbit_hessian;
+ *                       0 entries otherwise; NaN where not converged)
+ *   layer_sv[layers]    top singular value of W_1 .. W_L
+ *   gaps[gaps]          ||W_{l+1}^T W_{l+1} - W_l W_l^T||_F, l = 1..L-1
+ *   mode_gaps[mode_gaps] (L-1) x rank, pair-major: (D_l)_{ii} =
+ *                       ||W_{l+1} e_i||^2 - ||e_i^T W_l||^2, the gap of
+ *                       mode i across pair l (exact per mode when the
+ *                       network is diagonal; NaN for i >= width)
+ * dln_detail_layout_of gives the counts for a cell. */
+typedef struct dln_detail_layout {
+    int modes, sv, hessian, layers, gaps, mode_gaps;
+    int stride;              /* their sum                                  */
+} dln_detail_layout;
+
 typedef struct dln_result {
     dln_regime regime;
     int period;              /* 1 converged, p periodic, 0 otherwise        */
@@ -100,6 +121,10 @@ typedef struct dln_result {
     double *orbit_sv1;       /* last `tail` values of sv1(W_{L:1})          */
     double *orbit_loss;      /* last `tail` losses                          */
     int n_orbit;
+    long orbit_step0;        /* step of orbit point 0                       */
+    dln_detail_layout detail; /* rows of orbit_detail and traj_detail       */
+    double *orbit_detail;    /* n_orbit rows (NULL: none)                   */
+    double *traj_detail;     /* n_traj rows when record_detail, else NULL   */
     double *balance_gaps;       /* ||W_{l+1}^T W_{l+1} - W_l W_l^T||_F at the
                                    end, l = 1..depth-1                     */
     int n_balance_gaps;
@@ -139,6 +164,9 @@ typedef struct dln_result {
     char error[256];         /* non-empty iff regime == DLN_REGIME_ERROR    */
 } dln_result;
 
+/* The detail layout of p's runs (counts and stride). Pure. */
+void dln_detail_layout_of(const dln_params *p, dln_detail_layout *lay);
+
 /* Zero r so it can be filled or cleared (not collective, cannot fail). */
 void dln_result_init(dln_result *r);
 
@@ -173,8 +201,9 @@ int dln_json_numbers(const double *v, int n, char *buf, size_t len);
  * returns 0, or 1 on allocation failure (not collective). */
 int dln_result_pack(const dln_result *r, void **buf, size_t *len);
 
-/* Unpack a buffer made by dln_result_pack into an inited r; returns 0, or 2
- * if the buffer is malformed (r is then cleared). Not collective. */
+/* Unpack a buffer made by dln_result_pack into an inited r; returns 0, 2
+ * if the buffer is malformed, 1 on allocation failure (r is then
+ * cleared). Not collective. */
 int dln_result_unpack(const void *buf, size_t len, dln_result *r);
 
 #endif

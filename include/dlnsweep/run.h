@@ -58,6 +58,13 @@
  *   parameters the transverse block is skipped and a run in the set has
  *   no full spectrum.  A LAPACK failure in these diagnostics leaves their
  *   quantities NaN; it does not fail the run.
+ * - Per-step detail (result.h's dln_detail_layout): for each of the last
+ *   `tail` states, and every trajectory point when record_detail, the
+ *   target modes, top_k singular values of W_{L:1}, with orbit_hessian the
+ *   top_k Hessian eigenvalues (ritz.h: warm-started from the previous such
+ *   state, cold at the first), each layer's top singular value, every
+ *   adjacent pair's balancing gap and each mode's gap.  Trajectory points
+ *   start at record_from.
  * - Order of classification: label.h. */
 #ifndef DLNSWEEP_RUN_H
 #define DLNSWEEP_RUN_H

@@ -57,7 +57,8 @@ static const dln_param_def defs[] = {
     {"lanczos_iters", DLN_PT_INT, FIELD(lanczos_iters), 1, 10000, 0, 40, NULL,
      DIAG, "lz", "Krylov dimension of the Lanczos eigensolver", NOLIST},
     {"top_k", DLN_PT_INT, FIELD(top_k), 1, 16, 0, 4, NULL, DIAG, "k",
-     "top Hessian eigenvalues kept (at most lanczos_iters)", NOLIST},
+     "top Hessian eigenvalues kept (at most lanczos_iters); also the "
+     "singular values of W_{L:1} kept per late-orbit step", NOLIST},
     {"max_period", DLN_PT_INT, FIELD(max_period), 1, 4096, 0, 64, NULL, DIAG,
      "maxp", "longest orbit period detected", NOLIST},
     {"tail", DLN_PT_INT, FIELD(tail), 0, 100000, 0, 128, NULL, DIAG, "tail",
@@ -107,6 +108,17 @@ static const dln_param_def defs[] = {
      NULL, GRID(10), "initf", "init file: a .npy float64 vector of every "
      "weight in the flat layout (layer 1 first, each column-major); "
      "identified by its content", NOLIST},
+    {"orbit_hessian", DLN_PT_BOOL, FIELD(orbit_hessian), 0, 1,
+     DLN_PARAM_NEW, 0, NULL, DIAG, "oh", "top_k Hessian eigenvalues at every "
+     "late-orbit step and detailed trajectory point (Lanczos warm-started "
+     "from the previous step)", NOLIST},
+    {"record_from", DLN_PT_LONG, FIELD(record_from), 0, 1e12, DLN_PARAM_NEW,
+     0, NULL, DIAG, "rfrom", "first step with a trajectory point (then every "
+     "record_every steps; the last step always)", NOLIST},
+    {"record_detail", DLN_PT_BOOL, FIELD(record_detail), 0, 1,
+     DLN_PARAM_NEW, 0, NULL, DIAG, "rdet", "trajectory points also carry "
+     "the late orbit's per-step values: target modes, singular values, "
+     "layers, every balancing gap, Hessian (orbit_hessian)", NOLIST},
 };
 
 #define NDEFS ((int)(sizeof defs / sizeof defs[0]))

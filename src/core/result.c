@@ -28,8 +28,26 @@ void dln_result_derive(dln_result *r, const dln_params *p)
     r->n_oscillating_theory = dln_theory_oscillating_modes(p);
 }
 
+void dln_detail_layout_of(const dln_params *p, dln_detail_layout *lay)
+{
+    int dmin = dln_params_d_in(p) < dln_params_d_out(p) ? dln_params_d_in(p)
+                                                        : dln_params_d_out(p);
+    lay->modes = p->rank;
+    lay->sv = p->top_k < dmin ? p->top_k : dmin;
+    if (lay->sv > DLN_MAX_SV)
+        lay->sv = DLN_MAX_SV;
+    lay->hessian = p->orbit_hessian ? p->top_k : 0;
+    lay->layers = p->depth;
+    lay->gaps = p->depth - 1;
+    lay->mode_gaps = (p->depth - 1) * p->rank;
+    lay->stride = lay->modes + lay->sv + lay->hessian + lay->layers +
+                  lay->gaps + lay->mode_gaps;
+}
+
 void dln_result_clear(dln_result *r)
 {
+    free(r->orbit_detail);
+    free(r->traj_detail);
     free(r->sv_layers);
     free(r->traj);
     free(r->orbit_sv1);
@@ -139,96 +157,101 @@ int dln_result_modes_json(const dln_result *r, const dln_params *p,
 
 /* Wire format: the struct itself (pointers meaningless), then the arrays
  * sv_layers, traj, orbit_sv1, orbit_loss, hessian_spectrum, balance_gaps,
- * located, each of the length its count says.
+ * orbit_detail, traj_detail, located, each of the length its count says
+ * (a NULL
+ * array takes no bytes: the unpacked one stays NULL).
  * Ranks run the same binary, so the raw layout is shared. */
-static size_t array_bytes(const dln_result *r, size_t *layers, size_t *traj,
-                          size_t *orbit, size_t *spec, size_t *gaps,
-                          size_t *loc)
+#define NARRAYS 9   /* at most 16: a 2-byte mask says which follow */
+
+/* The arrays of r (the address of each pointer) and their lengths in
+ * bytes as r's counts give them, whether allocated or not. */
+static void arrays(dln_result *r, void **at[NARRAYS], size_t *bytes)
 {
-    *loc = (size_t)r->n_located * sizeof(dln_located);
-    *layers = (size_t)r->n_sv_layers * DLN_MAX_SV * sizeof(double);
-    *traj = (size_t)r->n_traj * sizeof(dln_traj_point);
-    *orbit = (size_t)r->n_orbit * sizeof(double);
-    *spec = (size_t)r->n_hessian_spectrum * sizeof(double);
-    *gaps = (size_t)r->n_balance_gaps * sizeof(double);
-    return sizeof *r + *layers + *traj + 2 * *orbit + *spec + *gaps + *loc;
+    size_t stride = (size_t)(r->detail.stride > 0 ? r->detail.stride : 0);
+    size_t orbit = (size_t)r->n_orbit * sizeof(double);
+    at[0] = (void **)&r->sv_layers;
+    bytes[0] = (size_t)r->n_sv_layers * DLN_MAX_SV * sizeof(double);
+    at[1] = (void **)&r->traj;
+    bytes[1] = (size_t)r->n_traj * sizeof(dln_traj_point);
+    at[2] = (void **)&r->orbit_sv1;
+    bytes[2] = orbit;
+    at[3] = (void **)&r->orbit_loss;
+    bytes[3] = orbit;
+    at[4] = (void **)&r->hessian_spectrum;
+    bytes[4] = (size_t)r->n_hessian_spectrum * sizeof(double);
+    at[5] = (void **)&r->balance_gaps;
+    bytes[5] = (size_t)r->n_balance_gaps * sizeof(double);
+    at[6] = (void **)&r->orbit_detail;
+    bytes[6] = orbit * stride;
+    at[7] = (void **)&r->traj_detail;
+    bytes[7] = (size_t)r->n_traj * stride * sizeof(double);
+    at[8] = (void **)&r->located;
+    bytes[8] = (size_t)r->n_located * sizeof(dln_located);
 }
 
 int dln_result_pack(const dln_result *r, void **buf, size_t *len)
 {
-    size_t layers, traj, orbit, spec, gaps, loc;
-    size_t total = array_bytes(r, &layers, &traj, &orbit, &spec, &gaps,
-                               &loc);
+    void **at[NARRAYS];
+    size_t bytes[NARRAYS], total = sizeof *r + 2;
+    unsigned present = 0;
+    arrays((dln_result *)r, at, bytes);
+    for (int i = 0; i < NARRAYS; i++)
+        if (*at[i] && bytes[i]) {
+            present |= 1u << i;
+            total += bytes[i];
+        }
     char *b = malloc(total);
     if (!b)
         return 1;
     char *w = b;
     memcpy(w, r, sizeof *r);
     w += sizeof *r;
-    if (layers) memcpy(w, r->sv_layers, layers);
-    w += layers;
-    if (traj) memcpy(w, r->traj, traj);
-    w += traj;
-    if (orbit) {
-        memcpy(w, r->orbit_sv1, orbit);
-        memcpy(w + orbit, r->orbit_loss, orbit);
-    }
-    w += 2 * orbit;
-    if (spec) memcpy(w, r->hessian_spectrum, spec);
-    w += spec;
-    if (gaps) memcpy(w, r->balance_gaps, gaps);
-    w += gaps;
-    if (loc) memcpy(w, r->located, loc);
+    *w++ = (char)(present & 0xff);   /* which arrays follow: 2 bytes */
+    *w++ = (char)(present >> 8);
+    for (int i = 0; i < NARRAYS; i++)
+        if (present & (1u << i)) {
+            memcpy(w, *at[i], bytes[i]);
+            w += bytes[i];
+        }
     *buf = b;
     *len = total;
-    return 0;
-}
-
-/* Copy n bytes at *src into a fresh allocation (NULL when n == 0). */
-static int take(const char **src, size_t n, void **dst)
-{
-    *dst = NULL;
-    if (n == 0)
-        return 0;
-    *dst = malloc(n);
-    if (!*dst)
-        return 1;
-    memcpy(*dst, *src, n);
-    *src += n;
     return 0;
 }
 
 int dln_result_unpack(const void *buf, size_t len, dln_result *r)
 {
     const char *rd = buf;
-    size_t layers, traj, orbit, spec, gaps, loc;
-    if (len < sizeof *r)
+    void **at[NARRAYS];
+    size_t bytes[NARRAYS], total = sizeof *r + 2;
+    if (len < total)
         return 2;
     memcpy(r, rd, sizeof *r);
     rd += sizeof *r;
-    r->sv_layers = NULL;
-    r->traj = NULL;
-    r->orbit_sv1 = r->orbit_loss = NULL;
-    r->hessian_spectrum = NULL;
-    r->balance_gaps = NULL;
-    r->located = NULL;
+    unsigned present = (unsigned char)rd[0] | (unsigned)(unsigned char)rd[1]
+                                                  << 8;
+    rd += 2;
     r->error[sizeof r->error - 1] = '\0';
+    arrays(r, at, bytes);
+    for (int i = 0; i < NARRAYS; i++) {
+        *at[i] = NULL;   /* the sender's pointers mean nothing here */
+        if (present & (1u << i))
+            total += bytes[i];
+    }
     if (r->n_sv_layers < 0 || r->n_traj < 0 || r->n_orbit < 0 ||
         r->n_hessian_spectrum < 0 || r->n_balance_gaps < 0 ||
-        r->n_located < 0 ||
-        array_bytes(r, &layers, &traj, &orbit, &spec, &gaps, &loc) != len) {
+        r->n_located < 0 || r->detail.stride < 0 || total != len) {
         dln_result_init(r);
         return 2;
     }
-    if (take(&rd, layers, (void **)&r->sv_layers) ||
-        take(&rd, traj, (void **)&r->traj) ||
-        take(&rd, orbit, (void **)&r->orbit_sv1) ||
-        take(&rd, orbit, (void **)&r->orbit_loss) ||
-        take(&rd, spec, (void **)&r->hessian_spectrum) ||
-        take(&rd, gaps, (void **)&r->balance_gaps) ||
-        take(&rd, loc, (void **)&r->located)) {
-        dln_result_clear(r);
-        return 2;
+    for (int i = 0; i < NARRAYS; i++) {
+        if (!(present & (1u << i)))
+            continue;
+        if (!(*at[i] = malloc(bytes[i]))) {
+            dln_result_clear(r);
+            return 1;
+        }
+        memcpy(*at[i], rd, bytes[i]);
+        rd += bytes[i];
     }
     return 0;
 }

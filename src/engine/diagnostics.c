@@ -203,3 +203,22 @@ int dln_diag_point(dln_diag *d, dln_model *m, long step, dln_traj_point *pt)
     pt->n_oscillating = 0;
     return 0;
 }
+
+void dln_diag_mode_gaps(const dln_model *m, int rank, double *out)
+{
+    const double *x = dln_model_params(m);
+    int L = dln_model_depth(m);
+    for (int l = 1; l < L; l++) {
+        int k = dln_model_rows(m, l), cols = dln_model_cols(m, l);
+        int next = dln_model_rows(m, l + 1);
+        const double *wl = x + dln_model_layer_offset(m, l);
+        const double *wn = x + dln_model_layer_offset(m, l + 1);
+        double *o = out + (size_t)(l - 1) * rank;
+        /* column i of W_{l+1}, row i of W_l */
+        for (int i = 0; i < rank; i++)
+            o[i] = i < k ? cblas_ddot(next, wn + (size_t)i * next, 1,
+                                      wn + (size_t)i * next, 1) -
+                               cblas_ddot(cols, wl + i, k, wl + i, k)
+                         : NAN;
+    }
+}

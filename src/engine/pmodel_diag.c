@@ -153,3 +153,47 @@ double dln_pmodel_offdiag_mass(dln_pmodel *m)
     dln_pmodel_sum(m, &rn, 1);
     return sqrt(rn) / sqrt(pn);
 }
+
+int dln_pmodel_mode_gaps(dln_pmodel *m, int rank, double *out)
+{
+    int L = m->L, n = (L - 1) * rank;
+    if (n <= 0)
+        return 0;
+    memset(out, 0, sizeof(double) * (size_t)n);
+    for (int l = 1; l < L; l++) {
+        double *o = out + (size_t)(l - 1) * rank;
+        /* + ||column i of W_{l+1}||^2 */
+        const double *wn = m->x + m->loff[l + 1];
+        int lr = dln_pmodel_locr(m, m->dims[l + 1]);
+        int lc = dln_pmodel_locc(m, m->dims[l]);
+        for (int j = 0; j < lc; j++) {
+            int lj = j + 1;
+            int gj = indxl2g_(&lj, &m->nb, &m->mycol, &izero, &m->npcol) - 1;
+            if (gj >= rank)
+                continue;
+            for (int i = 0; i < lr; i++) {
+                double a = wn[i + (size_t)j * m->descw[l + 1][DLN_LLD_]];
+                o[gj] += a * a;
+            }
+        }
+        /* - ||row i of W_l||^2 */
+        const double *wl = m->x + m->loff[l];
+        lr = dln_pmodel_locr(m, m->dims[l]);
+        lc = dln_pmodel_locc(m, m->dims[l - 1]);
+        for (int i = 0; i < lr; i++) {
+            int li = i + 1;
+            int gi = indxl2g_(&li, &m->nb, &m->myrow, &izero, &m->nprow) - 1;
+            if (gi >= rank)
+                continue;
+            for (int j = 0; j < lc; j++) {
+                double a = wl[i + (size_t)j * m->descw[l][DLN_LLD_]];
+                o[gi] -= a * a;
+            }
+        }
+    }
+    dln_pmodel_sum(m, out, n);
+    for (int l = 1; l < L; l++)
+        for (int i = m->dims[l]; i < rank; i++)
+            out[(size_t)(l - 1) * rank + i] = NAN;
+    return n;
+}

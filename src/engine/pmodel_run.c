@@ -21,6 +21,7 @@
 #include "dlnsweep/diagnostics.h"
 #include "dlnsweep/pmodel.h"
 #include "dlnsweep/rng.h"
+#include "dlnsweep/ritz.h"
 #include "dlnsweep/run.h"
 #include "pmodel_impl.h"
 #include "run_internal.h"
@@ -37,14 +38,20 @@ typedef struct prun_ws {
     int own_proj[DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
     double own_w[DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
     double *tan, *htan;       /* Lyapunov tangent (distributed)          */
+    dln_ritz *ritz;           /* per-step Hessian tracker (orbit_hessian) */
+    double *full;             /* rank 0: n doubles, the tracker's starts  */
+    double *svl;              /* depth x DLN_MAX_SV layer singular values */
 } prun_ws;
 
 static void ws_free(prun_ws *w)
 {
     dln_track_free(&w->k);
+    dln_ritz_destroy(&w->ritz);
     dln_pmodel_destroy(&w->m);
     free(w->tan);
     free(w->htan);
+    free(w->full);
+    free(w->svl);
     memset(w, 0, sizeof *w);
 }
 
@@ -103,6 +110,13 @@ static int ws_create(prun_ws *w, const dln_params *p, const double *x0,
     if ((rc = start_from(w, x0)) != 0)
         return rc;
     if (dln_track_create(&w->k, p, w->root))
+        bad = 1;
+    if (!(w->svl = malloc(sizeof(double) * (size_t)p->depth * DLN_MAX_SV)))
+        bad = 1;
+    if (p->orbit_hessian &&
+        (dln_ritz_create(dln_pmodel_nlocal(w->m), w->n, p->top_k,
+                         p->lanczos_iters, &w->ritz) ||
+         (w->root && !(w->full = malloc(sizeof(double) * w->n)))))
         bad = 1;
     if (p->lyapunov_steps > 0) {
         size_t nl = dln_pmodel_nlocal(w->m) + 1;
@@ -223,6 +237,49 @@ static int finish(prun_ws *w, dln_result *r)
     return 0;
 }
 
+/* The tracker's view of the distributed model (ritz.h): distributed
+ * HVPs, rank-identical sums, run.c's seeded start vectors scattered. */
+static void ritz_hvp(void *ctx, const double *v, double *hv)
+{
+    dln_pmodel_hvp(((prun_ws *)ctx)->m, v, hv);
+}
+
+static void ritz_sum(void *ctx, double *buf, int count)
+{
+    dln_pmodel_sum(((prun_ws *)ctx)->m, buf, count);
+}
+
+static void ritz_start(void *ctx, int j, double *v)
+{
+    prun_ws *w = ctx;
+    if (w->root)
+        dln_rng_normal(w->p->seed, DLN_STREAM_RITZ + ((uint64_t)j << 32),
+                       w->full, w->n);
+    dln_pmodel_scatter(w->m, w->full, v);
+}
+
+/* run.c's detail row of the current state, rank-identical. Collective. */
+static void detail(prun_ws *w, const dln_detail_layout *lay, double *row)
+{
+    const dln_ritz_ops ops = {w, ritz_hvp, ritz_sum, ritz_start};
+    double sv[DLN_MAX_SV];
+    dln_pmodel_target_modes(w->m, row);
+    row += lay->modes;
+    dln_pmodel_product_sv(w->m, sv);
+    memcpy(row, sv, sizeof(double) * (size_t)lay->sv);
+    row += lay->sv;
+    if (lay->hessian)
+        dln_ritz_update(w->ritz, &ops, row);
+    row += lay->hessian;
+    dln_pmodel_layer_sv(w->m, w->svl);
+    for (int l = 0; l < lay->layers; l++)
+        row[l] = w->svl[(size_t)l * DLN_MAX_SV];
+    row += lay->layers;
+    dln_pmodel_balance_gap(w->m, row);
+    row += lay->gaps;
+    dln_pmodel_mode_gaps(w->m, lay->modes, row);
+}
+
 /* dln_diag_point's quantities at the current state. Collective. */
 static void diag_point(prun_ws *w, double loss, long t, dln_traj_point *pt)
 {
@@ -300,6 +357,11 @@ static void op_fingerprint(void *ctx, double loss)
     fingerprint(ctx, loss);
 }
 
+static void op_detail(void *ctx, const dln_detail_layout *lay, double *row)
+{
+    detail(ctx, lay, row);
+}
+
 static double op_tangent(void *ctx)
 {
     prun_ws *w = ctx;
@@ -329,7 +391,8 @@ static void op_step(void *ctx)
 static int train(prun_ws *w, dln_result *r)
 {
     const dln_run_ops ops = {w, op_loss, op_point, op_hessian_top, op_modes,
-                             op_fingerprint, op_tangent, op_rescale, op_step};
+                             op_fingerprint, op_detail, op_tangent,
+                             op_rescale, op_step};
     if (result_arrays(w, r) || (w->tan && lyapunov_start(w)))
         return 1;
     if (!dln_track_train(&w->k, &ops, w->tan != NULL, r))

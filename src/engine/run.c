@@ -18,6 +18,7 @@
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/rng.h"
+#include "dlnsweep/ritz.h"
 #include "dlnsweep/run.h"
 #include "run_internal.h"
 
@@ -34,6 +35,8 @@ typedef struct run_ws {
     int proj_terms;
     double *x0, *grad;        /* the initial state; gradient scratch     */
     dln_lanczos *lz;          /* the sharpness's Lanczos workspace       */
+    dln_ritz *ritz;           /* per-step Hessian tracker (orbit_hessian) */
+    double *svl;              /* depth x DLN_MAX_SV layer singular values */
 } run_ws;
 
 static void ws_free(run_ws *w)
@@ -41,7 +44,9 @@ static void ws_free(run_ws *w)
     dln_track_free(&w->k);
     dln_diag_destroy(&w->diag);
     dln_lanczos_destroy(&w->lz);
+    dln_ritz_destroy(&w->ritz);
     dln_model_destroy(&w->m);
+    free(w->svl);
     free(w->pv);
     free(w->x0);
     free(w->grad);
@@ -78,6 +83,11 @@ static int ws_create(run_ws *w, const dln_params *p, const double *x0)
     w->proj_terms = dln_run_projections(p, w->n, w->proj_idx, w->proj_w);
     int k, iters = dln_run_lanczos_size(p, w->n, &k);
     if (iters >= 1 && dln_lanczos_create(w->n, iters, &w->lz))
+        return 1;
+    if (!(w->svl = malloc(sizeof(double) * (size_t)p->depth * DLN_MAX_SV)))
+        return 1;
+    if (p->orbit_hessian &&
+        dln_ritz_create(w->n, w->n, p->top_k, p->lanczos_iters, &w->ritz))
         return 1;
     return 0;
 }
@@ -123,6 +133,42 @@ static int hessian_top(run_ws *w, uint64_t seed, double *top)
     if (dln_lanczos_run(w->lz, w->m, iters, k, seed, top) != 0)
         return 0;
     return k;
+}
+
+/* The tracker's view of the model (ritz.h): exact HVPs at the current
+ * parameters, serial vectors, the seeded start vectors. */
+static void ritz_hvp(void *ctx, const double *v, double *hv)
+{
+    dln_model_hvp(((run_ws *)ctx)->m, v, hv);
+}
+
+static void ritz_start(void *ctx, int j, double *v)
+{
+    run_ws *w = ctx;
+    dln_rng_normal(w->p->seed, DLN_STREAM_RITZ + ((uint64_t)j << 32), v,
+                   w->n);
+}
+
+/* The detail row of the current state (result.h; product fresh). */
+static void detail(run_ws *w, const dln_detail_layout *lay, double *row)
+{
+    const dln_ritz_ops ops = {w, ritz_hvp, NULL, ritz_start};
+    double sv[DLN_MAX_SV];
+    diag_modes(w, row);
+    row += lay->modes;
+    dln_diag_product_sv(w->diag, w->m, sv);
+    memcpy(row, sv, sizeof(double) * (size_t)lay->sv);
+    row += lay->sv;
+    if (lay->hessian)
+        dln_ritz_update(w->ritz, &ops, row);
+    row += lay->hessian;
+    dln_diag_layer_sv(w->diag, w->m, w->svl);
+    for (int l = 0; l < lay->layers; l++)
+        row[l] = w->svl[(size_t)l * DLN_MAX_SV];
+    row += lay->layers;
+    dln_diag_balance_gap(w->diag, w->m, row);
+    row += lay->gaps;
+    dln_diag_mode_gaps(w->m, lay->modes, row);
 }
 
 /* Full Hessian spectrum (ascending) into r when asked and small enough.
@@ -241,6 +287,11 @@ static void op_fingerprint(void *ctx, double loss)
     fingerprint(ctx, loss);
 }
 
+static void op_detail(void *ctx, const dln_detail_layout *lay, double *row)
+{
+    detail(ctx, lay, row);
+}
+
 static void op_step(void *ctx)
 {
     dln_model_step(((run_ws *)ctx)->m, NULL);
@@ -254,7 +305,7 @@ static int train(run_ws *w, dln_result *r)
     /* No tangent in the loop: the exponents are measured on a continuation
      * of x_steps (run_dynamics.c). */
     const dln_run_ops ops = {w, op_loss, op_point, op_hessian_top, op_modes,
-                             op_fingerprint, NULL, NULL, op_step};
+                             op_fingerprint, op_detail, NULL, NULL, op_step};
     if (dln_track_result_arrays(w->p, r))
         return 1;
     if (!dln_track_train(&w->k, &ops, 0, r))

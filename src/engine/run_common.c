@@ -36,10 +36,12 @@ int dln_track_create(dln_run_track *k, const dln_params *p, int keep_ring)
     if (keep_ring && k->twin > 0 &&
         dln_transient_create(p->max_period, k->twin, &k->transient))
         return 1;
+    dln_detail_layout_of(p, &k->lay);
     k->fp = malloc(sizeof(double) * (size_t)k->dim);
     k->mode_prev = malloc(sizeof(double) * (size_t)k->rank);
     k->mode_now = malloc(sizeof(double) * (size_t)k->rank);
-    if (!k->fp || !k->mode_prev || !k->mode_now)
+    k->row = malloc(sizeof(double) * (size_t)k->lay.stride);
+    if (!k->fp || !k->mode_prev || !k->mode_now || !k->row)
         return 1;
     return 0;
 }
@@ -51,22 +53,42 @@ void dln_track_free(dln_run_track *k)
     free(k->fp);
     free(k->mode_prev);
     free(k->mode_now);
+    free(k->row);
     memset(k, 0, sizeof *k);
+}
+
+/* Trajectory points of p: states t >= record_from that are multiples of
+ * record_every, and the last state. Pure. */
+static long record_count(const dln_params *p)
+{
+    long from = p->record_from, every = p->record_every;
+    if (every <= 0)
+        return 0;
+    if (from > p->steps)
+        return 1;
+    return p->steps / every - (from + every - 1) / every + 2;
 }
 
 int dln_track_result_arrays(const dln_params *p, dln_result *r)
 {
-    if (p->record_every > 0) {
-        long npts = p->steps / p->record_every + 2;
-        r->traj = calloc((size_t)npts, sizeof *r->traj);
+    size_t npts = (size_t)record_count(p);
+    dln_detail_layout_of(p, &r->detail);
+    size_t stride = (size_t)r->detail.stride;
+    if (npts > 0) {
+        r->traj = calloc(npts, sizeof *r->traj);
         if (!r->traj)
+            return 1;
+        if (p->record_detail &&
+            !(r->traj_detail = malloc(sizeof(double) * npts * stride)))
             return 1;
     }
     if (p->tail > 0) {
         r->orbit_sv1 = malloc(sizeof(double) * (size_t)p->tail);
         r->orbit_loss = malloc(sizeof(double) * (size_t)p->tail);
-        if (!r->orbit_sv1 || !r->orbit_loss)
+        r->orbit_detail = malloc(sizeof(double) * (size_t)p->tail * stride);
+        if (!r->orbit_sv1 || !r->orbit_loss || !r->orbit_detail)
             return 1;
+        r->orbit_step0 = p->steps - p->tail + 1;
     }
     return 0;
 }
@@ -75,7 +97,8 @@ int dln_track_result_arrays(const dln_params *p, dln_result *r)
 static int is_record(const dln_params *p, long t)
 {
     return p->record_every > 0 && t <= p->steps &&
-           (t % p->record_every == 0 || t == p->steps);
+           (t == p->steps ||
+            (t >= p->record_from && t % p->record_every == 0));
 }
 
 /* If loss (state t) is NaN, Inf or above diverge_bound, fill r as a
@@ -175,6 +198,8 @@ static void push(dln_run_track *k, long t, double loss, dln_result *r)
     if (t >= k->tail_from) {
         r->orbit_sv1[r->n_orbit] = k->fp[1];
         r->orbit_loss[r->n_orbit] = loss;
+        memcpy(r->orbit_detail + (size_t)r->n_orbit * k->lay.stride, k->row,
+               sizeof(double) * (size_t)k->lay.stride);
         r->n_orbit++;
     }
 }
@@ -221,7 +246,11 @@ int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
         if (diverged(k, t, loss, r))
             return 0;
         double *modes = modes_slot(k, t);
-        if (is_record(p, t)) {
+        int record = is_record(p, t);
+        if ((p->tail > 0 && t >= k->tail_from) ||
+            (record && p->record_detail))
+            ops->detail(ops->ctx, &k->lay, k->row);
+        if (record) {
             memset(&pt, 0, sizeof pt);
             ops->point(ops->ctx, t, loss, &pt);
             pt.step = t;
@@ -234,6 +263,9 @@ int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
                 pt.sharpness = top[0];
             ops->modes(ops->ctx, modes, 1);
             pt.n_oscillating = modes_done(k, t);
+            if (k->keep && p->record_detail)
+                memcpy(r->traj_detail + (size_t)r->n_traj * k->lay.stride,
+                       k->row, sizeof(double) * (size_t)k->lay.stride);
             if (k->keep)
                 r->traj[r->n_traj++] = pt;
         } else if (modes) {

@@ -8,9 +8,11 @@
  * dln_track_train runs the GD loop: divergence test, trajectory points on
  * the record schedule (dln_traj_point fields, sharpness every
  * sharpness_every steps, n_oscillating from the target modes of states t-1
- * and t), fingerprints of the late states into the ring, the slow-transient
- * sampler and the tail arrays, the Lyapunov tangent over the last
- * lyapunov_steps steps; the driver supplies the numerics (dln_run_ops) and
+ * and t; from record_from on), fingerprints of the late states into the
+ * ring, the slow-transient sampler and the tail arrays, the per-step
+ * detail (result.h) of every tail state and, with record_detail, of every
+ * trajectory point, the Lyapunov tangent over the last lyapunov_steps
+ * steps; the driver supplies the numerics (dln_run_ops) and
  * fills the fingerprint (dln_track_fp_head, dln_track_fp_modes,
  * dln_track_fp_proj).  After it, the driver takes the final diagnostics
  * and the rank that keeps the ring calls dln_track_conclude.
@@ -47,6 +49,8 @@ typedef struct dln_run_track {
     long lyap_n;
     int lyap_bad;              /* tangent norm went non-finite            */
     int keep;                  /* this rank keeps the ring and the result */
+    dln_detail_layout lay;     /* the per-step detail (result.h)          */
+    double *row;               /* one detail row                          */
 } dln_run_track;
 
 /* The numerics a driver plugs into dln_track_train, on its own model
@@ -61,6 +65,9 @@ typedef struct dln_run_ops {
     /* target modes of x_t; fresh: recompute W_{L:1} first (after point) */
     void (*modes)(void *ctx, double *modes, int fresh);
     void (*fingerprint)(void *ctx, double loss);  /* into the track's fp */
+    /* result.h's detail row of x_t (layout lay) into row, the Hessian
+     * part by the warm-started tracker (ritz.h) */
+    void (*detail)(void *ctx, const dln_detail_layout *lay, double *row);
     double (*tangent)(void *ctx);   /* v <- (I - eta H) v; returns |v|   */
     void (*rescale)(void *ctx, double nrm);       /* v <- v / nrm        */
     void (*step)(void *ctx);        /* one GD step                       */
@@ -73,8 +80,8 @@ int dln_track_create(dln_run_track *k, const dln_params *p, int keep_ring);
 /* Free what k owns and zero it; accepts a zeroed k. */
 void dln_track_free(dln_run_track *k);
 
-/* Trajectory and tail arrays of r for p. Returns 0, or 1 on allocation
- * failure (r keeps what was made; dln_result_clear frees it). */
+/* Trajectory, tail and detail arrays of r for p. Returns 0, or 1 on
+ * allocation failure (r keeps what was made; dln_result_clear frees it). */
 int dln_track_result_arrays(const dln_params *p, dln_result *r);
 
 /* Fill k->fp's loss and singular-value entries from sv[0..nsv_got-1]. */

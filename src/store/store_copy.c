@@ -198,15 +198,55 @@ cleanup:
     return rc;
 }
 
-/* 1 if src.runs has column name (an older shard lacks the columns added
- * since), 0 if not, -1 on error. */
-static int src_has_column(dln_store *s, sqlite3_stmt *q, const char *name)
+/* 1 if src's table (bound to q's ?1) has column name (an older shard
+ * lacks the columns added since), 0 if not, -1 on error. */
+static int src_has_column(sqlite3_stmt *q, const char *table,
+                          const char *name)
 {
     sqlite3_reset(q);
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 2, name, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(q);
     return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
 }
+
+/* Append ",<alias>.col" for each column src's table has, ",NULL" for
+ * the others, to sql (n of cap bytes used). 0, or 1 on error. */
+static int select_list(sqlite3_stmt *q, const char *table, const char *alias,
+                       const char *const *cols, int ncols, char *sql,
+                       size_t cap, size_t *n)
+{
+    for (int i = 0; i < ncols; i++) {
+        int has = src_has_column(q, table, cols[i]);
+        if (has < 0)
+            return 1;
+        *n += (size_t)snprintf(sql + *n, cap - *n, has ? ",%s.%s" : ",NULL",
+                               alias, cols[i]);
+    }
+    return *n >= cap;
+}
+
+/* The children of a run and their columns past run_id. */
+static const char *const traj_cols[] = {
+    "step", "loss", "sharpness", "sv1", "sv2", "balance_gap",
+    "offdiag_mass", "n_oscillating"};
+static const char *const point_cols[] = {
+    "step", "modes", "sv", "hessian", "layer_sv", "balance_gaps",
+    "mode_gaps"};
+static const char *const orbit_cols[] = {
+    "k", "sv1", "loss", "step", "modes", "sv", "hessian", "layer_sv",
+    "balance_gaps", "mode_gaps"};
+static const char *const spectrum_cols[] = {"k", "value"};
+static const struct child {
+    const char *table;
+    const char *const *cols;
+    int ncols;
+} children[] = {
+    {"trajectories", traj_cols, sizeof traj_cols / sizeof *traj_cols},
+    {"orbits", orbit_cols, sizeof orbit_cols / sizeof *orbit_cols},
+    {"hessian_spectra", spectrum_cols,
+     sizeof spectrum_cols / sizeof *spectrum_cols},
+    {"point_details", point_cols, sizeof point_cols / sizeof *point_cols}};
 
 /* Copy the runs listed in temp.merge_runs and their children (columns an
  * older source lacks are NULL, as a migration leaves them). */
@@ -219,8 +259,8 @@ static int merge_runs(dln_store *s)
     int rc = 1;
     sqlite3_stmt *q = NULL;
     if (!sql || ncols < 1 ||
-        sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('runs', "
-                           "'src') WHERE name = ?1", -1, &q, NULL)) {
+        sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1, "
+                           "'src') WHERE name = ?2", -1, &q, NULL)) {
         dln_store_fail(s, "merge runs");
         goto cleanup;
     }
@@ -230,35 +270,40 @@ static int merge_runs(dln_store *s)
                               cols[i]);
     n += (size_t)snprintf(sql + n, cap - n, ") SELECT (SELECT new FROM "
                           "temp.merge_sweeps WHERE old = r.sweep_id)");
-    for (int i = 1; i < ncols; i++) {
-        int has = src_has_column(s, q, cols[i]);
-        if (has < 0) {
-            dln_store_fail(s, "read input columns");
-            goto cleanup;
-        }
-        n += (size_t)snprintf(sql + n, cap - n, has ? ",r.%s" : ",NULL",
-                              cols[i]);
+    if (select_list(q, "runs", "r", cols + 1, ncols - 1, sql, cap, &n)) {
+        dln_store_fail(s, "read input columns");
+        goto cleanup;
     }
     snprintf(sql + n, cap - n, " FROM src.runs r JOIN temp.merge_runs k ON "
              "k.old_id = r.id ORDER BY r.id");
     if (dln_store_exec(s, sql))
         goto cleanup;
-#define NEW_ID_JOIN                                                       \
-    " FROM temp.merge_runs k JOIN src.runs r ON r.id = k.old_id"         \
-    " JOIN main.runs m ON m.cell_hash = r.cell_hash AND"                 \
-    " m.seed_index = r.seed_index"
-    if (dln_store_exec(s, "INSERT INTO main.trajectories SELECT m.id, t.step,"
-                          " t.loss, t.sharpness, t.sv1, t.sv2, t.balance_gap,"
-                          " t.offdiag_mass, t.n_oscillating" NEW_ID_JOIN
-                          " JOIN src.trajectories t ON t.run_id = r.id") ||
-        dln_store_exec(s, "INSERT INTO main.orbits SELECT m.id, o.k, o.sv1, "
-                          "o.loss" NEW_ID_JOIN
-                          " JOIN src.orbits o ON o.run_id = r.id") ||
-        dln_store_exec(s, "INSERT INTO main.hessian_spectra SELECT m.id, h.k,"
-                          " h.value" NEW_ID_JOIN
-                          " JOIN src.hessian_spectra h ON h.run_id = r.id"))
-        goto cleanup;
-#undef NEW_ID_JOIN
+    for (size_t c = 0; c < sizeof children / sizeof *children; c++) {
+        const struct child *ch = &children[c];
+        int has = src_has_column(q, ch->table, "run_id");
+        if (has < 0) {
+            dln_store_fail(s, "read input columns");
+            goto cleanup;
+        }
+        if (!has)   /* a table younger than the shard */
+            continue;
+        n = (size_t)snprintf(sql, cap, "INSERT INTO main.%s(run_id",
+                             ch->table);
+        for (int i = 0; i < ch->ncols; i++)
+            n += (size_t)snprintf(sql + n, cap - n, ",%s", ch->cols[i]);
+        n += (size_t)snprintf(sql + n, cap - n, ") SELECT m.id");
+        if (select_list(q, ch->table, "t", ch->cols, ch->ncols, sql, cap,
+                        &n)) {
+            dln_store_fail(s, "read input columns");
+            goto cleanup;
+        }
+        snprintf(sql + n, cap - n, " FROM temp.merge_runs k JOIN src.runs r"
+                 " ON r.id = k.old_id JOIN main.runs m ON m.cell_hash ="
+                 " r.cell_hash AND m.seed_index = r.seed_index JOIN src.%s t"
+                 " ON t.run_id = r.id", ch->table);
+        if (dln_store_exec(s, sql))
+            goto cleanup;
+    }
     rc = 0;
 cleanup:
     sqlite3_finalize(q);

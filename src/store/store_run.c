@@ -563,6 +563,8 @@ cleanup:
  * VDBE setup); the rest of a run's rows go one by one. */
 #define CHILD_CHUNK 32
 
+typedef struct detail_memo detail_memo;   /* below: JSON texts to reuse */
+
 /* A child table: its INSERT head, the columns each row binds (run_id
  * first), the statement slots for the single-row and chunked forms, and
  * the binder of row i of a result. */
@@ -570,10 +572,118 @@ typedef struct child_table {
     const char *head;         /* "INSERT INTO t(run_id, ...) VALUES "     */
     int ncols;
     int slot_one, slot_chunk;
-    void (*bind_row)(binder *b, const dln_result *r, int i);
+    void (*bind_row)(binder *b, detail_memo *m, const dln_result *r, int i);
 } child_table;
 
-static void bind_traj(binder *b, const dln_result *r, int i)
+/* "[v0,v1,...]" (%.17g, null for a non-finite value) of n values, or, with
+ * group > 0, an array of arrays of group values each, into a malloc'ed
+ * text (*len bytes); NULL on allocation failure. */
+static char *json_text(const double *v, int n, int group, int *len)
+{
+    size_t cap = (size_t)n * 26 + (size_t)(n / (group > 0 ? group : n)) * 4 +
+                 8, used = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    buf[used++] = '[';
+    for (int i = 0; i < n; i++) {
+        if (group > 0 && i % group == 0)
+            used += (size_t)snprintf(buf + used, cap - used, "%s[",
+                                     i ? "]," : "");
+        else if (i)
+            buf[used++] = ',';
+        if (isfinite(v[i]))
+            used += (size_t)snprintf(buf + used, cap - used, "%.17g", v[i]);
+        else {
+            memcpy(buf + used, "null", 4);
+            used += 4;
+        }
+    }
+    if (group > 0)
+        buf[used++] = ']';
+    buf[used++] = ']';
+    buf[used] = '\0';
+    *len = (int)used;
+    return buf;
+}
+
+/* The texts of the last few detail rows of one run, per column: a periodic
+ * or converged late orbit repeats its rows, and %.17g costs ~250 ns a value
+ * (three quarters of the writer's time per detail row), so a row equal to
+ * one of the last DETAIL_MEMO reuses its text. */
+#define DETAIL_MEMO 4
+#define DETAIL_COLUMNS 6
+
+typedef struct memo_slot {
+    const double *v;   /* the values (in the result being written) */
+    int n, len;
+    char *text;
+} memo_slot;
+
+struct detail_memo {
+    memo_slot slot[DETAIL_COLUMNS][DETAIL_MEMO];
+    int next[DETAIL_COLUMNS];
+};
+
+static void memo_clear(detail_memo *m)
+{
+    for (int c = 0; c < DETAIL_COLUMNS; c++)
+        for (int k = 0; k < DETAIL_MEMO; k++)
+            free(m->slot[c][k].text);
+    memset(m, 0, sizeof *m);
+}
+
+/* Bind column c's n values v (JSON; NULL for none) through the memo. */
+static void b_json(binder *b, detail_memo *m, int c, const double *v, int n,
+                   int group)
+{
+    ++b->i;
+    if (!v || n <= 0) {
+        sqlite3_bind_null(b->st, b->i);
+        return;
+    }
+    for (int k = 0; k < DETAIL_MEMO; k++) {
+        const memo_slot *e = &m->slot[c][k];
+        if (e->text && e->n == n &&
+            !memcmp(e->v, v, sizeof(double) * (size_t)n)) {
+            sqlite3_bind_text(b->st, b->i, e->text, e->len,
+                              SQLITE_TRANSIENT);
+            return;
+        }
+    }
+    int len = 0;
+    char *text = json_text(v, n, group, &len);
+    if (!text) {
+        sqlite3_bind_null(b->st, b->i);   /* out of memory: no detail */
+        return;
+    }
+    int k = m->next[c];
+    m->next[c] = (k + 1) % DETAIL_MEMO;
+    free(m->slot[c][k].text);
+    m->slot[c][k].v = v;
+    m->slot[c][k].n = n;
+    m->slot[c][k].len = len;
+    m->slot[c][k].text = text;
+    /* copied: the slot may be reused before the statement steps */
+    sqlite3_bind_text(b->st, b->i, text, len, SQLITE_TRANSIENT);
+}
+
+/* The per-step detail row (result.h) as its six JSON columns: modes, sv,
+ * hessian, layer_sv, balance_gaps, mode_gaps (NULLs without a row). */
+static void bind_detail(binder *b, detail_memo *m,
+                        const dln_detail_layout *lay, const double *row)
+{
+    const int n[DETAIL_COLUMNS] = {lay->modes, lay->sv, lay->hessian,
+                                   lay->layers, lay->gaps, lay->mode_gaps};
+    for (int c = 0; c < DETAIL_COLUMNS; c++) {
+        b_json(b, m, c, row, n[c], c == 5 ? lay->modes : 0);
+        if (row)
+            row += n[c];
+    }
+}
+
+/* Trajectory point i's own columns (step .. n_oscillating). */
+static void traj_point(binder *b, const dln_result *r, int i)
 {
     const dln_traj_point *q = &r->traj[i];
     b_int(b, q->step);
@@ -586,26 +696,70 @@ static void bind_traj(binder *b, const dln_result *r, int i)
     b_int(b, q->n_oscillating);
 }
 
-static void bind_orbit(binder *b, const dln_result *r, int k)
+static void bind_traj(binder *b, detail_memo *m, const dln_result *r, int i)
+{
+    (void)m;
+    traj_point(b, r, i);
+}
+
+static void bind_point_detail(binder *b, detail_memo *m, const dln_result *r,
+                              int i)
+{
+    b_int(b, r->traj[i].step);
+    bind_detail(b, m, &r->detail,
+                r->traj_detail + (size_t)i * r->detail.stride);
+}
+
+/* Late-orbit point k's own columns (k, sv1, loss). */
+static void orbit_point(binder *b, const dln_result *r, int k)
 {
     b_int(b, k);
     if (r->orbit_sv1) b_real(b, r->orbit_sv1[k]); else b_null(b);
     if (r->orbit_loss) b_real(b, r->orbit_loss[k]); else b_null(b);
 }
 
-static void bind_spectrum(binder *b, const dln_result *r, int k)
+static void bind_orbit(binder *b, detail_memo *m, const dln_result *r, int k)
 {
+    (void)m;
+    orbit_point(b, r, k);
+}
+
+static void bind_orbit_detail(binder *b, detail_memo *m, const dln_result *r,
+                              int k)
+{
+    orbit_point(b, r, k);
+    b_int(b, r->orbit_step0 + k);
+    bind_detail(b, m, &r->detail,
+                r->orbit_detail + (size_t)k * r->detail.stride);
+}
+
+static void bind_spectrum(binder *b, detail_memo *m, const dln_result *r,
+                          int k)
+{
+    (void)m;
     b_int(b, k);
     b_real(b, r->hessian_spectrum[k]);
 }
 
+/* Orbit rows without the per-step detail (results of other engines, older
+ * shards) leave its columns out of the INSERT (their default NULL). */
+#define DETAIL_COLS "modes, sv, hessian, layer_sv, balance_gaps, mode_gaps"
 static const child_table child_traj = {
     "INSERT INTO trajectories(run_id, step, loss, sharpness, sv1, sv2, "
     "balance_gap, offdiag_mass, n_oscillating) VALUES ", 9,
     DLN_ST_INSERT_TRAJ, DLN_ST_INSERT_TRAJ_CHUNK, bind_traj};
+static const child_table child_point_detail = {
+    "INSERT INTO point_details(run_id, step, " DETAIL_COLS ") VALUES ", 8,
+    DLN_ST_INSERT_POINT_DETAIL, DLN_ST_INSERT_POINT_DETAIL_CHUNK,
+    bind_point_detail};
 static const child_table child_orbit = {
     "INSERT INTO orbits(run_id, k, sv1, loss) VALUES ", 4,
     DLN_ST_INSERT_ORBIT, DLN_ST_INSERT_ORBIT_CHUNK, bind_orbit};
+static const child_table child_orbit_detail = {
+    "INSERT INTO orbits(run_id, k, sv1, loss, step, " DETAIL_COLS
+    ") VALUES ", 11,
+    DLN_ST_INSERT_ORBIT_DETAIL, DLN_ST_INSERT_ORBIT_DETAIL_CHUNK,
+    bind_orbit_detail};
 static const child_table child_spectrum = {
     "INSERT INTO hessian_spectra(run_id, k, value) VALUES ", 3,
     DLN_ST_INSERT_SPEC, DLN_ST_INSERT_SPEC_CHUNK, bind_spectrum};
@@ -634,25 +788,30 @@ static int insert_child_rows(dln_store *s, const child_table *c,
                              sqlite3_int64 run_id, const dln_result *r, int n)
 {
     static const int sizes[2] = {CHILD_CHUNK, 1};
-    int i = 0;
+    detail_memo memo;
+    int i = 0, rc = 1;
+    memset(&memo, 0, sizeof memo);
     for (int z = 0; z < 2; z++) {
         int rows = sizes[z];
         if (n - i < rows)
             continue;
         sqlite3_stmt *st = child_stmt(s, c, rows);
         if (!st)
-            return 1;
+            goto cleanup;
         for (; n - i >= rows; i += rows) {
             binder b = {st, 0};
             for (int k = 0; k < rows; k++) {
                 b_int(&b, run_id);
-                c->bind_row(&b, r, i + k);
+                c->bind_row(&b, &memo, r, i + k);
             }
             if (dln_store_step_done(s, st))
-                return 1;
+                goto cleanup;
         }
     }
-    return 0;
+    rc = 0;
+cleanup:
+    memo_clear(&memo);
+    return rc;
 }
 
 /* Children of run_id.  run_id was just inserted (a replaced run's children
@@ -665,8 +824,13 @@ static int insert_children(dln_store *s, sqlite3_int64 run_id,
     if (r->n_traj > 0 && r->traj &&
         insert_child_rows(s, &child_traj, run_id, r, r->n_traj))
         return 1;
+    if (r->n_traj > 0 && r->traj && r->traj_detail &&
+        insert_child_rows(s, &child_point_detail, run_id, r, r->n_traj))
+        return 1;
     if (r->n_orbit > 0 && (r->orbit_sv1 || r->orbit_loss) &&
-        insert_child_rows(s, &child_orbit, run_id, r, r->n_orbit))
+        insert_child_rows(s, r->orbit_detail ? &child_orbit_detail
+                                             : &child_orbit, run_id, r,
+                          r->n_orbit))
         return 1;
     if (r->n_hessian_spectrum > 0 && r->hessian_spectrum &&
         insert_child_rows(s, &child_spectrum, run_id, r,

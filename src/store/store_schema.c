@@ -42,6 +42,16 @@
     "CHECK(regime IN ('converged','periodic','quasiperiodic','chaotic',"   \
     "'unresolved','saddle','collapsed','divergent','error'))"
 
+/* The per-step detail of trajectory points (record_detail; schema version
+ * 7), a table of its own: six more columns in trajectories cost every
+ * run ~10% of the writer's time whether it records them or not. */
+#define POINT_DETAILS_SQL \
+    "CREATE TABLE IF NOT EXISTS point_details(" \
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE," \
+    " step INTEGER NOT NULL, modes TEXT, sv TEXT, hessian TEXT," \
+    " layer_sv TEXT, balance_gaps TEXT, mode_gaps TEXT," \
+    " PRIMARY KEY(run_id, step)) WITHOUT ROWID;"
+
 /* The latest schema (DLN_STORE_SCHEMA_VERSION).  Every statement is
  * idempotent (IF NOT EXISTS), so it also completes an interrupted creation. */
 const char dln_store_schema_sql[] =
@@ -84,6 +94,7 @@ const char dln_store_schema_sql[] =
     " transverse_stable INTEGER, in_set INTEGER, set_defect REAL,"
     " n_collapsed INTEGER, mode_regimes TEXT,"
     " alpha_layers TEXT, init_diag TEXT, init_file TEXT,"
+    " orbit_hessian INTEGER, record_from INTEGER, record_detail INTEGER,"
     " UNIQUE(cell_hash, seed_index));"
     "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
     "CREATE INDEX IF NOT EXISTS runs_eta ON runs(eta);"
@@ -93,9 +104,12 @@ const char dln_store_schema_sql[] =
     " step INTEGER NOT NULL, loss REAL, sharpness REAL, sv1 REAL, sv2 REAL,"
     " balance_gap REAL, offdiag_mass REAL, n_oscillating INTEGER,"
     " PRIMARY KEY(run_id, step)) WITHOUT ROWID;"
+    POINT_DETAILS_SQL
     "CREATE TABLE IF NOT EXISTS orbits("
     " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
     " k INTEGER NOT NULL, sv1 REAL, loss REAL,"
+    " step INTEGER, modes TEXT, sv TEXT, hessian TEXT, layer_sv TEXT,"
+    " balance_gaps TEXT, mode_gaps TEXT,"
     " PRIMARY KEY(run_id, k)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS hessian_spectra("
     " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
@@ -171,10 +185,23 @@ static const struct migration {
     {6, NULL, NULL, "runs", "set_defect", "REAL"},
     {6, NULL, NULL, "runs", "n_collapsed", "INTEGER"},
     {6, NULL, NULL, "runs", "mode_regimes", "TEXT"},
-    /* 7: the explicit initialisations in runs (NULL in older rows) */
+    /* 7: the explicit inits and per-step recording parameters in runs;
+     * the per-step detail (JSON arrays) in orbits, with each late-orbit
+     * point's step, and in point_details for trajectory points */
     {7, NULL, NULL, "runs", "alpha_layers", "TEXT"},
     {7, NULL, NULL, "runs", "init_diag", "TEXT"},
     {7, NULL, NULL, "runs", "init_file", "TEXT"},
+    {7, NULL, NULL, "runs", "orbit_hessian", "INTEGER"},
+    {7, NULL, NULL, "runs", "record_from", "INTEGER"},
+    {7, NULL, NULL, "runs", "record_detail", "INTEGER"},
+    {7, NULL, NULL, "orbits", "step", "INTEGER"},
+    {7, NULL, NULL, "orbits", "modes", "TEXT"},
+    {7, NULL, NULL, "orbits", "sv", "TEXT"},
+    {7, NULL, NULL, "orbits", "hessian", "TEXT"},
+    {7, NULL, NULL, "orbits", "layer_sv", "TEXT"},
+    {7, NULL, NULL, "orbits", "balance_gaps", "TEXT"},
+    {7, NULL, NULL, "orbits", "mode_gaps", "TEXT"},
+    {7, POINT_DETAILS_SQL, NULL, NULL, NULL, NULL},
 };
 
 int dln_store_has_column(dln_store *s, const char *table,
