@@ -6,6 +6,7 @@ older binary; the database file is never modified), resolves sweeps, and
 builds the phase-table SQL for any pair of axes.  Standard library only.
 """
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -17,7 +18,22 @@ VIEWS_SQL = os.path.join(HERE, "views.sql")
 # them differ only in eta (the partition of the boundaries view).  A seed
 # index is part of a line: one seed per line.
 LINE_COLUMNS = ("depth", "width", "d_in", "d_out", "spectrum", "rotate",
-                "init", "alpha", "steps", "seed_index")
+                "init", "alpha", "alpha_layers", "init_diag", "init_file",
+                "steps", "seed_index")
+
+# Columns of later schema versions; a database written before them reads
+# them as NULL (TEMP views named like the tables shadow them), as a
+# dlnsweep migration would leave them.
+LATER_COLUMNS = {
+    "runs": ("alpha_layers", "init_diag", "init_file", "orbit_hessian",
+             "record_from", "record_detail"),
+    "orbits": ("step", "modes", "sv", "hessian", "layer_sv", "balance_gaps",
+               "mode_gaps")}
+
+# The JSON detail columns of orbits and point_details (schema 7), the
+# quantity each holds per step.
+DETAIL_COLUMNS = ("modes", "sv", "hessian", "layer_sv", "balance_gaps",
+                  "mode_gaps")
 
 # Numeric runs columns that may serve as phase-diagram axes.
 AXES = ("eta", "depth", "width", "s1", "s2", "alpha", "rank", "d_in",
@@ -82,6 +98,18 @@ def open_db(path):
             "seed_index FROM runs WHERE sweep_id IS NOT NULL;"
             "CREATE INDEX temp.sweep_tasks_task ON sweep_tasks(cell_hash, "
             "seed_index);")
+    if "point_details" not in tables:   # before schema 7: no detail rows
+        con.execute("CREATE TEMP VIEW point_details AS SELECT NULL AS "
+                    "run_id, NULL AS step, %s WHERE 0"
+                    % ", ".join("NULL AS " + c for c in DETAIL_COLUMNS))
+    for table, cols in LATER_COLUMNS.items():
+        have = {r[1] for r in con.execute("PRAGMA main.table_info(%s)"
+                                          % table)}
+        lack = [c for c in cols if c not in have]
+        if lack:
+            con.execute("CREATE TEMP VIEW %s AS SELECT *, %s FROM main.%s"
+                        % (table, ", ".join("NULL AS " + c for c in lack),
+                           table))
     with open(VIEWS_SQL) as f:
         con.executescript(temp_views_sql(f.read()))
     return con
@@ -227,3 +255,20 @@ def parse_spectrum(text):
 def n_oscillating_theory(eta, depth, spectrum):
     """Number of modes i with eta > 2/(L s_i^(2-2/L)) (s_i > 0)."""
     return sum(1 for s in spectrum if s > 0 and eta > eos_eta(depth, s))
+
+
+def json_values(text):
+    """The numbers of a JSON array column ('[1.5,null,2]' -> [1.5, nan,
+    2.0]; nested arrays flattened), None for NULL."""
+    if text is None:
+        return None
+    out = []
+
+    def walk(v):
+        if isinstance(v, list):
+            for x in v:
+                walk(x)
+        else:
+            out.append(float("nan") if v is None else float(v))
+    walk(json.loads(text))
+    return out

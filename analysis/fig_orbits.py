@@ -11,9 +11,13 @@ import dlndb
 import figstyle as fs
 from figcommon import (EOS_LABEL, LABELS, describe_keys, legend_outside,
                        note, set_value_axis)
+from quantities import (QUANTITIES, orbit_values, parse_quantities,
+                        quantity_label, quantity_text, quantity_title)
 
 FEIGENBAUM = 4.669201609
 MAX_PANELS = 8          # lines of cells in the bifurcation figure
+QUANTITY_WORDS = {"sv": "singular values", "mode": "target modes",
+                  "hessian": "Hessian eigenvalues", "loss": "loss"}
 
 
 def line_select(prefix=""):
@@ -45,61 +49,140 @@ def merge_identical_seeds(lines, no_orbit):
     return seeds
 
 
-def fig_bifurcation(ctx):
+def panel_lines(ctx, figure, lines, column, limit):
+    """The lines of cells (keys of lines: LINE_COLUMNS values) a late-orbit
+    figure draws, at most limit of them, seeds sharing a line when their
+    orbits are identical; and the runs of the selection without a late
+    orbit (orbits.column NULL: divergent ones), to mark on the eta axis so
+    a diagram does not seem to end where they start.  Returns (keys,
+    {key: seeds}, {key: [(eta, regime)]}, common title, [panel titles],
+    SQL of the runs without an orbit)."""
     ncol = len(dlndb.LINE_COLUMNS)
-    sql = ("SELECT %s, r.eta, r.s1, r.regime, o.sv1 FROM orbits o JOIN runs "
-           "r ON r.id = o.run_id WHERE %s AND o.sv1 IS NOT NULL ORDER BY %s, "
-           "r.eta, r.id, o.k"
-           % (line_select("r."), ctx.run_filter("r.sweep_id", "r.id"),
-              line_select("r.")))
-    rows = ctx.query(sql)
-    if not rows:
-        return "no late-orbit points (orbits table empty for this selection)"
-    lines = {}
-    for r in rows:
-        lines.setdefault(tuple(r[:ncol]), []).append(r[ncol:])
-    # Runs of the same lines without a late orbit (divergent ones): marked
-    # on the eta axis, so the diagram does not seem to end where they start.
     nsql = ("SELECT %s, r.eta, r.regime FROM runs r WHERE %s AND NOT EXISTS "
-            "(SELECT 1 FROM orbits o WHERE o.run_id = r.id AND o.sv1 IS NOT "
+            "(SELECT 1 FROM orbits o WHERE o.run_id = r.id AND o.%s IS NOT "
             "NULL) ORDER BY %s, r.eta"
-            % (line_select("r."), ctx.run_filter("r.sweep_id"),
+            % (line_select("r."), ctx.run_filter("r.sweep_id"), column,
                line_select("r.")))
     no_orbit = {}
     for r in ctx.query(nsql):
         no_orbit.setdefault(tuple(r[:ncol]), []).append(r[ncol:])
     seeds = merge_identical_seeds(lines, no_orbit)
     keys = sorted(seeds)
-    if len(keys) > MAX_PANELS:
-        note("bifurcation: %d lines of cells (different %s), plotting the "
-             "first %d; choose with --where"
-             % (len(keys), ", ".join(c for i, c in
-                                     enumerate(dlndb.LINE_COLUMNS)
-                                     if len({k[i] for k in keys}) > 1),
-                MAX_PANELS))
-        keys = keys[:MAX_PANELS]
+    if len(keys) > limit:
+        note("%s: %d lines of cells (different %s), plotting the first %d; "
+             "choose with --where"
+             % (figure, len(keys), ", ".join(
+                 c for i, c in enumerate(dlndb.LINE_COLUMNS)
+                 if len({k[i] for k in keys}) > 1), limit))
+        keys = keys[:limit]
     common, distinct = describe_keys(
         [k[:-1] + (seeds[k][0] if len(seeds[k]) == 1 else
                    ", ".join(str(i) for i in seeds[k]),) for k in keys],
         dlndb.LINE_COLUMNS)
-    scale = ctx.eta_scale()
-    fig, axes = plt.subplots(len(keys), 1, sharex=True, squeeze=False,
-                             figsize=(7.2, 1.3 + 1.9 * len(keys)))
-    regimes_seen = set()
-    panels = []
-    for ax, key, title in zip(axes[:, 0], keys, distinct):
-        pts = lines[key]
-        eta = np.array([p[0] for p in pts], float)
-        sv1 = np.array([p[3] for p in pts], float)
-        reg = [p[2] for p in pts]
-        ok = np.isfinite(eta) & np.isfinite(sv1)
-        size = marker_size(len(set(eta[ok])))
+    return keys, seeds, no_orbit, common, distinct, nsql
+
+
+def draw_orbit_panel(ax, kind, pts, spectrum, depth, etas):
+    """One panel of the bifurcation figure: the points [(eta, regime,
+    [(i, value)])] of one line and quantity; colour the regime when the
+    panel holds one index, else the index.  Returns (data, handles)."""
+    idx = sorted({i for p in pts for i, _ in p[2]})
+    one = len(idx) == 1
+    eta = np.array([p[0] for p in pts for _ in p[2]], float)
+    val = np.array([v for p in pts for _, v in p[2]], float)
+    ind = np.array([i for p in pts for i, _ in p[2]], int)
+    reg = [p[1] for p in pts for _ in p[2]]
+    ok = np.isfinite(eta) & np.isfinite(val)
+    size = marker_size(len(set(eta[ok])))
+    handles = []
+    if one:
         for g in fs.regime_order(reg):
             m = ok & np.array([x == g for x in reg])
-            ax.scatter(eta[m], sv1[m], s=size, c=fs.regime_colour(g),
+            ax.scatter(eta[m], val[m], s=size, c=fs.regime_colour(g),
                        lw=0 if fs.known(g) else 0.6, rasterized=True,
                        edgecolors="face" if fs.known(g) else fs.UNKNOWN_EDGE)
-            regimes_seen.add(g)
+    else:
+        for i in idx:
+            m = ok & (ind == i)
+            ax.scatter(eta[m], val[m], s=size, c=fs.index_colour(i), lw=0,
+                       rasterized=True)
+            handles.append(Line2D([], [], ls="none", marker="o", ms=4,
+                                  color=fs.index_colour(i),
+                                  label=quantity_label(kind, i, True)))
+    lines = []
+    if kind in ("sv", "mode") and spectrum:
+        for i in (idx if kind == "mode" else [1]):
+            if i <= len(spectrum) and spectrum[i - 1] > 0:
+                e = dlndb.eos_eta(depth, spectrum[i - 1])
+                lines.append({"index": i, "eta": e})
+                ax.axvline(e, lw=0.9, ls="--", color="black" if one or
+                           kind == "sv" else fs.index_colour(i))
+    if kind == "hessian" and ok.any():
+        lo, hi = min(etas), max(etas)
+        grid = np.linspace(lo, hi, 200)
+        ax.plot(grid, 2.0 / grid, color="black", lw=1.0, ls="-.")
+    fin = val[ok]
+    if kind == "sv":
+        top = fin.max() if len(fin) and fin.max() > 0 else 1.0
+        ax.set_ylim(-0.04 * top, 1.08 * top)   # collapsed orbits (0) show
+    elif len(fin):
+        lo, hi = fin.min(), fin.max()
+        pad = 0.06 * (hi - lo) if hi > lo else 0.06 * max(abs(hi), 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_ylabel(quantity_label(kind, idx[0] if one else "i"))
+    data = {"quantity": kind, "indices": idx, "eta": eta[ok],
+            "index": ind[ok], "value": val[ok],
+            "regime": [g for g, o in zip(reg, ok) if o], "onsets": lines}
+    return data, handles
+
+
+def fig_bifurcation(ctx):
+    ncol = len(dlndb.LINE_COLUMNS)
+    specs = parse_quantities(ctx.args.quantity)
+    cols = sorted({QUANTITIES[k][0] for k, _ in specs} - {"loss", "sv"})
+    sql = ("SELECT %s, r.eta, r.spectrum, r.regime, o.sv1, o.loss, o.sv%s "
+           "FROM orbits o JOIN runs r ON r.id = o.run_id WHERE %s ORDER BY "
+           "%s, r.eta, r.id, o.k"
+           % (line_select("r."), "".join(", o." + c for c in cols),
+              ctx.run_filter("r.sweep_id", "r.id"), line_select("r.")))
+    rows = ctx.query(sql)
+    lines = {}
+    for r in rows:
+        extra = dict(zip(["sv"] + cols, r[ncol + 5:]))
+        vals = [orbit_values(k, ix, r[ncol + 3], r[ncol + 4],
+                             extra.get(QUANTITIES[k][0]))
+                for k, ix in specs]
+        if any(vals):
+            lines.setdefault(tuple(r[:ncol]), []).append(
+                (r[ncol], r[ncol + 1], r[ncol + 2], vals))
+    if not lines:
+        if rows and any(k == "hessian" for k, _ in specs):
+            return ("no Hessian eigenvalues in the late orbit (run with "
+                    "diagnostics: orbit_hessian: true)")
+        return ("no late-orbit points for %s (orbits table empty for this "
+                "selection, or written before schema version 7)"
+                % ", ".join(quantity_text(*q) for q in specs))
+    limit = max(1, MAX_PANELS // len(specs))
+    keys, seeds, no_orbit, common, distinct, nsql = panel_lines(
+        ctx, "bifurcation", lines, "sv1", limit)
+    todo = [(key, title, q, spec) for key, title in zip(keys, distinct)
+            for q, spec in enumerate(specs)
+            if any(p[3][q] for p in lines[key])]
+    scale = ctx.eta_scale()
+    etas = ctx.eta_values()
+    fig, axes = plt.subplots(len(todo), 1, sharex=True, squeeze=False,
+                             figsize=(7.2, 1.3 + 1.9 * len(todo)))
+    regimes_seen, panels, index_handles = set(), [], {}
+    one_index = True
+    for ax, (key, title, q, (kind, ix)) in zip(axes[:, 0], todo):
+        pts = [(p[0], p[2], p[3][q]) for p in lines[key]]
+        L = key[dlndb.LINE_COLUMNS.index("depth")]
+        spectrum = dlndb.parse_spectrum(lines[key][0][1])
+        data, handles = draw_orbit_panel(ax, kind, pts, spectrum, L, etas)
+        one_index &= len(data["indices"]) == 1
+        for h in handles:
+            index_handles.setdefault(h.get_label(), h)
+        regimes_seen.update(data["regime"])
         missing = no_orbit.get(key, [])
         for g in fs.regime_order(m[1] for m in missing):
             ax.plot([m[0] for m in missing if m[1] == g],
@@ -109,51 +192,67 @@ def fig_bifurcation(ctx):
                     fs.UNKNOWN_EDGE,
                     transform=ax.get_xaxis_transform(), clip_on=False)
             regimes_seen.add(g)
-        L = key[dlndb.LINE_COLUMNS.index("depth")]
-        s1 = pts[0][1]
-        eos = dlndb.eos_eta(L, s1) if s1 else None
-        if eos is not None:
-            ax.axvline(eos, color="black", lw=0.9, ls="--")
-        top = sv1[ok].max() if ok.any() else 1.0
-        top = top if top > 0 else 1.0
-        ax.set_ylim(-0.04 * top, 1.08 * top)   # collapsed orbits (0) show
-        ax.set_ylabel(r"$\sigma_1(W_{L:1})$")
-        ax.set_title(title or None, fontsize=9, loc="left")
-        panels.append({"key": dict(zip(dlndb.LINE_COLUMNS, key)),
-                       "seeds": seeds[key], "title": title, "eos_eta": eos,
-                       "eta": eta[ok], "sv1": sv1[ok],
-                       "regime": [g for g, o in zip(reg, ok) if o],
-                       "no_orbit": [{"eta": m[0], "regime": m[1]}
-                                    for m in missing]})
+        label = title if len(specs) == 1 else \
+            ", ".join(t for t in (title, quantity_title(kind, data["indices"]))
+                      if t)
+        ax.set_title(label or None, fontsize=9, loc="left")
+        s1 = spectrum[0] if spectrum else None
+        panel = {"key": dict(zip(dlndb.LINE_COLUMNS, key)),
+                 "seeds": seeds[key], "title": label,
+                 "eos_eta": dlndb.eos_eta(L, s1) if s1 else None,
+                 "no_orbit": [{"eta": m[0], "regime": m[1]}
+                              for m in missing]}
+        panel.update(data)
+        if kind == "sv" and data["indices"] == [1]:
+            panel["sv1"] = data["value"]
+        panels.append(panel)
     set_value_axis(axes[-1, 0], "x", scale)
     axes[-1, 0].set_xlabel(LABELS["eta"])
-    fig.suptitle("Bifurcation diagram (late orbit), %s%s"
-                 % (ctx.title, "\n" + common if common else ""), fontsize=10)
-    handles = [Line2D([], [], ls="none", marker="o", ms=4,
-                      color=fs.regime_colour(g),
-                      mec=None if fs.known(g) else fs.UNKNOWN_EDGE,
-                      label=fs.regime_name(g))
-               for g in fs.regime_order(regimes_seen)]
+    what = ", ".join(quantity_text(*q) for q in specs)
+    fig.suptitle("Bifurcation diagram (late orbit%s), %s%s"
+                 % ("" if what == "sv:1" else
+                    ": " + ", ".join(QUANTITY_WORDS[k] for k, _ in specs),
+                    ctx.title, "\n" + common if common else ""),
+                 fontsize=10)
+    handles = []
+    if one_index:
+        handles += [Line2D([], [], ls="none", marker="o", ms=4,
+                           color=fs.regime_colour(g),
+                           mec=None if fs.known(g) else fs.UNKNOWN_EDGE,
+                           label=fs.regime_name(g))
+                    for g in fs.regime_order(regimes_seen)]
+    handles += list(index_handles.values())
     if any(no_orbit.get(k) for k in keys):
         handles.append(Line2D([], [], ls="none", marker="x", ms=5, mew=1.2,
                               color="grey", label="run without late orbit "
                               "(on the axis)"))
-    handles.append(Line2D([], [], color="black", lw=0.9, ls="--",
-                          label=EOS_LABEL))
-    legend_outside(axes[0, 0], handles, title="colour: the run's regime",
-                   title_fontsize=8)
+    kinds = {k for k, _ in specs}
+    if kinds & {"sv", "mode"}:
+        handles.append(Line2D([], [], color="black", lw=0.9, ls="--",
+                              label=EOS_LABEL if "mode" not in kinds else
+                              r"mode $i$'s onset $2/(L\,s_i^{2-2/L})$"))
+    if "hessian" in kinds:
+        handles.append(Line2D([], [], color="black", lw=1.0, ls="-.",
+                              label=r"$2/\eta$ (stability threshold)"))
+    legend_outside(axes[0, 0], handles,
+                   title="colour: the run's regime" if one_index else
+                   "colour: the index", title_fontsize=8)
     fig.tight_layout()
-    desc = ("Late-orbit values of the top singular value of the end-to-end "
-            "matrix W_{L:1} (the orbits table) against the step size, one "
-            "panel per line of cells (cells equal but for eta, one seed; "
-            "seeds share a panel only when their late orbits are identical; "
-            "panel titles name what differs between panels, the figure "
-            "title what they share), dots coloured by the run's regime; "
-            "crosses on the eta axis: runs without a late orbit (e.g. "
-            "divergent); dashed: theoretical 2-cycle onset "
-            "2/(L s_1^(2-2/L)).")
+    desc = ("Late-orbit values (the orbits table: the last `tail` steps of "
+            "each run) of %s against the step size, one panel per line of "
+            "cells%s (cells equal but for eta, one seed; seeds share a panel "
+            "only when their late orbits are identical; panel titles name "
+            "what differs between panels, the figure title what they "
+            "share); dots coloured by the run's regime where a panel shows "
+            "one index, else by the index; crosses on the eta axis: runs "
+            "without a late orbit (e.g. divergent); dashed: the 2-cycle "
+            "onsets 2/(L s_i^(2-2/L)) (singular values: s_1's; modes: each "
+            "mode's), and for Hessian eigenvalues the stability threshold "
+            "2/eta."
+            % (what, " and quantity" if len(specs) > 1 else ""))
     ctx.save(fig, "bifurcation", desc, [sql, nsql],
-             {"xscale": scale, "common": common, "panels": panels})
+             {"xscale": scale, "common": common, "quantities": what,
+              "panels": panels})
 
 
 # ----------------------------------------------------------------------------

@@ -25,7 +25,10 @@ BALANCE_FLOOR = 1e-12
 # have the figure's data (with sharpness_every = 0 only the last point has
 # a sharpness: a line of one point would draw nothing).
 PICK_NEEDS = {"sharpness": "t.sharpness IS NOT NULL",
-              "balance": "t.balance_gap > %g" % BALANCE_FLOOR}
+              "balance": "t.balance_gap > %g" % BALANCE_FLOOR,
+              "layers": "EXISTS (SELECT 1 FROM point_details d WHERE "
+                        "d.run_id = t.run_id AND d.step = t.step AND "
+                        "d.layer_sv IS NOT NULL)"}
 
 
 def pick_runs(ctx, figure):
@@ -235,12 +238,18 @@ def fig_balance(ctx):
     if not runs:
         return ("no run has a balancing gap above roundoff (%g) along its "
                 "trajectory (a balanced start stays balanced)" % BALANCE_FLOOR)
+    labels, common = run_labels(runs, ctx.eta_values() + [r[1] for r in runs])
+    import fig_detail
+    modes = fig_detail.draw_balance_modes(ctx, runs, labels, common)
+    if modes is not None:
+        fig, desc, queries, drawn = modes
+        ctx.save(fig, "balance", desc, [pick_sql] + queries, drawn)
+        return None
     data, sql = trajectories(ctx, runs, "balance_gap")
     data = {k: v[v[:, 1] > 0] for k, v in data.items()}
     data = {k: v for k, v in data.items() if len(v)}
     if not data:
         return "balancing gap is zero throughout for the chosen runs"
-    labels, common = run_labels(runs, ctx.eta_values() + [r[1] for r in runs])
     fig, ax = plt.subplots(figsize=(7.6, 3.8))
     drawn = []
     for n, (r, label) in enumerate(zip(runs, labels)):

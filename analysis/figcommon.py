@@ -113,6 +113,7 @@ class Context:
         name.json (data plus what the axes show); close fig."""
         import matplotlib
         import matplotlib.pyplot as plt
+        name = self.args.name or name   # --name: the one figure's file name
         paths = []
         for fmt in self.args.formats:
             path = os.path.join(self.args.out, "%s.%s" % (name, fmt))
@@ -276,6 +277,12 @@ def cell_edges(values, log):
                            [v[-1] + (v[-1] - mid[-1])]))
 
 
+def short_list(text, width=24):
+    """A runs list column "1.5,2.25" for a title, cut to width."""
+    text = ", ".join("%g" % v for v in dlndb.parse_spectrum(text))
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def _line_part(col, value):
     if col == "depth":
         return "$L = %d$" % value
@@ -294,6 +301,13 @@ def _line_part(col, value):
         return "%s init" % value
     if col == "alpha":
         return r"$\alpha = %g$" % value
+    if col == "alpha_layers":
+        return (r"$\alpha_l$ factors (%s)" % short_list(value)) if value \
+            else None
+    if col == "init_diag":
+        return "diagonal (%s)" % short_list(value) if value else None
+    if col == "init_file":
+        return "init file %s" % str(value)[:8] if value else None
     if col == "steps":
         return "%d steps" % value
     if col == "seed_index":     # a text: seeds sharing a panel

@@ -195,3 +195,16 @@ def axis_scale(lines):
     if len(allv) and allv.min() > 0 and allv.max() / allv.min() >= 16:
         return "log"
     return "linear"
+
+
+# Colours of the indices of a quantity (mode i, singular value i, Hessian
+# eigenvalue i, layer l, ...) where one panel draws several: ColorBrewer
+# Dark2, distinct from each other in print and for most colour-blind
+# readers.
+INDEX_COLOURS = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E",
+                 "#E6AB02", "#A6761D", "#666666")
+
+
+def index_colour(i):
+    """Colour of index i (1-based), cycling after eight."""
+    return INDEX_COLOURS[(i - 1) % len(INDEX_COLOURS)]

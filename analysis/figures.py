@@ -4,6 +4,7 @@
 usage: python3 analysis/figures.py --db sweep.db --out figs/
            [--sweep NAME] [--x eta --y depth] [--run ID ...] [--where SQL]
            [--only phase,bifurcation,...] [--formats png,pdf] [--dump-json]
+           [--quantity sv:1,hessian:1-4,mode:2,loss] [--name NAME]
 
 Writes, for each figure it has data for, NAME.png, NAME.pdf and a caption
 NAME.txt (database SHA-256, sweep, the exact SQL used); with --dump-json
@@ -11,11 +12,19 @@ also NAME.json, the data drawn and what the axes show (labels, scales,
 tick labels, legend):
   phase         regime map over two axes, shade and legend entry per
                 period, EOS onset across each row
-  bifurcation   late-orbit sigma_1(W_{L:1}) against eta, one panel per line
-                of cells (depth, target, init, ... and seed)
+  bifurcation   late-orbit values against eta (--quantity: sv:K singular
+                values of W_{L:1}, mode:I target modes u_i^T W_{L:1} v_i,
+                hessian:K Hessian eigenvalues, loss; default sv:1), one
+                panel per line of cells (depth, target, init, ... and seed)
+                and quantity
+  osc_range     oscillation range |m_i(T) - m_i(T-1)| of every target mode
+                against eta, with each mode's onset 2/(L s_i^(2-2/L))
+  layers        top singular value of every layer against iteration
   sharpness     sharpness along training for a few runs (when recorded) and
                 at the end of every run, against 2/eta
-  balance       balancing gap against iteration (log scale), a few runs
+  balance       balancing gap against iteration, a few runs: every mode's
+                gap across every layer pair (record_detail), else the
+                largest gap (log scale)
   oscillating   oscillating modes against eta with the theoretical steps
   cascade       period doublings located by a refine: sweep, interval ratios
 A figure without data is skipped with a message.  The database is opened
@@ -24,6 +33,7 @@ Needs numpy and matplotlib (Debian: python3-numpy python3-matplotlib).
 """
 import argparse
 import os
+import re
 import sys
 
 try:
@@ -37,7 +47,7 @@ import dlndb  # noqa: E402
 from figcommon import Context, note  # noqa: E402
 
 FIGURES = ("phase", "bifurcation", "sharpness", "balance", "oscillating",
-           "cascade")
+           "cascade", "osc_range", "layers")
 
 
 def load_figures():
@@ -53,6 +63,7 @@ def load_figures():
     plt.rcParams.update({"font.size": 10, "axes.labelsize": 10,
                          "axes.titlesize": 10, "legend.fontsize": 8,
                          "savefig.bbox": "tight", "pdf.fonttype": 42})
+    import fig_detail
     import fig_orbits
     import fig_phase
     import fig_training
@@ -61,7 +72,9 @@ def load_figures():
             "sharpness": fig_training.fig_sharpness,
             "balance": fig_training.fig_balance,
             "oscillating": fig_training.fig_oscillating,
-            "cascade": fig_orbits.fig_cascade}
+            "cascade": fig_orbits.fig_cascade,
+            "osc_range": fig_detail.fig_osc_range,
+            "layers": fig_detail.fig_layers}
 
 
 def check_run_ids(ctx):
@@ -98,6 +111,12 @@ def parse_args(argv):
     p.add_argument("--formats", default="png,pdf",
                    help="comma list of output formats (default png,pdf)")
     p.add_argument("--dpi", type=int, default=150, help="PNG resolution")
+    p.add_argument("--quantity", default="sv:1",
+                   help="bifurcation: comma list of late-orbit quantities, "
+                   "one panel each: sv:K, mode:I, hessian:K (K, I an index, "
+                   "a range 1-3, or none for all), loss (default sv:1)")
+    p.add_argument("--name", help="output file name (without extension) "
+                   "of the one figure --only names")
     p.add_argument("--dump-json", action="store_true",
                    help="also write NAME.json: the data drawn and what the "
                    "axes show")
@@ -117,6 +136,10 @@ def parse_args(argv):
         p.error("--formats: choose from png, pdf, svg")
     if a.x == a.y:
         p.error("--x and --y must differ")
+    if a.name is not None and (len(a.only) != 1 or
+                               not re.fullmatch(r"[A-Za-z0-9._-]+", a.name)):
+        p.error("--name needs exactly one figure in --only and a plain file "
+                "name (letters, digits, . _ -)")
     return a
 
 
@@ -130,6 +153,9 @@ def main(argv=None):
             note("%s has no runs: no figures" % args.db)
             return 0
         check_run_ids(ctx)
+        if "bifurcation" in args.only:   # bad input fails before drawing
+            import quantities
+            quantities.parse_quantities(args.quantity)
         makers = load_figures()
         for name in args.only:
             why = makers[name](ctx)

@@ -32,3 +32,18 @@ if(NOT DLN_PYTHON3)
     "-DDLN_PYTHON3=...)")
   set_tests_properties(analysis_figures PROPERTIES DISABLED TRUE)
 endif()
+
+# The paper's figures (jobs/paper-*.yaml, figures.py osc_range, bifurcation
+# --quantity, balance, layers) against closed forms and an independent
+# NumPy network (tests/ref_dln.py); explicit inits (init file, init_diag).
+add_test(NAME paper_figures
+  COMMAND ${DLN_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/test_paper_figures.py
+    --dlnsweep $<TARGET_FILE:dlnsweep>
+    --source-dir ${CMAKE_SOURCE_DIR}
+    --workdir ${CMAKE_CURRENT_BINARY_DIR}/paper_figures)
+set_tests_properties(paper_figures PROPERTIES
+  ENVIRONMENT "OPENBLAS_NUM_THREADS=1;MPLBACKEND=Agg"
+  LABELS "analysis;integration" TIMEOUT 300)
+if(NOT DLN_PYTHON3)
+  set_tests_properties(paper_figures PROPERTIES DISABLED TRUE)
+endif()

@@ -540,7 +540,12 @@ class Figures(unittest.TestCase):
                  (["--sweep", "nosuch"], DB, "no such sweep"),
                  (["--where", "nosuchcol = 1"], DB, "--where"),
                  (["--run", "999999"], DB, "no run with id 999999"),
-                 (["--x", "eta", "--y", "eta"], DB, "must differ")]
+                 (["--x", "eta", "--y", "eta"], DB, "must differ"),
+                 (["--quantity", "svd:1"], DB, "unknown quantity"),
+                 (["--quantity", "sv:x"], DB, "not a number or range"),
+                 (["--quantity", "mode:0"], DB, "count from 1"),
+                 (["--name", "x"], DB, "exactly one figure"),
+                 (["--only", "phase", "--name", "a/b"], DB, "plain file")]
         for extra, db, msg in cases:
             r = figures(db, out, *extra)
             self.assertEqual(r.returncode, 2, (extra, r.stderr))
@@ -877,10 +882,11 @@ class FigureData(unittest.TestCase):
                                      "cell_hash = 'new3'").fetchone()[0],
                          "weird")
         con.close()
-        # Every figure draws them (unknown ones hatched or outlined).
+        # Every figure that colours regimes draws them (unknown ones
+        # hatched or outlined); osc_range colours modes.
         r, got = dump(path, "regimes", "--where", "init = 'balanced'")
-        self.assertEqual(sorted(got), ["bifurcation", "oscillating", "phase",
-                                       "sharpness"])
+        self.assertEqual(sorted(got), ["bifurcation", "osc_range",
+                                       "oscillating", "phase", "sharpness"])
         sharp = {p["regime"] for p in got["sharpness"]["data"]["final"]
                  ["points"]}
         self.assertTrue({"saddle", "quasiperiodic", "weird"} <= sharp)
