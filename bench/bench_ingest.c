@@ -2,13 +2,20 @@
  * per second through dln_store_put_run in batches of 1, 16 and 256 runs
  * (the sweep coordinator's default batch is 256 runs or 2 s).
  *
- *   bench_ingest [DIR]    databases are created (and removed) in DIR
- *                         (default: the current directory)
+ *   bench_ingest [DIR [PAYLOAD...]]  databases are created (and removed)
+ *                         in DIR (default: the current directory); only the
+ *                         payloads named (default: all)
  *
- * Two payloads: "summary" (one runs row, its top-4 Hessian eigenvalues and
- * per-layer singular values as the row's JSON columns, no trajectory) and
+ * Five payloads: "summary" (one runs row, its top-4 Hessian eigenvalues and
+ * per-layer singular values as the row's JSON columns, no trajectory),
  * "full" (plus a 200-point trajectory and a 128-point orbit tail, as a
- * 2000-step cell with record_every 10 stores: 329 rows per run).  Every
+ * 2000-step cell with record_every 10 stores: 329 rows per run), "orbit"
+ * (full, each late-orbit row with its per-step detail of a depth-3,
+ * rank-3 cell with orbit_hessian: 3 modes, 3 singular values, 4 Hessian
+ * eigenvalues, 3 layers, 2 gaps, 6 mode gaps as six JSON columns, on a
+ * 2-cycle), "chaos" (the same, every orbit row different) and "detail"
+ * (orbit, and the 200 trajectory points' detail too: record_detail, 200
+ * more rows in point_details).  Every
  * trial writes into a fresh database; figures are the best of 3 trials,
  * per CPU second of the writer (user + system: the machine is shared) and
  * per wall second (WAL commits do not wait for the disk; checkpoints do). */
@@ -30,9 +37,35 @@ static double clock_s(clockid_t id)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A plausible result: depth-3 periodic run; traj/orbit points if full. */
-static int fill_result(dln_result *r, int full, long k)
+enum { SUMMARY, FULL, ORBIT, CHAOS, DETAIL, NPAYLOADS };
+static const char *const payload_names[] = {"summary", "full", "orbit",
+                                            "chaos", "detail"};
+
+/* The per-step detail of n points (a depth-3, rank-3 cell, top_k 4,
+ * orbit_hessian) into *rows: a 2-cycle (period 2) or every row new
+ * (period 0). 0 or 1. */
+static int fill_detail(dln_result *r, int n, int period, double **rows)
 {
+    dln_params p;
+    dln_params_defaults(&p);
+    p.orbit_hessian = 1;
+    dln_detail_layout_of(&p, &r->detail);
+    size_t w = (size_t)r->detail.stride, cnt = (size_t)n * w;
+    if (!(*rows = malloc(sizeof(double) * cnt)))
+        return 1;
+    for (size_t i = 0; i < cnt; i++) {
+        size_t row = i / w, at = period ? (row % (size_t)period) * w + i % w
+                                        : i;
+        (*rows)[i] = 9.0 + sin(0.37 * (double)at);
+    }
+    return 0;
+}
+
+/* A plausible result: depth-3 periodic run; traj/orbit points from FULL
+ * on, their detail from ORBIT on. */
+static int fill_result(dln_result *r, int payload, long k)
+{
+    int full = payload >= FULL;
     dln_result_init(r);
     r->regime = DLN_REGIME_PERIODIC;
     r->period = 2;
@@ -80,12 +113,19 @@ static int fill_result(dln_result *r, int full, long k)
         r->orbit_sv1[i] = 9.0 + (i % 2);
         r->orbit_loss[i] = 0.1 + 0.01 * (i % 2);
     }
+    r->orbit_step0 = 2000 - r->n_orbit + 1;
+    if (payload >= ORBIT && fill_detail(r, r->n_orbit, payload == CHAOS ? 0
+                                                                 : 2,
+                                        &r->orbit_detail))
+        return 1;
+    if (payload >= DETAIL && fill_detail(r, r->n_traj, 0, &r->traj_detail))
+        return 1;
     return 0;
 }
 
 /* Write nruns distinct runs in batches of `batch` into a fresh DB at path;
  * CPU and wall seconds into cpu/wall.  Returns 0 or 1. */
-static int ingest(const char *path, int full, long nruns, int batch,
+static int ingest(const char *path, int payload, long nruns, int batch,
                   double *cpu, double *wall)
 {
     char err[512];
@@ -98,7 +138,7 @@ static int ingest(const char *path, int full, long nruns, int batch,
     long id;
     unlink(path);
     dln_result_init(&r);
-    if (fill_result(&r, full, 0))
+    if (fill_result(&r, payload, 0))
         goto cleanup;
     if (dln_store_create(path, 0, &s, err, sizeof err)) {
         fprintf(stderr, "bench_ingest: %s\n", err);
@@ -143,6 +183,15 @@ cleanup:
     return rc;
 }
 
+/* 1 if payload name is among argv[2..] (or none is named). */
+static int wanted(int argc, char **argv, const char *name)
+{
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], name))
+            return 1;
+    return argc <= 2;
+}
+
 int main(int argc, char **argv)
 {
     static const int batches[] = {1, 16, 256};
@@ -150,29 +199,34 @@ int main(int argc, char **argv)
     char path[1024];
     snprintf(path, sizeof path, "%s/bench_ingest.db", dir);
     printf("store: WAL, synchronous=NORMAL; databases in %s\n", dir);
-    printf("%8s %6s %6s %8s %12s %12s %13s\n", "payload", "batch", "runs",
-           "rows/run", "runs/cpu-s", "rows/cpu-s", "rows/wall-s");
-    for (int full = 0; full <= 1; full++)
-        for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+    printf("%8s %6s %6s %8s %12s %12s %13s %10s\n", "payload", "batch",
+           "runs", "rows/run", "runs/cpu-s", "rows/cpu-s", "rows/wall-s",
+           "us/run");
+    for (int payload = 0; payload < NPAYLOADS; payload++)
+        for (size_t b = 0; b < sizeof batches / sizeof batches[0] &&
+                           wanted(argc, argv, payload_names[payload]); b++) {
             int batch = batches[b];
             long nruns = batch == 1 ? 500 : 4000;
-            if (full)
+            if (payload >= FULL)
                 nruns /= 2;
-            /* rows per run: runs (+ trajectories + orbits) */
-            long rows = 1 + (full ? 200 + 128 : 0);
+            /* rows per run: runs (+ trajectories + orbits, + the
+             * trajectory points' detail rows) */
+            long rows = 1 + (payload >= FULL ? 200 + 128 : 0) +
+                        (payload >= DETAIL ? 200 : 0);
             double best_cpu = 1e300, best_wall = 1e300, cpu, wall;
             for (int trial = 0; trial < BENCH_TRIALS; trial++) {
-                if (ingest(path, full, nruns, batch, &cpu, &wall))
+                if (ingest(path, payload, nruns, batch, &cpu, &wall))
                     return 1;
                 if (cpu < best_cpu)
                     best_cpu = cpu;
                 if (wall < best_wall)
                     best_wall = wall;
             }
-            printf("%8s %6d %6ld %8ld %12.0f %12.0f %13.0f\n",
-                   full ? "full" : "summary", batch, nruns, rows,
+            printf("%8s %6d %6ld %8ld %12.0f %12.0f %13.0f %10.1f\n",
+                   payload_names[payload], batch, nruns, rows,
                    (double)nruns / best_cpu, (double)(nruns * rows) / best_cpu,
-                   (double)(nruns * rows) / best_wall);
+                   (double)(nruns * rows) / best_wall,
+                   1e6 * best_cpu / (double)nruns);
             fflush(stdout);
         }
     return 0;

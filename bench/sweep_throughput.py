@@ -9,7 +9,7 @@ thread beside it) and rank 1 training.
 
 usage: sweep_throughput.py --exe DLNSWEEP --launcher "mpirun ..." --work DIR
                            [--tiny-cells 2000] [--medium-cells 40]
-                           [--repeats 3]
+                           [--repeats 3] [--steps tiny=N,tiny-sum=N,...]
 
 Cells are depth 3, widths 1..4, over an eta grid.  Kinds:
   tiny      ~1 ms, trajectory point every 10 steps (+ a 32-point orbit
@@ -214,7 +214,16 @@ def main():
     ap.add_argument("--tiny-cells", type=int, default=2000)
     ap.add_argument("--medium-cells", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", default="",
+                    help="fixed GD steps per kind instead of calibrating, "
+                    "e.g. tiny=500,tiny-sum=700,medium=25000 (to compare "
+                    "two binaries on the same work)")
     args = ap.parse_args()
+    try:
+        fixed = {k: int(v) for k, v in (t.split("=") for t in
+                                        args.steps.split(",") if t)}
+    except ValueError:
+        ap.error("--steps takes KIND=N,KIND=N")
     args.work = os.path.abspath(args.work)
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
@@ -227,7 +236,7 @@ def main():
     for kind, cells in (("tiny", args.tiny_cells),
                         ("tiny-sum", args.tiny_cells),
                         ("medium", args.medium_cells)):
-        steps = calibrate(args, kind)
+        steps = fixed.get(kind) or calibrate(args, kind)
         for label, ranks, flags in CONFIGS:
             T, n, wall, launch, coord, db = measure(args, kind, steps,
                                                     cells, ranks, flags)
