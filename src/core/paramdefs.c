@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/number.h"
 #include "dlnsweep/npy.h"
 #include "dlnsweep/paramdefs.h"
 
@@ -274,13 +275,21 @@ static int parse_list(const char *name, const char *text, double *v, int max,
     *n = 0;
     if (!strcmp(text, "none"))   /* as the tables print an empty list */
         return 0;
+    int comma = 0;
     while (isspace((unsigned char)*s))
         s++;
     while (*s) {
-        char *end;
-        errno = 0;
-        double x = strtod(s, &end);
-        if (end == s || errno == ERANGE || !isfinite(x)) {
+        char item[64];
+        size_t k = 0;
+        double x;
+        while (*s && *s != ',' && !isspace((unsigned char)*s))
+            if (k + 1 < sizeof item)
+                item[k++] = *s++;
+            else
+                s++;
+        item[k] = '\0';
+        /* Each item a decimal literal as in job files (number.h). */
+        if (dln_parse_real(item, &x) || !isfinite(x)) {
             snprintf(err, errlen, "%s: '%s' is not a comma-separated list "
                      "of numbers", name, text);
             return 2;
@@ -290,10 +299,9 @@ static int parse_list(const char *name, const char *text, double *v, int max,
             return 2;
         }
         v[(*n)++] = x;
-        s = end;
         while (isspace((unsigned char)*s))
             s++;
-        if (*s == ',')
+        if ((comma = *s == ','))
             s++;
         else if (*s) {
             snprintf(err, errlen, "%s: unexpected '%c' in '%s'", name, *s,
@@ -302,6 +310,10 @@ static int parse_list(const char *name, const char *text, double *v, int max,
         }
         while (isspace((unsigned char)*s))
             s++;
+    }
+    if (comma) {
+        snprintf(err, errlen, "%s: '%s' ends with a comma", name, text);
+        return 2;
     }
     return 0;
 }
@@ -590,9 +602,8 @@ int dln_param_parse(dln_params *p, const dln_param_def *d, const char *text,
         else
             BAD("%s: '%s' is not true or false", d->name, text);
         break;
-    case DLN_PT_REAL:
-        v = strtod(text, &end);
-        if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+    case DLN_PT_REAL:   /* job files' grammar (number.h) */
+        if (dln_parse_real(text, &v) || !isfinite(v))
             BAD("%s: '%s' is not a finite number", d->name, text);
         break;
     default: {   /* integers */

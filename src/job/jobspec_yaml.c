@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include "dlnsweep/number.h"
 #include "dlnsweep/refine.h"
 #include "jobspec_internal.h"
 
@@ -239,27 +240,6 @@ static int walk_mapping(reader *r, yaml_node_t *map, int sec,
 
 /* ---- typed scalars -------------------------------------------------- */
 
-/* Decimal literal (no hex, inf or nan); 0 ok, 2 not a number. */
-static int real_text(const char *s, double *out)
-{
-    int digits = 0;
-    for (const char *c = s; *c; c++) {
-        if (isdigit((unsigned char)*c))
-            digits = 1;
-        else if (!strchr("+-.eE", *c))
-            return 2;
-    }
-    if (!digits)
-        return 2;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end)
-        return 2;
-    *out = v == 0.0 ? 0.0 : v;              /* no -0: it would hash apart */
-    return 0;
-}
-
 static int int_text(const char *s, long *out)
 {
     const char *c = s + (*s == '+' || *s == '-');
@@ -285,7 +265,7 @@ static int get_real(reader *r, yaml_node_t *n, const char *key, double *out)
     if (!is_plain(n) || is_null(n))
         return FAIL(r, line_of(n), key, "expected a number, got %s",
                     describe(n, buf, sizeof buf));
-    if (real_text(text_of(n), out))
+    if (dln_parse_real(text_of(n), out))
         return FAIL(r, line_of(n), key, "expected a number, got %s",
                     describe(n, buf, sizeof buf));
     if (!isfinite(*out))
@@ -306,7 +286,7 @@ static int integer_value(reader *r, const char *key, yaml_node_t *n,
         return FAIL(r, line_of(n), key, "integer out of range (got %s)",
                     text_of(n));
     if (bad) {
-        if (is_plain(n) && !real_text(text_of(n), &dummy))
+        if (is_plain(n) && !dln_parse_real(text_of(n), &dummy))
             return FAIL(r, line_of(n), key, "expected an integer, got %s "
                         "(write it without a decimal point or exponent)",
                         text_of(n));
