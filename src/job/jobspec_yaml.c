@@ -1301,6 +1301,40 @@ static int syntax_error(reader *r, yaml_parser_t *ps, const char *text,
                 tab ? "; tabs cannot indent YAML: use spaces" : "");
 }
 
+/* Far deeper than any job file (a family spectrum in a list is 5 levels):
+ * libyaml's scanner is quadratic in the flow nesting depth (100k '[' in a
+ * 200 KB file took minutes), so deeper files are refused by a first pass
+ * over the events that stops at this depth, before the loader runs. */
+#define JS_MAX_DEPTH 32
+
+static int check_depth(reader *r, const char *text, size_t len)
+{
+    yaml_parser_t ps;
+    yaml_event_t ev;
+    int depth = 0, rc = 0;
+    if (!yaml_parser_initialize(&ps))
+        return 1;
+    yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
+    while (rc == 0 && yaml_parser_parse(&ps, &ev)) {   /* errors: the loader */
+        yaml_event_type_t type = ev.type;
+        size_t line = ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (type == YAML_STREAM_END_EVENT)
+            break;
+        if (type == YAML_SEQUENCE_START_EVENT ||
+            type == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (type == YAML_SEQUENCE_END_EVENT ||
+                 type == YAML_MAPPING_END_EVENT)
+            depth--;
+        if (depth > JS_MAX_DEPTH)
+            rc = FAIL(r, line, "(yaml)", "nested deeper than %d levels",
+                      JS_MAX_DEPTH);
+    }
+    yaml_parser_delete(&ps);
+    return rc;
+}
+
 int js_read_yaml(dln_jobspec *j, const char *text, size_t len, char *err,
                  size_t errlen)
 {
@@ -1311,6 +1345,8 @@ int js_read_yaml(dln_jobspec *j, const char *text, size_t len, char *err,
     char buf[80];
 
     reader_init(&r, j, &doc, err, errlen);
+    if ((rc = check_depth(&r, text, len)) != 0)
+        return rc;
     if (!yaml_parser_initialize(&ps))
         return 1;
     yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
