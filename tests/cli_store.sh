@@ -81,8 +81,9 @@ touch go
 wait $holder || fail "holder failed"
 expect 0 "$D" status --db m.db;         has out.txt "single runs: 1 done"
 
-# a live lease of another writer blocks merge
+# a live lease of another writer (on another host) blocks merge
 "$F" lease m.db "sweep@nodeX:1" || fail "fixture lease"
+sqlite3 m.db "UPDATE lease SET host = 'nodeX', pid = 1" || fail "lease host"
 expect 2 "$D" merge --db m.db a.db;     one_line
 has err.txt "being written by sweep@nodeX:1"
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sqlite3.h>
 #include "dlnsweep/paramdefs.h"
@@ -795,6 +796,7 @@ static void test_migration_adds_detail(void **state)
      * open installs them again) */
     assert_int_equal(sqlite3_exec(db, "DROP VIEW late_orbit; DROP VIEW "
                                   "trajectory_detail; DROP VIEW boundaries; "
+                                  "DROP TRIGGER runs_deleted; "   /* v8's */
                                   "DROP TABLE point_details",
                                   NULL, NULL, NULL), SQLITE_OK);
     for (size_t i = 0; i < sizeof drops / sizeof *drops; i += 2) {
@@ -937,6 +939,194 @@ static void test_foreign_files(void **state)
     dln_store_destroy(&s);
 }
 
+/* A writer refused by a live lease writes nothing: not the views, not the
+ * WAL switch, not the lease (issue 13: refusals leave the file as it was). */
+static void test_refusal_writes_nothing(void **state)
+{
+    const char *path = tpath("refused.db");
+    char err[512];
+    long n0, n1;
+    dln_store *s = open_rw(path);
+    put(s, 0.05, 0, 1.0, 0);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO lease(id, owner, host, "
+                                      "pid, acquired_at, heartbeat) VALUES (1,"
+                                      " 'w@far:1', 'far', 1, 0, "
+                                      "unixepoch())", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    unsigned char *before = slurp(path, &n0);
+    s = open_rw(path);
+    assert_int_equal(dln_store_lease_acquire(s, "me", DLN_STORE_LEASE_STALE_S,
+                                             err, sizeof err), 2);
+    assert_non_null(strstr(err, "being written by w@far:1"));
+    dln_store_destroy(&s);
+    unsigned char *after = slurp(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, (size_t)n0);
+    free(before);
+    free(after);
+}
+
+/* Rows deleted by hand (foreign keys off, as in the sqlite3 shell): the
+ * trigger takes the child rows along, and no id is handed out twice, even
+ * without the trigger (orphans left behind). */
+static void test_run_ids_never_reused(void **state)
+{
+    const char *path = tpath("ids.db");
+    dln_store *s = open_rw(path);
+    for (int i = 0; i < 4; i++)
+        put(s, 0.01 * (i + 1), 0, 1.0, 0);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM runs WHERE id = 4", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories WHERE "
+                                "run_id = 4"), 0);
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER runs_deleted; DELETE "
+                                      "FROM runs WHERE id = 3", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories WHERE "
+                                "run_id = 3"), 5);
+    sqlite3_close(db);
+    s = open_rw(path);
+    put(s, 0.5, 0, 2.0, 0);          /* new ids above 4, clear of orphans */
+    put(s, 0.6, 0, 2.0, 0);
+    dln_store_destroy(&s);
+    db = sq(path);
+    assert_string_equal(sq_text(db, "SELECT group_concat(id) FROM (SELECT id "
+                                    "FROM runs ORDER BY id)"), "1,2,5,6");
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories WHERE "
+                                "run_id IN (5, 6)"), 10);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "name = 'runs_deleted'"), 1);   /* back */
+    sqlite3_close(db);
+}
+
+/* The holder of a lease of this host is gone when its pid is gone or now
+ * belongs to a process started later; another host's is never judged. */
+static void test_lease_holder_gone(void **state)
+{
+    dln_store_lease_info l = {.held = 1};
+    char err[512];
+    gethostname(l.host, sizeof l.host);
+    l.pid = getpid();
+    assert_int_equal(dln_store_lease_holder_gone(&l), 0);   /* alive */
+    snprintf(l.pid_start, sizeof l.pid_start, "not/this");
+    assert_int_equal(dln_store_lease_holder_gone(&l), 1);   /* pid reused */
+    snprintf(l.host, sizeof l.host, "far-away-host");
+    assert_int_equal(dln_store_lease_holder_gone(&l), 0);
+    /* The start the store records is the one it compares with. */
+    const char *path = tpath("pidstart.db");
+    dln_store *s = open_rw(path);
+    assert_int_equal(dln_store_lease_acquire(s, "me", 600, err, sizeof err),
+                     0);
+    assert_int_equal(dln_store_lease_get(s, &l), 0);
+    assert_true(l.pid_start[0] != '\0');
+    assert_int_equal(dln_store_lease_holder_gone(&l), 0);
+    dln_store_destroy(&s);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    l.pid = child;
+    assert_int_equal(dln_store_lease_holder_gone(&l), 1);   /* gone */
+}
+
+/* A version-5 file (regime CHECK without saddle and quasiperiodic) with
+ * child rows of a run deleted by hand migrates: they go before version
+ * 6's rebuild of runs, whose foreign_key_check would refuse them. */
+static void test_migrate_orphans(void **state)
+{
+    const char *path = tpath("v5.db");
+    dln_store *s = open_rw(path);
+    for (int i = 0; i < 3; i++)
+        put(s, 0.01 * (i + 1), 0, 1.0, 0);
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);        /* version 5's CHECK, as SQLite allows */
+    const char *to_v5 =
+        "PRAGMA writable_schema = ON;"
+        "UPDATE sqlite_master SET sql = replace(replace(sql, "
+        "'''quasiperiodic'',', ''), '''saddle'',', '') WHERE name = 'runs';"
+        "PRAGMA writable_schema = OFF;";
+    if (sqlite3_exec(db, to_v5, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    db = sq(path);                 /* a hand delete: foreign keys are off */
+    if (sqlite3_exec(db, "DROP TRIGGER runs_deleted;"
+                         "DROP TABLE retired_run_ids;"
+                         "ALTER TABLE lease DROP COLUMN pid_start;"
+                         "DELETE FROM runs WHERE id = 2;"
+                         "PRAGMA user_version = 5", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        fail_msg("%s", sqlite3_errmsg(db));
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories WHERE "
+                                "run_id = 2"), 5);
+    sqlite3_close(db);
+    s = open_rw(path);
+    dln_task t;
+    dln_result r;
+    make_task(&t, 0.5, 0);
+    make_result(&r, 2.0, 5, 4, 6);
+    if (dln_store_put_run(s, &t, &r, NULL, 0))
+        fail_msg("%s", dln_store_errmsg(s));
+    dln_result_clear(&r);
+    dln_store_destroy(&s);
+    db = sq(path);
+    assert_int_equal(sq_int(db, "PRAGMA user_version"),
+                     DLN_STORE_SCHEMA_VERSION);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM trajectories WHERE "
+                                "run_id NOT IN (SELECT id FROM runs)"), 0);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "name = 'runs_deleted'"), 1);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "name = 'runs' AND sql LIKE '%''saddle''%'"),
+                     1);
+    sqlite3_close(db);
+}
+
+/* One overwritten page: writers refuse (2, file untouched), readers open
+ * and dln_store_verify says damaged. */
+static void test_damaged_file(void **state)
+{
+    const char *path = tpath("damaged.db");
+    char err[512];
+    long n, n1;
+    dln_store *s = open_rw(path);
+    dln_store_begin(s);
+    for (int i = 0; i < 60; i++) {
+        dln_task t;
+        dln_result r;
+        make_task(&t, 0.001 * (i + 1), 0);
+        make_result(&r, 1.0, 200, 4, 6);
+        assert_int_equal(dln_store_put_run(s, &t, &r, NULL, 0), 0);
+        dln_result_clear(&r);
+    }
+    dln_store_destroy(&s);
+    sqlite3 *db = sq(path);                     /* a leaf of trajectories */
+    long long page = sq_int(db, "SELECT pageno FROM dbstat WHERE name = "
+                                "'trajectories' AND pagetype = 'leaf' "
+                                "ORDER BY pageno LIMIT 1 OFFSET 5");
+    sqlite3_close(db);
+    unsigned char *b = slurp(path, &n);
+    assert_true(page > 1 && page * 4096 <= n);
+    memset(b + (page - 1) * 4096, 0x5a, 4096);
+    spit(path, b, n);
+    expect_refused(path, 0, "damaged");
+    unsigned char *after = slurp(path, &n1);
+    assert_int_equal(n, n1);
+    assert_memory_equal(b, after, (size_t)n);
+    assert_int_equal(dln_store_create(path, DLN_STORE_READONLY, &s, err,
+                                      sizeof err), 0);
+    assert_int_equal(dln_store_verify(s, err, sizeof err), 2);
+    assert_non_null(strstr(err, "damaged"));
+    assert_int_equal(dln_store_damaged(s), 1);
+    dln_store_destroy(&s);
+    free(b);
+    free(after);
+}
+
 static void test_views_replaced(void **state)
 {
     const char *path = tpath("views.db");
@@ -947,7 +1137,16 @@ static void test_views_replaced(void **state)
                                       "regime_counts AS SELECT 1 AS stale",
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    s = open_rw(path);   /* a writable open reinstalls the embedded views */
+    /* A writable open writes nothing by itself... */
+    s = open_rw(path);
+    dln_store_destroy(&s);
+    db = sq(path);
+    assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                "type = 'view' AND sql LIKE '%stale%'"), 1);
+    sqlite3_close(db);
+    /* ... its first write transaction reinstalls the embedded views. */
+    s = open_rw(path);
+    put(s, 0.05, 0, 1.0, 0);
     dln_store_destroy(&s);
     db = sq(path);
     assert_int_equal(sq_int(db, "SELECT count(*) FROM sqlite_master WHERE "
@@ -977,6 +1176,11 @@ int main(void)
         cmocka_unit_test(test_detail_columns),
         cmocka_unit_test(test_migration_adds_detail),
         cmocka_unit_test(test_merge_older_shard),
+        cmocka_unit_test(test_refusal_writes_nothing),
+        cmocka_unit_test(test_run_ids_never_reused),
+        cmocka_unit_test(test_lease_holder_gone),
+        cmocka_unit_test(test_damaged_file),
+        cmocka_unit_test(test_migrate_orphans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,8 +6,9 @@
  *
  * Schema (documented in README.md, "Database schema"): sweeps, runs (one
  * row per (cell_hash, seed_index), UNIQUE), trajectories, orbits,
- * hessian_spectra, lease, plus the analysis views of analysis/views.sql
- * (embedded at build time, dropped and recreated on every writable open).
+ * hessian_spectra, attempts, lease, retired_run_ids, plus the analysis
+ * views of analysis/views.sql (embedded at build time, dropped and
+ * recreated by a writable handle's first write transaction).
  * WAL journal, synchronous=NORMAL, busy_timeout, foreign keys,
  * BEGIN IMMEDIATE batches, prepared statements created once per handle.
  * The schema is versioned with PRAGMA user_version and marked with
@@ -20,8 +21,10 @@
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
 
-#define DLN_STORE_SCHEMA_VERSION 7
+#define DLN_STORE_SCHEMA_VERSION 8
 #define DLN_STORE_APP_ID 0x444c4e53   /* "DLNS" in the SQLite header */
+/* A lease whose heartbeat is this old is taken over by any writer. */
+#define DLN_STORE_LEASE_STALE_S 600.0
 
 typedef struct dln_store dln_store;
 
@@ -72,17 +75,32 @@ typedef struct dln_store_lease_info {
     char slurm_job_id[64];    /* "" outside Slurm                          */
     double acquired_at;       /* unix time                                 */
     double heartbeat;         /* unix time of the last heartbeat           */
+    char pid_start[64];       /* "BOOT_ID/START_TICKS" of pid ("" unknown) */
 } dln_store_lease_info;
 
-/* Open (creating schema if needed) the DB at path. On failure returns 2
- * (unusable path or file) or 1 (internal, e.g. the embedded views.sql does
- * not compile) and writes a one-line message naming path to err; never
- * modifies an existing file it cannot use (not SQLite, truncated, foreign
- * schema, newer schema version: the file stays byte-identical). An empty
- * file counts as a new DB. READONLY opens work while another process
- * writes. Not collective; caller owns *out. */
+/* Open the DB at path, creating it when missing (atomically: a complete
+ * file appears at path or none).  Every open checks the file first and
+ * refuses, returning 2 with a one-line message naming path and leaving the
+ * file byte-identical: not SQLite, truncated, foreign schema, newer schema
+ * version, a symbolic link to nothing, and for writable opens a file that
+ * fails PRAGMA quick_check (damaged) or cannot be written.  A hot rollback
+ * journal a crash left is rolled back first (SQLite's own recovery).  1 is
+ * an internal failure.  A writable handle writes nothing until its first
+ * write transaction (dln_store_lease_acquire for writers), which switches
+ * the file to WAL, migrates it and reinstalls the views, so a command
+ * refused before that leaves the file byte-identical.  An empty file counts
+ * as a new DB. READONLY opens work while another process writes. Not
+ * collective; caller owns *out. */
 int dln_store_create(const char *path, int flags, dln_store **out,
                      char *err, size_t errlen);
+
+/* PRAGMA quick_check of the open DB (every page read once): 0 intact, 2
+ * damaged (message in err), 1 the check could not run. */
+int dln_store_verify(dln_store *s, char *err, size_t errlen);
+
+/* 1 if an error of this handle said the file is damaged (SQLite reported
+ * corruption), else 0. */
+int dln_store_damaged(const dln_store *s);
 
 /* Commit any open batch, close, and set *s = NULL; accepts NULL. */
 void dln_store_destroy(dln_store **s);
@@ -176,9 +194,11 @@ void dln_store_counts_format(const dln_store_counts *c, const char *name,
 int dln_store_sweeps_list(dln_store *s, dln_store_sweep_info **out, int *n);
 
 /* Take the single-writer lease for owner (e.g. "slurm:1234@host:pid").
- * A live lease of another owner (heartbeat younger than stale_s) makes it
- * return 2 with a message naming the holder; a stale one is taken over.
- * Re-acquiring one's own lease refreshes it. Not inside a batch. */
+ * A live lease of another owner (heartbeat younger than stale_s, holder
+ * not certainly gone: dln_store_lease_holder_gone) makes it return 2 with
+ * a message naming the holder, before this handle's first write (the file
+ * stays byte-identical); a stale one is taken over.  Re-acquiring one's
+ * own lease refreshes it. Not inside a batch. */
 int dln_store_lease_acquire(dln_store *s, const char *owner, double stale_s,
                             char *err, size_t errlen);
 /* Refresh the heartbeat; 0, 2 if owner no longer holds the lease, 1. */
@@ -187,21 +207,32 @@ int dln_store_lease_heartbeat(dln_store *s, const char *owner);
 int dln_store_lease_release(dln_store *s, const char *owner);
 /* Read the lease row into info (info->held = 0 if none); 0 or 1. */
 int dln_store_lease_get(dln_store *s, dln_store_lease_info *info);
+/* 1 if the holder of lease l is certainly gone: a process of this host
+ * that no longer runs (or a zombie), or whose pid now belongs to a process
+ * started later (pid_start differs), or an earlier run of this requeued
+ * Slurm job (same SLURM_JOB_ID, SLURM_RESTART_COUNT > 0).  Reads /proc
+ * and the environment; not collective. */
+int dln_store_lease_holder_gone(const dln_store_lease_info *l);
 
 /* Consistent copy of the DB to dest with the SQLite backup API, stepped in
  * chunks inside one read transaction (safe while a sweep writes; commits
- * this handle's open batch first). Written to a temporary file beside dest
- * and renamed over it; refuses (2) to replace a dest that is not a dlnsweep
- * database. The copy is a single file (rollback journal). Returns 0, 1 or 2
- * with a message. */
+ * this handle's open batch first). Written to a temporary file beside dest,
+ * checked (PRAGMA quick_check: a damaged source is refused) and renamed
+ * over it.  Refuses (2) a dest that is the source itself (by any name) or
+ * anything but an earlier snapshot: not a dlnsweep database, or a working
+ * database (WAL mode, a lease, a -wal file: replacing it under a writer
+ * would corrupt it).  The copy is a single file (rollback journal).
+ * Returns 0, 1 or 2 with a message. */
 int dln_store_snapshot(dln_store *s, const char *dest, char *err,
                        size_t errlen);
 
-/* Copy sweeps, runs (with trajectories, orbits, spectra; run ids
- * remapped) and continuations (with their located points) from the dlnsweep DB at src_path into s, skipping
- * (cell_hash, seed_index) already present; one transaction. A sweep name
- * present in both with different spec hashes is an error (2). *copied and
- * *skipped receive run counts (may be NULL). Returns 0, 1 or 2 with err. */
+/* Copy sweeps, runs (with trajectories, orbits, spectra; new run ids) and
+ * continuations (with their located points) from the dlnsweep DB at
+ * src_path into s, skipping (cell_hash, seed_index) already present; one
+ * transaction. A sweep name present in both with different spec hashes is
+ * an error (2). *copied and *skipped receive run counts (may be NULL).
+ * Returns 0, 1 or 2 with err.  Checking the inputs beforehand
+ * (dln_store_verify, dln_store_sweeps_list) is the caller's. */
 int dln_store_merge(dln_store *s, const char *src_path, long *copied,
                     long *skipped, char *err, size_t errlen);
 
@@ -248,6 +279,10 @@ typedef struct dln_store_forget_info {
  * unknown sweep; nothing written), 1 on a database failure. */
 int dln_store_forget(dln_store *s, const char *sweep, const char *where,
                      int dry_run, dln_store_forget_info *info);
+
+/* 1 if paths a and b name the same existing file (through symbolic or
+ * hard links too), else 0.  Not collective. */
+int dln_store_same_file(const char *a, const char *b);
 
 /* Path the store was opened with (borrowed). */
 const char *dln_store_path(const dln_store *s);

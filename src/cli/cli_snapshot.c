@@ -10,8 +10,9 @@ static const char snapshot_usage[] =
     "\n"
     "Copies the database FILE to OUT with SQLite's backup API: one\n"
     "consistent state, safe while a sweep writes FILE. OUT is one file\n"
-    "(rollback journal), written beside OUT and renamed into place; an\n"
-    "existing OUT is replaced only if it is a dlnsweep database.\n";
+    "(rollback journal), checked (a damaged FILE is refused), written\n"
+    "beside OUT and renamed into place; an existing OUT is replaced only if\n"
+    "it is an earlier snapshot (never FILE itself or a working database).\n";
 
 int dln_cli_snapshot(int argc, char **argv)
 {

@@ -4,10 +4,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "dlnsweep/testhook.h"
 #include "store_internal.h"
 
 #define BACKUP_PAGES 1024      /* pages copied per backup step */
+
+int dln_store_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* 0 if the existing dlnsweep DB dest may be replaced by a snapshot: it is
+ * one itself (rollback journal, no lease).  A working database is not:
+ * replacing it under a writer (or beside its WAL) corrupts it, and
+ * replacing a finished one throws its results away.  2 with err. */
+static int replaceable(const char *dest, char *err, size_t errlen)
+{
+    unsigned char hdr[20];
+    char why[320] = "", wal[4200];
+    struct stat sb;
+    dln_store *d = NULL;
+    dln_store_lease_info lease;
+    FILE *f = fopen(dest, "rb");
+    if (f && fread(hdr, 1, sizeof hdr, f) == sizeof hdr &&
+        (hdr[18] == 2 || hdr[19] == 2))
+        snprintf(why, sizeof why, "it is in WAL mode");
+    if (f)
+        fclose(f);
+    snprintf(wal, sizeof wal, "%s-wal", dest);
+    if (!why[0] && stat(wal, &sb) == 0)
+        snprintf(why, sizeof why, "it has a write-ahead log");
+    if (!why[0] && dln_store_create(dest, DLN_STORE_READONLY, &d, err,
+                                    errlen) == 0 &&
+        dln_store_lease_get(d, &lease) == 0 && lease.held)
+        snprintf(why, sizeof why, "it has a writer lease (%.255s)",
+                 lease.owner);
+    dln_store_destroy(&d);
+    if (!why[0])
+        return 0;
+    snprintf(err, errlen, "snapshot: refusing to replace %s: it is a working "
+             "database, not a snapshot (%s); choose another output", dest,
+             why);
+    return 2;
+}
 
 int dln_store_snapshot(dln_store *s, const char *dest, char *err,
                        size_t errlen)
@@ -19,6 +62,11 @@ int dln_store_snapshot(dln_store *s, const char *dest, char *err,
     if (s->in_batch && dln_store_commit(s)) {
         snprintf(err, errlen, "%s", s->msg);
         return 1;
+    }
+    if (dln_store_same_file(s->path, dest)) {
+        snprintf(err, errlen, "snapshot: %s is the database %s itself",
+                 dest, s->path);
+        return 2;
     }
     if (dln_store_probe(dest, 0, &fresh, &exists, err, errlen)) {
         char m[512];
@@ -32,6 +80,8 @@ int dln_store_snapshot(dln_store *s, const char *dest, char *err,
                  "is not a dlnsweep database)", dest);
         return 2;
     }
+    if (exists && replaceable(dest, err, errlen))
+        return 2;
     size_t n = strlen(dest) + 32;
     if (!(tmp = malloc(n))) {
         snprintf(err, errlen, "snapshot %s: out of memory", dest);
@@ -74,6 +124,10 @@ int dln_store_snapshot(dln_store *s, const char *dest, char *err,
         goto cleanup;
     }
     b = NULL;
+    /* A damaged source gives a damaged copy: refuse it. */
+    if ((rc = dln_store_integrity(d, s->path, err, errlen)) != 0)
+        goto cleanup;
+    rc = 1;
     /* The copied header says WAL; make the snapshot one self-contained
      * file, written by nobody (no lease). */
     char *emsg = NULL;
@@ -89,6 +143,7 @@ int dln_store_snapshot(dln_store *s, const char *dest, char *err,
         goto cleanup;
     }
     d = NULL;
+    dln_test_hook("snapshot-copy");
     if (rename(tmp, dest) != 0) {
         snprintf(err, errlen, "snapshot: cannot rename %s to %s", tmp, dest);
         rc = 2;
@@ -249,7 +304,8 @@ static const struct child {
     {"point_details", point_cols, sizeof point_cols / sizeof *point_cols}};
 
 /* Copy the runs listed in temp.merge_runs and their children (columns an
- * older source lacks are NULL, as a migration leaves them). */
+ * older source lacks are NULL, as a migration leaves them); the new rows
+ * get fresh ids (dln_store_next_run_id), in the order of the old. */
 static int merge_runs(dln_store *s)
 {
     size_t cap = 8192, n = 0;
@@ -257,19 +313,21 @@ static int merge_runs(dln_store *s)
     const char *cols[DLN_STORE_MAX_RUN_COLUMNS];
     int ncols = dln_store_run_columns(cols, DLN_STORE_MAX_RUN_COLUMNS);
     int rc = 1;
+    sqlite3_int64 base;
     sqlite3_stmt *q = NULL;
-    if (!sql || ncols < 1 ||
+    if (!sql || ncols < 1 || dln_store_next_run_id(s, &base) ||
         sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1, "
                            "'src') WHERE name = ?2", -1, &q, NULL)) {
         dln_store_fail(s, "merge runs");
         goto cleanup;
     }
-    n += (size_t)snprintf(sql + n, cap - n, "INSERT INTO main.runs(");
+    n += (size_t)snprintf(sql + n, cap - n, "INSERT INTO main.runs(id");
     for (int i = 0; i < ncols; i++)
-        n += (size_t)snprintf(sql + n, cap - n, "%s%s", i ? "," : "",
-                              cols[i]);
-    n += (size_t)snprintf(sql + n, cap - n, ") SELECT (SELECT new FROM "
-                          "temp.merge_sweeps WHERE old = r.sweep_id)");
+        n += (size_t)snprintf(sql + n, cap - n, ",%s", cols[i]);
+    n += (size_t)snprintf(sql + n, cap - n, ") SELECT %lld + row_number() "
+                          "OVER (ORDER BY r.id), (SELECT new FROM "
+                          "temp.merge_sweeps WHERE old = r.sweep_id)",
+                          (long long)base - 1);
     if (select_list(q, "runs", "r", cols + 1, ncols - 1, sql, cap, &n)) {
         dln_store_fail(s, "read input columns");
         goto cleanup;
@@ -278,6 +336,7 @@ static int merge_runs(dln_store *s)
              "k.old_id = r.id ORDER BY r.id");
     if (dln_store_exec(s, sql))
         goto cleanup;
+    s->next_run_id = 0;          /* past the copied ids: look it up again */
     for (size_t c = 0; c < sizeof children / sizeof *children; c++) {
         const struct child *ch = &children[c];
         int has = src_has_column(q, ch->table, "run_id");
@@ -332,6 +391,11 @@ int dln_store_merge(dln_store *s, const char *src_path, long *copied,
     if (skipped) *skipped = 0;
     if (s->readonly) {
         snprintf(err, errlen, "merge: %s is opened read-only", s->path);
+        return 2;
+    }
+    if (dln_store_same_file(src_path, s->path)) {
+        snprintf(err, errlen, "merge: input %s is the output database %s",
+                 src_path, s->path);
         return 2;
     }
     if (dln_store_probe(src_path, 1, &fresh, &exists, err, errlen))

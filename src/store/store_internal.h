@@ -1,5 +1,6 @@
 /* store_internal.h — what the store_*.c files share: the handle, the
- * prepared-statement cache, transactions, time, and the file probe.
+ * prepared-statement cache, transactions, time, the file probe, creation
+ * and integrity checks.
  * Private to src/store*.c (the only code that includes sqlite3.h). */
 #ifndef DLNSWEEP_STORE_INTERNAL_H
 #define DLNSWEEP_STORE_INTERNAL_H
@@ -25,8 +26,8 @@ enum dln_store_stmt_id {
     DLN_ST_COUNT_REGIME = DLN_ST_COUNT_TOTAL + 3,
     DLN_ST_COUNT_RECENT = DLN_ST_COUNT_REGIME + 3,
     DLN_ST_COUNT_TASKS = DLN_ST_COUNT_RECENT + 3,
-    DLN_ST_LEASE_GET, DLN_ST_LEASE_PUT, DLN_ST_LEASE_BEAT, DLN_ST_LEASE_DROP,
-    DLN_ST_ATTEMPT, DLN_ST_ATTEMPT_COUNT,
+    DLN_ST_LEASE_PUT, DLN_ST_LEASE_BEAT, DLN_ST_LEASE_DROP,
+    DLN_ST_ATTEMPT, DLN_ST_ATTEMPT_COUNT, DLN_ST_NEXT_RUN_ID,
     DLN_ST_MEMBER_ADD, DLN_ST_MEMBER_DROP, DLN_ST_SPEC_ADD, DLN_ST_LOOKUP_RUN,
     DLN_ST_N
 };
@@ -36,6 +37,14 @@ struct dln_store {
     char *path;
     int readonly;
     int in_batch;                   /* dln_store_begin opened a transaction */
+    /* A writable handle writes nothing until its first write transaction:
+     * that one switches the file to WAL, migrates it and (re)installs the
+     * schema and views, after every check of the caller (lease, job). */
+    int schema_pending;             /* not yet installed by this handle    */
+    int schema_in_txn;              /* installed in the open transaction   */
+    int wrote;                      /* a write of this handle committed    */
+    int damaged;                    /* an error said the file is corrupt   */
+    sqlite3_int64 next_run_id;      /* dln_store_next_run_id; 0: look up   */
     sqlite3_stmt *st[DLN_ST_N];
     char msg[512];                  /* last error, for dln_store_errmsg    */
 };
@@ -125,8 +134,27 @@ int dln_store_step_done(dln_store *s, sqlite3_stmt *st);
 int dln_store_fail(dln_store *s, const char *what);
 
 /* Open a write transaction unless a batch is open (*own says whether this
- * call opened it); 0 or 1. */
+ * call opened it), installing the schema first if this handle has not
+ * (see struct dln_store); 0, or 1 (2: the schema re-check under the write
+ * lock refused the file) with s->msg set. */
 int dln_store_txn_begin(dln_store *s, int *own);
+/* The same without installing the schema: for checks that must refuse
+ * before the first write (the lease); dln_store_schema_ensure then
+ * installs it inside the transaction. */
+int dln_store_txn_begin_bare(dln_store *s, int *own);
+/* Install the schema in the open transaction if this handle has not yet;
+ * 0, 1 or 2 with s->msg set. */
+int dln_store_schema_ensure(dln_store *s);
+
+/* The next runs.id: above every id in runs, every run_id of the child
+ * tables and every id ever deleted (retired_run_ids), so a new run never
+ * meets a hand-deleted run's orphan rows.  Looked up (one descent of six
+ * primary-key indexes) at the first use in a transaction, then counted
+ * up: put_run's INSERT takes it from the SQL function dln_next_run_id()
+ * (registered on writable connections).  0 or 1 with s->msg set. */
+int dln_store_next_run_id(dln_store *s, sqlite3_int64 *id);
+/* Register dln_next_run_id() on s's connection; 0 or 1. */
+int dln_store_register_run_ids(dln_store *s);
 /* Finish what dln_store_txn_begin opened: commit if ok, else roll back
  * (inside a batch: nothing). Returns ok ? 0/1 from the commit : 1. */
 int dln_store_txn_end(dln_store *s, int own, int ok);
@@ -143,8 +171,31 @@ void dln_store_iso_time(double t, char buf[32]);
  * opened as a dlnsweep DB (*fresh = 1 when missing, empty, or an empty
  * SQLite DB: the schema must be created; *exists says whether the file
  * exists), 2 with a one-line message naming path otherwise (not SQLite,
- * truncated, foreign schema, newer version, missing with must_exist). */
+ * truncated, foreign schema, newer version, missing with must_exist, a
+ * symbolic link to nothing). */
 int dln_store_probe(const char *path, int must_exist, int *fresh,
                     int *exists, char *err, size_t errlen);
+
+/* Roll back a hot rollback journal (PATH-journal) that a crash left beside
+ * path, as SQLite would on the next write, so that read-only opens work
+ * again; files of another application are left alone.  0, or 2 with a
+ * message when the rollback fails. */
+int dln_store_recover_journal(const char *path, char *err, size_t errlen);
+
+/* Create a complete, empty dlnsweep DB at the missing path atomically: it
+ * is built beside path and hard-linked into place only once complete, so
+ * a crash never leaves a half-made file at path and concurrent creators
+ * never see one.  0 created, -1 another process created path first, 1 or
+ * 2 with a message. */
+int dln_store_create_file(const char *path, char *err, size_t errlen);
+
+/* PRAGMA quick_check of db: 0 intact, 2 damaged (one-line message naming
+ * path and the first problem), 1 the check could not run. */
+int dln_store_integrity(sqlite3 *db, const char *path, char *err,
+                        size_t errlen);
+
+/* The schema of a fresh handle's file: WAL mode, then the schema, its
+ * migration and the views in one transaction.  0, 1 or 2 with s->msg. */
+int dln_store_install(dln_store *s);
 
 #endif

@@ -152,6 +152,56 @@ int dln_store_label(dln_store *s, const char *cell_hash, int seed_index,
     return -1;
 }
 
+/* ---- run ids ---------------------------------------------------------- */
+
+int dln_store_next_run_id(dln_store *s, sqlite3_int64 *id)
+{
+    if (s->next_run_id > 0) {
+        *id = s->next_run_id++;
+        return 0;
+    }
+    sqlite3_stmt *st = dln_store_stmt(s, DLN_ST_NEXT_RUN_ID,
+        "SELECT 1 + max(coalesce((SELECT max(id) FROM runs), 0),"
+        " coalesce((SELECT max(run_id) FROM trajectories), 0),"
+        " coalesce((SELECT max(run_id) FROM orbits), 0),"
+        " coalesce((SELECT max(run_id) FROM hessian_spectra), 0),"
+        " coalesce((SELECT max(run_id) FROM point_details), 0),"
+        " coalesce((SELECT max_id FROM retired_run_ids WHERE id = 1), 0))");
+    if (!st)
+        return 1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        dln_store_fail(s, "next run id");
+        sqlite3_reset(st);
+        return 1;
+    }
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    s->next_run_id = *id + 1;
+    return 0;
+}
+
+static void next_run_id_sql(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv)
+{
+    dln_store *s = sqlite3_user_data(ctx);
+    sqlite3_int64 id;
+    (void)argc;
+    (void)argv;
+    if (dln_store_next_run_id(s, &id))
+        sqlite3_result_error(ctx, s->msg, -1);
+    else
+        sqlite3_result_int64(ctx, id);
+}
+
+int dln_store_register_run_ids(dln_store *s)
+{
+    /* Not deterministic, and only for statements of this program (never
+     * from the schema: a trigger or view of the file cannot call it). */
+    return sqlite3_create_function(s->db, "dln_next_run_id", 0,
+                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, s,
+                                   next_run_id_sql, NULL, NULL) != SQLITE_OK;
+}
+
 /* ---- JSON arrays ------------------------------------------------------ */
 
 typedef struct sbuf {
@@ -485,10 +535,13 @@ static int insert_run_sql(char *sql, size_t cap)
     for (int i = 0; i < n && used < cap; i++)
         used += (size_t)snprintf(sql + used, cap - used, "%s%s", i ? "," : "",
                                  names[i]);
+    /* The id last, never one used before (dln_store_next_run_id). */
     if (used < cap)
-        used += (size_t)snprintf(sql + used, cap - used, ") VALUES (");
+        used += (size_t)snprintf(sql + used, cap - used, ",id) VALUES (");
     for (int i = 0; i < n && used < cap; i++)
-        used += (size_t)snprintf(sql + used, cap - used, "%s?", i ? "," : "");
+        used += (size_t)snprintf(sql + used, cap - used, "?,");
+    if (used < cap)
+        used += (size_t)snprintf(sql + used, cap - used, "dln_next_run_id()");
     if (used < cap)
         used += (size_t)snprintf(sql + used, cap - used, ") ON CONFLICT("
                                  "cell_hash, seed_index) DO NOTHING");

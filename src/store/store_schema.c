@@ -52,6 +52,26 @@
     " layer_sv TEXT, balance_gaps TEXT, mode_gaps TEXT," \
     " PRIMARY KEY(run_id, step)) WITHOUT ROWID;"
 
+/* Version 8: a run deleted by any client (the sqlite3 shell runs with
+ * foreign keys off) takes its child rows along and records its id, which
+ * dln_store_next_run_id never hands out again. */
+/* (the child tables of version 6, when its migration runs first) */
+#define ORPHANS_SQL                                                          \
+    "DELETE FROM trajectories WHERE run_id NOT IN (SELECT id FROM runs);"    \
+    "DELETE FROM orbits WHERE run_id NOT IN (SELECT id FROM runs);"          \
+    "DELETE FROM hessian_spectra WHERE run_id NOT IN (SELECT id FROM runs);"
+#define RUN_DELETES_SQL                                                      \
+    "CREATE TABLE IF NOT EXISTS retired_run_ids("                            \
+    " id INTEGER PRIMARY KEY CHECK(id = 1), max_id INTEGER NOT NULL);"       \
+    "CREATE TRIGGER IF NOT EXISTS runs_deleted AFTER DELETE ON runs BEGIN"   \
+    " DELETE FROM trajectories WHERE run_id = OLD.id;"                       \
+    " DELETE FROM orbits WHERE run_id = OLD.id;"                             \
+    " DELETE FROM hessian_spectra WHERE run_id = OLD.id;"                    \
+    " DELETE FROM point_details WHERE run_id = OLD.id;"                      \
+    " INSERT INTO retired_run_ids(id, max_id) VALUES (1, OLD.id)"            \
+    "  ON CONFLICT(id) DO UPDATE SET max_id = max(max_id, excluded.max_id);" \
+    " END;"
+
 /* The latest schema (DLN_STORE_SCHEMA_VERSION).  Every statement is
  * idempotent (IF NOT EXISTS), so it also completes an interrupted creation. */
 const char dln_store_schema_sql[] =
@@ -122,8 +142,9 @@ const char dln_store_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS lease("
     " id INTEGER PRIMARY KEY CHECK(id = 1),"
     " owner TEXT NOT NULL, host TEXT, pid INTEGER, slurm_job_id TEXT,"
-    " acquired_at REAL NOT NULL, heartbeat REAL NOT NULL);"
-    DLN_STORE_MEMBERS_SQL;
+    " acquired_at REAL NOT NULL, heartbeat REAL NOT NULL, pid_start TEXT);"
+    DLN_STORE_MEMBERS_SQL
+    RUN_DELETES_SQL;
 
 static int rebuild_runs_check(dln_store *s);
 
@@ -162,6 +183,9 @@ static const struct migration {
     /* 6: regimes saddle and quasiperiodic (the CHECK, rebuilt), the
      * Lyapunov parameters, and the end-of-run dynamics of every run (NULL
      * in the rows written before) */
+    /* (the child rows of runs deleted by hand go first: the rebuild's
+     * foreign_key_check would refuse them and strand the file) */
+    {6, ORPHANS_SQL, NULL, NULL, NULL, NULL},
     {6, NULL, rebuild_runs_check, NULL, NULL, NULL},
     {6, NULL, NULL, "runs", "lyapunov_k", "INTEGER"},
     {6, NULL, NULL, "runs", "lyapunov_tol", "REAL"},
@@ -202,6 +226,13 @@ static const struct migration {
     {7, NULL, NULL, "orbits", "balance_gaps", "TEXT"},
     {7, NULL, NULL, "orbits", "mode_gaps", "TEXT"},
     {7, POINT_DETAILS_SQL, NULL, NULL, NULL, NULL},
+    /* 8: the lease records its holder's process start (a reused pid is not
+     * the holder); runs deleted by hand: their orphaned child rows go, and
+     * later deletes cascade by trigger and retire their ids */
+    {8, NULL, NULL, "lease", "pid_start", "TEXT"},
+    {8, ORPHANS_SQL
+        "DELETE FROM point_details WHERE run_id NOT IN (SELECT id FROM runs);"
+        RUN_DELETES_SQL, NULL, NULL, NULL, NULL},
 };
 
 int dln_store_has_column(dln_store *s, const char *table,

@@ -1,9 +1,7 @@
 /* sweep_lease.c — a sweep's admission to its database: read-only checks,
  * the writer lease (with take-over from a dead holder) and registration.
  * See sweep_lease.h. */
-#define _POSIX_C_SOURCE 200809L   /* kill, getpid */
-#include <errno.h>
-#include <signal.h>
+#define _POSIX_C_SOURCE 200809L   /* getpid */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,39 +26,6 @@ static void lease_owner(char *buf, size_t len, const char *host)
         snprintf(buf, len, "slurm:%s@%s:%ld", job, host, (long)getpid());
     else
         snprintf(buf, len, "%s:%ld", host, (long)getpid());
-}
-
-/* 1 if process pid of this host no longer runs (gone, or a zombie that
- * nobody reaped: containers often have no init that reaps orphans). */
-static int process_gone(long pid)
-{
-    char path[64], buf[512];
-    FILE *f;
-    if (kill((pid_t)pid, 0) != 0)
-        return errno == ESRCH;
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');   /* state follows "(comm) " */
-    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
-/* 1 if the lease holder is certainly gone: a process on this host that no
- * longer runs, or an earlier incarnation of this (requeued) Slurm job. */
-static int holder_is_dead(const dln_store_lease_info *l, const char *host)
-{
-    const char *job = getenv("SLURM_JOB_ID");
-    const char *restarts = getenv("SLURM_RESTART_COUNT");
-    if (!l->held)
-        return 0;
-    if (!strcmp(l->host, host) && l->pid > 0 && l->pid != (long)getpid() &&
-        process_gone(l->pid))
-        return 1;
-    return job && *job && !strcmp(l->slurm_job_id, job) && restarts &&
-           atoi(restarts) > 0;
 }
 
 /* A task of this shard whose key db holds with other parameters (a
@@ -127,7 +92,7 @@ static int precheck(const dln_sweep *s, const char *owner, int *takeover,
     if (dln_store_lease_get(db, &lease) == 0 && lease.held &&
         strcmp(lease.owner, owner) != 0) {
         double age = (double)time(NULL) - lease.heartbeat;
-        if (holder_is_dead(&lease, s->host))
+        if (dln_store_lease_holder_gone(&lease))   /* pid gone or reused */
             *takeover = 1;
         else if (age < s->opt.lease_stale_s) {
             snprintf(msg, len, "database %.900s is being written by %.255s "
