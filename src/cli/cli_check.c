@@ -205,12 +205,12 @@ int dln_cli_check(int argc, char **argv)
         else if (!strcmp(argv[i], "--shard") && i + 1 < argc)
             shard = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "dlnsweep check: unknown option '%s' (try "
-                    "--help)\n", argv[i]);
+            dln_cli_error("dlnsweep check", "unknown option '%s' (try "
+                          "--help)", argv[i]);
             return 2;
         } else if (path) {
-            fprintf(stderr, "dlnsweep check: one job file at a time (got "
-                    "'%s' and '%s')\n", path, argv[i]);
+            dln_cli_error("dlnsweep check", "one job file at a time (got "
+                          "'%s' and '%s')", path, argv[i]);
             return 2;
         } else
             path = argv[i];
@@ -226,12 +226,12 @@ int dln_cli_check(int argc, char **argv)
     }
     if (shard && dln_cli_parse_shard(shard, &shard_index, &shard_count, err,
                                      sizeof err)) {
-        fprintf(stderr, "dlnsweep check: %s\n", err);
+        dln_cli_error("dlnsweep check", "%s", err);
         return 2;
     }
     rc = dln_jobspec_load(path, &j, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "%s\n", err);
+        dln_cli_error(NULL, "%s", err);
         goto done;
     }
     if (left_db) {
@@ -239,7 +239,7 @@ int dln_cli_check(int argc, char **argv)
         rc = dln_sweep_tasks_left(j, left_db, shard_index, shard_count,
                                   &left, err, sizeof err);
         if (rc)
-            fprintf(stderr, "dlnsweep check: %s\n", err);
+            dln_cli_error("dlnsweep check", "%s", err);
         else
             printf("%ld\n", left);
     } else if (json)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/store.h"
+#include "cli_internal.h"
 
 #define PROG "dlnsweep forget"
 /* A writer silent this long is taken over (as `run`'s default). */
@@ -84,8 +85,8 @@ int dln_cli_forget(int argc, char **argv)
         } else if (!strcmp(argv[i], "--dry-run")) {
             dry_run = 1;
         } else {
-            fprintf(stderr, PROG ": unexpected argument '%s' (try --help)\n",
-                    argv[i]);
+            dln_cli_error(PROG, "unexpected argument '%s' (try --help)",
+                          argv[i]);
             return 2;
         }
     }
@@ -97,7 +98,7 @@ int dln_cli_forget(int argc, char **argv)
     /* Check the expression on a read-only handle first: a refused
      * command leaves the file byte-identical. */
     if ((rc = dln_store_create(db, DLN_STORE_READONLY, &s, err, sizeof err))) {
-        fprintf(stderr, PROG ": %s\n", err);
+        dln_cli_error(PROG, "%s", err);
         return rc;
     }
     rc = dln_store_forget(s, sweep, where, 1, &info);
@@ -106,12 +107,12 @@ int dln_cli_forget(int argc, char **argv)
     /* A live writer refuses us here, before the writable open (which
      * reinstalls views and would migrate an old file). */
     if ((rc = writer_busy(s, err, sizeof err))) {
-        fprintf(stderr, PROG ": %s\n", err);
+        dln_cli_error(PROG, "%s", err);
         goto cleanup;
     }
     dln_store_destroy(&s);
     if ((rc = dln_store_create(db, 0, &s, err, sizeof err))) {
-        fprintf(stderr, PROG ": %s\n", err);
+        dln_cli_error(PROG, "%s", err);
         return rc;
     }
     if (gethostname(host, sizeof host) != 0)
@@ -119,7 +120,7 @@ int dln_cli_forget(int argc, char **argv)
     host[sizeof host - 1] = '\0';
     snprintf(owner, sizeof owner, "forget:%s:%ld", host, (long)getpid());
     if (dln_store_lease_acquire(s, owner, LEASE_STALE_S, err, sizeof err)) {
-        fprintf(stderr, PROG ": %s\n", err);
+        dln_cli_error(PROG, "%s", err);
         rc = 2;
         goto cleanup;
     }
@@ -127,7 +128,7 @@ int dln_cli_forget(int argc, char **argv)
     rc = dln_store_forget(s, sweep, where, 0, &info);
 report:
     if (rc)
-        fprintf(stderr, PROG ": %s\n", dln_store_errmsg(s));
+        dln_cli_error(PROG, "%s", dln_store_errmsg(s));
     else
         print_info(&info, dry_run);
 cleanup:

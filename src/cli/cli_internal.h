@@ -1,6 +1,6 @@
 /* cli_internal.h — what the cli_*.c commands share: the parameter table
- * printed for people (`single --help`, `dlnsweep params`), --shard I/N
- * and the JSON writer (cli_json.c, json-c).  Private. */
+ * printed for people (`single --help`, `dlnsweep params`), --shard I/N,
+ * the JSON writer (cli_json.c, json-c) and one-line errors.  Private. */
 #ifndef DLNSWEEP_CLI_INTERNAL_H
 #define DLNSWEEP_CLI_INTERNAL_H
 
@@ -33,5 +33,12 @@ json_object *dln_json_reals(const double *v, int n);
 /* o as one line of compact JSON and a newline; 0, or 1 on a write or
  * allocation failure. */
 int dln_json_print(FILE *out, json_object *o);
+
+/* "PROG: MESSAGE" on one line of stderr (PROG NULL: MESSAGE alone), with
+ * the control characters of the formatted message (a newline in a job
+ * file's key, an option's value or a path) escaped as \n, \t or \xHH, so
+ * an error stays one line. */
+void dln_cli_error(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -172,8 +172,8 @@ int dln_cli_params(int argc, char **argv)
         if (!strcmp(argv[i], "--markdown"))
             markdown = 1;
         else {
-            fprintf(stderr, "dlnsweep params: unknown argument '%s' (try "
-                    "--help)\n", argv[i]);
+            dln_cli_error("dlnsweep params", "unknown argument '%s' (try "
+                          "--help)", argv[i]);
             return 2;
         }
     }

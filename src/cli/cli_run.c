@@ -241,8 +241,8 @@ static int load_job(MPI_Comm comm, int rank, const char *path,
 cleanup:
     if (rc) {
         if (rank == 0)
-            fprintf(stderr, "dlnsweep run: %s\n",
-                    msg[0] ? msg : "cannot load the job file");
+            dln_cli_error("dlnsweep run", "%s",
+                          msg[0] ? msg : "cannot load the job file");
         dln_jobspec_destroy(job);
     }
     free(text);
@@ -259,7 +259,7 @@ int dln_cli_run(MPI_Comm comm, int argc, char **argv)
     MPI_Comm_rank(comm, &rank);
     if ((rc = parse_args(argc, argv, &a, msg, sizeof msg))) {
         if (rank == 0)
-            fprintf(stderr, "dlnsweep run: %s\n", msg);
+            dln_cli_error("dlnsweep run", "%s", msg);
         goto cleanup;
     }
     if (a.help) {

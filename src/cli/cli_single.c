@@ -63,8 +63,8 @@ static int parse_u64(const char *opt, const char *text, uint64_t *out)
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE || text[0] == '-') {
-        fprintf(stderr, PROG ": --%s: '%s' is not a non-negative integer\n",
-                opt, text);
+        dln_cli_error(PROG, "--%s: '%s' is not a non-negative integer", opt,
+                      text);
         return 2;
     }
     *out = (uint64_t)v;
@@ -75,11 +75,11 @@ static int parse_u64(const char *opt, const char *text, uint64_t *out)
  * the key become dashes, the option spelling). */
 static void print_invalid(const char *msg)
 {
+    char key[64] = "";
     const char *colon = strchr(msg, ':');
-    fputs(PROG ": --", stderr);
-    for (const char *c = msg; colon && c < colon; c++)
-        fputc(*c == '_' ? '-' : *c, stderr);
-    fprintf(stderr, "%s\n", colon ? colon : msg);
+    for (size_t k = 0; colon && k + 1 < sizeof key && msg + k < colon; k++)
+        key[k] = msg[k] == '_' ? '-' : msg[k];
+    dln_cli_error(PROG, "--%s%s", key, colon ? colon : msg);
 }
 
 /* A JSON text made by result.h's formatters as an object (NULL, JSON
@@ -283,17 +283,17 @@ static int parse_args(int argc, char **argv, dln_params *p, uint64_t *gseed,
             usage(stdout);
             return -1;
         } else if (c == ':') {
-            fprintf(stderr, PROG ": %s: needs a value\n", argv[optind - 1]);
+            dln_cli_error(PROG, "%s: needs a value", argv[optind - 1]);
             return 2;
         } else {
-            fprintf(stderr, PROG ": unknown option '%s' (try --help)\n",
-                    argv[optind - 1]);
+            dln_cli_error(PROG, "unknown option '%s' (try --help)",
+                          argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s' (try --help)\n",
-                argv[optind]);
+        dln_cli_error(PROG, "unexpected argument '%s' (try --help)",
+                      argv[optind]);
         return 2;
     }
     if (dln_params_validate(p, err, sizeof err)) {
@@ -328,9 +328,8 @@ int dln_cli_single(int argc, char **argv)
     task.params.seed = dln_params_derive_seed(task.cell_hash, 0, gseed);
     task.cost = dln_params_cost(&task.params);
     /* Open the database before training so a bad path fails fast. */
-    if (db && dln_store_create(db, 0, &store, err, sizeof err)) {
-        fprintf(stderr, PROG ": %s\n", err);
-        rc = 2;
+    if (db && (rc = dln_store_create(db, 0, &store, err, sizeof err))) {
+        dln_cli_error(PROG, "%s", err);
         goto cleanup;
     }
     /* One writer per database: a sweep writing db keeps us out. */
@@ -338,10 +337,10 @@ int dln_cli_single(int argc, char **argv)
         snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
     snprintf(owner, sizeof owner, "single:%s:%ld", host, (long)getpid());
-    if (store && dln_store_lease_acquire(store, owner, 600.0, err,
-                                         sizeof err)) {
-        fprintf(stderr, PROG ": %s\n", err);
-        rc = 2;
+    if (store && (rc = dln_store_lease_acquire(store, owner,
+                                               DLN_STORE_LEASE_STALE_S, err,
+                                               sizeof err))) {
+        dln_cli_error(PROG, "%s", err);
         goto cleanup;
     }
     leased = store != NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/store.h"
+#include "cli_internal.h"
 
 static const char snapshot_usage[] =
     "usage: dlnsweep snapshot --db FILE OUT\n"
@@ -30,8 +31,8 @@ int dln_cli_snapshot(int argc, char **argv)
         } else if (argv[i][0] != '-' && !out) {
             out = argv[i];
         } else {
-            fprintf(stderr, "dlnsweep snapshot: unexpected argument '%s' "
-                    "(try --help)\n", argv[i]);
+            dln_cli_error("dlnsweep snapshot", "unexpected argument '%s' "
+                          "(try --help)", argv[i]);
             return 2;
         }
     }
@@ -45,7 +46,7 @@ int dln_cli_snapshot(int argc, char **argv)
         rc = dln_store_snapshot(s, out, err, sizeof err);
     dln_store_destroy(&s);
     if (rc) {
-        fprintf(stderr, "dlnsweep snapshot: %s\n", err);
+        dln_cli_error("dlnsweep snapshot", "%s", err);
         return rc;
     }
     printf("snapshot of %s written to %s\n", db, out);

@@ -85,8 +85,8 @@ int dln_cli_status(int argc, char **argv)
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
         } else {
-            fprintf(stderr, "dlnsweep status: unexpected argument '%s' "
-                    "(try --help)\n", argv[i]);
+            dln_cli_error("dlnsweep status", "unexpected argument '%s' "
+                          "(try --help)", argv[i]);
             return 2;
         }
     }
@@ -96,7 +96,7 @@ int dln_cli_status(int argc, char **argv)
     }
     int orc = dln_store_create(db, DLN_STORE_READONLY, &s, err, sizeof err);
     if (orc) {
-        fprintf(stderr, "dlnsweep status: %s\n", err);
+        dln_cli_error("dlnsweep status", "%s", err);
         return orc;
     }
     if (dln_store_sweeps_list(s, &sw, &n) || dln_store_lease_get(s, &lease))
@@ -106,8 +106,8 @@ int dln_cli_status(int argc, char **argv)
         for (int i = 0; i < n; i++)
             found |= !strcmp(sw[i].name, only);
         if (!found) {
-            fprintf(stderr, "dlnsweep status: no sweep named '%s' in %s\n",
-                    only, db);
+            dln_cli_error("dlnsweep status", "no sweep named '%s' in %s",
+                          only, db);
             rc = 2;
             goto cleanup;
         }
@@ -167,8 +167,9 @@ int dln_cli_status(int argc, char **argv)
     rc = 0;
     goto cleanup;
 fail:
-    fprintf(stderr, "dlnsweep status: %s\n", dln_store_errmsg(s));
-    rc = 1;
+    /* A damaged file is the user's to restore (2), not an internal error. */
+    dln_cli_error("dlnsweep status", "%s", dln_store_errmsg(s));
+    rc = dln_store_damaged(s) ? 2 : 1;
 cleanup:
     json_object_put(doc);
     free(sw);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <mpi.h>
 #include "dlnsweep/cli.h"
+#include "cli_internal.h"
 
 static void usage(FILE *out)
 {
@@ -68,6 +69,6 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return rc;
     }
-    fprintf(stderr, "dlnsweep: unknown command '%s' (try --help)\n", cmd);
+    dln_cli_error("dlnsweep", "unknown command '%s' (try --help)", cmd);
     return 2;
 }
