@@ -47,8 +47,17 @@ int dln_sweep_create(MPI_Comm comm, const dln_jobspec *j,
 /* Free s and its communicators; accepts NULL. Not collective. */
 void dln_sweep_destroy(dln_sweep **s);
 
+/* Make SIGTERM, SIGINT and SIGUSR1 set the sweep's stop flag instead of
+ * ending the process, from now to its end (the handlers are never
+ * restored): a stop signal at any moment drains the sweep, or is ignored
+ * once the sweep's work is done.  Call it first thing (`dlnsweep run` does
+ * before MPI_Init); dln_sweep_execute calls it too.  Idempotent; keeps a
+ * signal already caught.  Not collective. */
+void dln_sweep_catch_stop_signals(void);
+
 /* Run the sweep to completion or until a stop signal (SIGTERM, SIGINT,
- * SIGUSR1) drains it. Collective. Returns 0 (done or drained), 2 on a user
+ * SIGUSR1, caught at any time since dln_sweep_catch_stop_signals) drains
+ * it. Collective. Returns 0 (done or drained), 2 on a user
  * error (bad DB, changed job file, DB in use) with one line on stderr from
  * rank 0, before any work and leaving an existing DB byte-identical; 1 on
  * an internal failure (rank 0's DB writes failing, malformed messages). */

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <mpi.h>
 #include "dlnsweep/cli.h"
+#include "dlnsweep/sweep.h"
+#include "dlnsweep/testhook.h"
 #include "cli_internal.h"
 
 static void usage(FILE *out)
@@ -58,14 +60,22 @@ int main(int argc, char **argv)
         return dln_cli_params(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) {
         int provided = 0;
+        /* A stop signal at any moment, even before MPI_Init or during
+         * MPI_Finalize, drains the sweep (exit 0) instead of killing a
+         * rank and leaving its peers and the launcher waiting. */
+        dln_sweep_catch_stop_signals();
+        dln_test_hook("run-start");
         if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided)
             != MPI_SUCCESS) {
             fputs("dlnsweep: MPI_Init failed\n", stderr);
             return 1;
         }
+        dln_sweep_catch_stop_signals();   /* in case MPI_Init took them */
+        dln_test_hook("run-init");
         int rc = dln_cli_run(MPI_COMM_WORLD, argc - 1, argv + 1);
         if (rc == 1)
             MPI_Abort(MPI_COMM_WORLD, 1);   /* an internal failure on any rank */
+        dln_test_hook("run-finalize");
         MPI_Finalize();
         return rc;
     }

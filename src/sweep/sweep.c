@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/store.h"
+#include "dlnsweep/testhook.h"
 #include "sweep_internal.h"
 #include "sweep_queue.h"
 #include "sweep_refine.h"
@@ -98,7 +99,7 @@ int dln_sweep_execute(dln_sweep *s)
     dln_coord *c = NULL;
     int rc = 0;
     memset(&s->summary, 0, sizeof s->summary);
-    dln_stop_signals_install();
+    dln_sweep_catch_stop_signals();
     if (s->rank == 0)
         rc = dln_coord_setup(s, &c);
     /* Everyone learns whether setup worked before any work is handed out. */
@@ -106,10 +107,11 @@ int dln_sweep_execute(dln_sweep *s)
         rc = 1;
     if (rc)
         goto cleanup;
+    dln_test_hook("sweep-setup");
     rc = s->rank == 0 ? dln_coord_run(c) : dln_sweep_work(s);
+    dln_test_hook("sweep-end");
 cleanup:
     dln_coord_destroy(&c);
-    dln_stop_signals_restore();
     return rc;
 }
 

@@ -78,11 +78,8 @@ struct dln_sweep {
 
 /* ---- stop signals (sweep_signals.c) --------------------------------- */
 
-/* Install flag-only handlers for SIGTERM, SIGINT, SIGUSR1, clearing the
- * flag; restore puts the previous handlers back. Not collective. */
-void dln_stop_signals_install(void);
-void dln_stop_signals_restore(void);
-/* The first stop signal caught since install, else 0. */
+/* The first stop signal caught since dln_sweep_catch_stop_signals (the
+ * handlers stay for the life of the process), else 0. */
 int dln_stop_signal(void);
 /* "SIGTERM", "SIGINT", "SIGUSR1" or "signal N" (static storage). */
 const char *dln_stop_signal_name(int signo);

@@ -1,5 +1,6 @@
 /* sweep_signals.c — stop signals for draining a sweep: SIGTERM, SIGINT and
- * SIGUSR1 only set a flag; the sweep loops poll it between tasks. */
+ * SIGUSR1 only set a flag, from the moment they are caught (`dlnsweep run`:
+ * before MPI_Init) to the end of the process; the sweep loops poll it. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -10,8 +11,6 @@ static const int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 #define N_STOP_SIGNALS ((int)(sizeof stop_signals / sizeof stop_signals[0]))
 
 static volatile sig_atomic_t caught;
-static struct sigaction previous[N_STOP_SIGNALS];
-static int installed;
 
 static void on_stop_signal(int signo)
 {
@@ -19,26 +18,15 @@ static void on_stop_signal(int signo)
         caught = signo;
 }
 
-void dln_stop_signals_install(void)
+void dln_sweep_catch_stop_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    caught = 0;
     for (int i = 0; i < N_STOP_SIGNALS; i++)
-        sigaction(stop_signals[i], &sa, &previous[i]);
-    installed = 1;
-}
-
-void dln_stop_signals_restore(void)
-{
-    if (!installed)
-        return;
-    for (int i = 0; i < N_STOP_SIGNALS; i++)
-        sigaction(stop_signals[i], &previous[i], NULL);
-    installed = 0;
+        sigaction(stop_signals[i], &sa, NULL);
 }
 
 int dln_stop_signal(void)
