@@ -44,6 +44,10 @@ void dln_sweep_options_defaults(dln_sweep_options *opt);
  * Returns 0, 2 for invalid options (message on rank 0's stderr), 1. */
 int dln_sweep_create(MPI_Comm comm, const dln_jobspec *j,
                      const dln_sweep_options *opt, dln_sweep **out);
+/* Ranks of the group that runs wide cells (ScaLAPACK), 0 when wide cells
+ * run on one rank each.  Not collective. */
+int dln_sweep_wide_group(const dln_sweep *s);
+
 /* Free s and its communicators; accepts NULL. Not collective. */
 void dln_sweep_destroy(dln_sweep **s);
 

@@ -1,9 +1,11 @@
 /* cli_check.c — `dlnsweep check JOB.yaml [--list] [--json]`: validate a
- * job file and print its size and predicted cost (and with --list every
- * task); `--left DB [--shard I/N]`: how many of its tasks DB lacks.  No
+ * job file and print its size, predicted cost and memory (and with --list
+ * every task), a cell whose run cannot fit in a rank's memory being an
+ * error; `--left DB [--shard I/N]`: how many of its tasks DB lacks.  No
  * MPI. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/jobspec.h"
@@ -13,14 +15,18 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: dlnsweep check JOB.yaml [--list] [--json]\n"
+    fputs("usage: dlnsweep check JOB.yaml [--list] [--json] [--mem-limit SIZE]\n"
+          "                      [--ranks-per-node N]\n"
           "       dlnsweep check JOB.yaml --left DB [--shard I/N]\n"
           "\n"
           "Validates a job file (errors: one line FILE:LINE: key 'K': reason,\n"
           "exit status 2) and prints its name, hash, axes, number of cells,\n"
-          "seeds and tasks and the predicted cost.  --list also prints every\n"
-          "task in expansion order, one per line.  --json prints the same\n"
-          "as one JSON object (README: check --json).\n"
+          "seeds and tasks, the predicted cost and the predicted memory of\n"
+          "its largest run.  A cell whose run needs more memory than a rank\n"
+          "has is an error too: the limit is this node's memory divided by\n"
+          "--ranks-per-node (default 1), or --mem-limit SIZE (512M, 4G, ...).\n"
+          "--list also prints every task in expansion order, one per line.\n"
+          "--json prints the same as one JSON object (README: check --json).\n"
           "--left DB prints only the number of the job's tasks (of shard I of\n"
           "N with --shard) that DB has no row for: what `run` would still\n"
           "compute (every task when DB does not exist; with refine: and the\n"
@@ -136,8 +142,10 @@ static json_object *json_task(const dln_jobspec *j, const dln_task *t)
     return o;
 }
 
-/* The summary (and with list every task) as one JSON object. */
-static int print_json(const dln_jobspec *j, int list)
+/* The summary (and with list every task) as one JSON object; peak and
+ * limit: the largest predicted memory of a run and a rank's, bytes. */
+static int print_json(const dln_jobspec *j, int list, double peak,
+                      double limit)
 {
     json_object *o = json_object_new_object(), *axes = json_object_new_object();
     int rc = 0;
@@ -167,6 +175,8 @@ static int print_json(const dln_jobspec *j, int list)
     json_object_object_add(o, "refine", dln_jobspec_has_refine(j)
                            ? json_object_new_string(
                                  dln_jobspec_refine_axis(j)) : NULL);
+    json_object_object_add(o, "memory_per_rank", dln_json_real(peak));
+    json_object_object_add(o, "memory_limit", dln_json_real(limit));
     if (list) {
         json_object *a = json_object_new_array();
         json_object_object_add(o, "task_list", a);
@@ -188,7 +198,9 @@ int dln_cli_check(int argc, char **argv)
 {
     const char *path = NULL, *left_db = NULL, *shard = NULL;
     int list = 0, json = 0, rc, shard_index = 0, shard_count = 1;
-    char err[1024];
+    long per_node = 1;
+    double limit = 0, peak = 0;
+    char err[1024], why[128], text[32];
     dln_jobspec *j = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -204,7 +216,21 @@ int dln_cli_check(int argc, char **argv)
             left_db = argv[++i];
         else if (!strcmp(argv[i], "--shard") && i + 1 < argc)
             shard = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1]) {
+        else if (!strcmp(argv[i], "--mem-limit") && i + 1 < argc) {
+            if (dln_cli_parse_size(argv[++i], &limit)) {
+                dln_cli_error("dlnsweep check", "--mem-limit '%s': expected "
+                              "a size such as 512M or 4G", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--ranks-per-node") && i + 1 < argc) {
+            char *end;
+            per_node = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || per_node < 1 || per_node > 1 << 20) {
+                dln_cli_error("dlnsweep check", "--ranks-per-node '%s': "
+                              "expected a positive integer", argv[i]);
+                return 2;
+            }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
             dln_cli_error("dlnsweep check", "unknown option '%s' (try "
                           "--help)", argv[i]);
             return 2;
@@ -242,12 +268,34 @@ int dln_cli_check(int argc, char **argv)
             dln_cli_error("dlnsweep check", "%s", err);
         else
             printf("%ld\n", left);
-    } else if (json)
-        rc = print_json(j, list);
-    else {
-        print_summary(j);
-        if (list)
-            rc = print_tasks(j);
+    } else {
+        if (limit > 0)
+            snprintf(why, sizeof why, "--mem-limit");
+        else {
+            limit = dln_cli_node_memory() / (double)per_node;
+            snprintf(why, sizeof why, "node memory / %ld rank%s per node; "
+                     "--mem-limit or --ranks-per-node to change it",
+                     per_node, per_node > 1 ? "s" : "");
+        }
+        if ((rc = dln_cli_check_memory(j, dln_jobspec_wide_width(j) > 0
+                                              ? dln_jobspec_group_size(j)
+                                              : 0,
+                                       limit, why, &peak, err,
+                                       sizeof err))) {
+            dln_cli_error(NULL, "%s", err);
+            goto done;
+        }
+        if (json)
+            rc = print_json(j, list, peak, limit);
+        else {
+            print_summary(j);
+            dln_cli_format_size(peak, text, sizeof text);
+            printf("memory:   up to %s per rank", text);
+            dln_cli_format_size(limit, text, sizeof text);
+            printf(" (limit %s)\n", text);
+            if (list)
+                rc = print_tasks(j);
+        }
     }
     if (fflush(stdout) || ferror(stdout)) {
         fputs("dlnsweep check: cannot write output\n", stderr);

@@ -1,11 +1,14 @@
 /* cli_internal.h — what the cli_*.c commands share: the parameter table
  * printed for people (`single --help`, `dlnsweep params`), --shard I/N,
- * the JSON writer (cli_json.c, json-c) and one-line errors.  Private. */
+ * the JSON writer (cli_json.c, json-c), one-line errors, and the memory
+ * check of `check` and `run`.  Private. */
 #ifndef DLNSWEEP_CLI_INTERNAL_H
 #define DLNSWEEP_CLI_INTERNAL_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <json-c/json.h>
+#include "dlnsweep/jobspec.h"
 #include "dlnsweep/paramdefs.h"
 
 /* Column where a parameter's description starts. */
@@ -40,5 +43,26 @@ int dln_json_print(FILE *out, json_object *o);
  * an error stays one line. */
 void dln_cli_error(const char *prog, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* "512M", "4G", "1.5T" (powers of 1024; a bare number is bytes) into
+ * *bytes; 0, or 2 when text is not a positive size.  Pure. */
+int dln_cli_parse_size(const char *text, double *bytes);
+
+/* bytes as "312 MB", "1.5 GB" (powers of 1024) into buf.  Pure. */
+void dln_cli_format_size(double bytes, char *buf, size_t len);
+
+/* This node's memory: physical memory, or the cgroup's limit when lower;
+ * 0 when unknown. */
+double dln_cli_node_memory(void);
+
+/* The memory check of a job: every cell's dln_footprint_estimate (wide
+ * cells on groups of `group` ranks when group > 1) against limit bytes
+ * per rank.  0 with *peak the largest estimate, or 2 with one line naming
+ * the first cell over the limit, its estimate and largest part, the
+ * limit and where it came from (`why`, e.g. "node memory / 4 ranks per
+ * node; --mem-limit to change it") in msg.  Not collective. */
+int dln_cli_check_memory(const dln_jobspec *j, int group, double limit,
+                         const char *why, double *peak, char *msg,
+                         size_t len);
 
 #endif

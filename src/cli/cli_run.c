@@ -42,6 +42,9 @@ static const char run_usage[] =
     "                    replacing their rows\n"
     "  --max-attempts N  do not start a task (new or retried) that was\n"
     "                    started N times already (table attempts)\n"
+    "  --mem-limit SIZE  memory one rank may use (512M, 4G, ...; default:\n"
+    "                    this node's memory / the ranks on it); a cell\n"
+    "                    predicted to need more is refused before any work\n"
     "  --help            this text\n"
     "\n"
     "Stopping: SIGTERM, SIGINT or SIGUSR1 drains the sweep: no new tasks,\n"
@@ -58,6 +61,7 @@ static const char run_usage[] =
 typedef struct run_args {
     const char *job_path;
     int help;
+    double mem_limit;        /* bytes per rank, 0: from the node's memory */
     dln_sweep_options opt;
 } run_args;
 
@@ -157,6 +161,13 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
                                     &a->opt.shard_count, msg, len))
                 return 2;
             i++;
+        } else if (!strcmp(arg, "--mem-limit") && val) {
+            if (dln_cli_parse_size(val, &a->mem_limit)) {
+                snprintf(msg, len, "--mem-limit '%s': expected a size such "
+                         "as 512M or 4G", val);
+                return 2;
+            }
+            i++;
         } else if (!strcmp(arg, "--max-tasks") && val) {
             if (parse_long(val, 1, &v)) {
                 snprintf(msg, len, "--max-tasks '%s': expected a positive "
@@ -183,6 +194,7 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
                               !strcmp(arg, "--max-attempts") ||
                               !strcmp(arg, "--shard") ||
                               !strcmp(arg, "--max-tasks") ||
+                              !strcmp(arg, "--mem-limit") ||
                               !strcmp(arg, "--progress") ||
                               !strcmp(arg, "--commit-every");
             snprintf(msg, len, needs_value ? "option %s needs a value (try "
@@ -249,6 +261,39 @@ cleanup:
     return rc;
 }
 
+/* Every cell's predicted memory against the limit per rank (--mem-limit,
+ * or rank 0's node memory over the ranks on that node).  Collective; the
+ * same 0 or 2 on every rank, rank 0 printing the refusal. */
+static int check_memory(MPI_Comm comm, int rank, const dln_jobspec *job,
+                        const dln_sweep *sweep, double mem_limit)
+{
+    MPI_Comm node;
+    int local = 1, rc = 0;
+    char why[128], msg[1024];
+    double peak;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                            &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    if (rank == 0) {
+        double limit = mem_limit;
+        if (limit > 0)
+            snprintf(why, sizeof why, "--mem-limit");
+        else {
+            limit = dln_cli_node_memory() / local;
+            snprintf(why, sizeof why, "node memory / %d rank%s on it; "
+                     "--mem-limit to change it", local, local > 1 ? "s" : "");
+        }
+        rc = dln_cli_check_memory(job, dln_sweep_wide_group(sweep), limit,
+                                  why, &peak, msg, sizeof msg);
+        if (rc)
+            dln_cli_error("dlnsweep run", "%s", msg);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    return rc;
+}
+
 int dln_cli_run(MPI_Comm comm, int argc, char **argv)
 {
     run_args a;
@@ -269,7 +314,8 @@ int dln_cli_run(MPI_Comm comm, int argc, char **argv)
     }
     if ((rc = load_job(comm, rank, a.job_path, &job)))
         goto cleanup;
-    if ((rc = dln_sweep_create(comm, job, &a.opt, &sweep)))
+    if ((rc = dln_sweep_create(comm, job, &a.opt, &sweep)) ||
+        (rc = check_memory(comm, rank, job, sweep, a.mem_limit)))
         goto cleanup;
     rc = dln_sweep_execute(sweep);
 cleanup:

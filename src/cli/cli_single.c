@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "dlnsweep/cli.h"
 #include "dlnsweep/diagnostics.h"
+#include "dlnsweep/footprint.h"
 #include "dlnsweep/npy.h"
 #include "dlnsweep/paramdefs.h"
 #include "dlnsweep/result.h"
@@ -321,6 +322,20 @@ int dln_cli_single(int argc, char **argv)
     rc = parse_args(argc, argv, &task.params, &gseed, &db, &json);
     if (rc) {
         rc = rc < 0 ? 0 : 2;
+        goto cleanup;
+    }
+    /* A run that cannot fit in this node's memory is refused up front. */
+    dln_footprint fp;
+    double need = dln_footprint_estimate(&task.params, 1, &fp);
+    double have = dln_cli_node_memory();
+    if (have > 0 && need > have) {
+        char a[32], b[32];
+        dln_cli_format_size(need, a, sizeof a);
+        dln_cli_format_size(have, b, sizeof b);
+        dln_cli_error(PROG, "this run needs about %s (mostly the %s), more "
+                      "than this node's %s", a,
+                      dln_footprint_largest(&fp, NULL), b);
+        rc = 2;
         goto cleanup;
     }
     dln_params_cell_hash(&task.params, task.cell_hash);

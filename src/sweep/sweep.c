@@ -81,6 +81,11 @@ fail:
     return rc;
 }
 
+int dln_sweep_wide_group(const dln_sweep *s)
+{
+    return s->group_size;
+}
+
 void dln_sweep_destroy(dln_sweep **sp)
 {
     dln_sweep *s = sp ? *sp : NULL;
