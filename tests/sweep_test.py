@@ -40,6 +40,9 @@ PROVENANCE = {"id", "run_id", "sweep_id", "wall_s", "git_hash", "host",
               "mpi_rank", "attempt", "created_at", "dlnsweep_version"}
 
 ARGS = None
+# Every wait is this many times longer under slow builds (the sanitizers:
+# tests/CMakeLists.txt sets DLN_TEST_TIME_SCALE for them).
+SLOW = float(os.environ.get("DLN_TEST_TIME_SCALE", "1"))
 
 
 def fail(msg):
@@ -72,7 +75,7 @@ def command(nranks, job, db, *extra, launch=()):
 def run(nranks, job, db, *extra, timeout=60, launch=()):
     p = subprocess.run(command(nranks, job, db, *extra, launch=launch),
                        env=env(), capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout * SLOW)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -246,7 +249,7 @@ class Sweep:
                 self.done = int(m.group(1))
 
     def wait_done(self, k, timeout=30):
-        end = time.time() + timeout
+        end = time.time() + timeout * SLOW
         while self.done < k:
             check(self.p.poll() is None, "sweep ended before %d tasks:\n%s"
                   % (k, "".join(self.err)))
@@ -255,7 +258,7 @@ class Sweep:
             time.sleep(0.02)
 
     def finish(self, timeout=60):
-        rc = self.p.wait(timeout=timeout)
+        rc = self.p.wait(timeout=timeout * SLOW)
         self.t.join(timeout=5)
         return rc, "".join(self.err)
 
