@@ -22,7 +22,7 @@
 #include "dlnsweep/run.h"
 #include "run_internal.h"
 
-typedef struct run_ws {
+struct dln_run_cell {
     const dln_params *p;
     dln_model *m;
     dln_diag *diag;
@@ -37,7 +37,9 @@ typedef struct run_ws {
     dln_lanczos *lz;          /* the sharpness's Lanczos workspace       */
     dln_ritz *ritz;           /* per-step Hessian tracker (orbit_hessian) */
     double *svl;              /* depth x DLN_MAX_SV layer singular values */
-} run_ws;
+    dln_run_ops ops;          /* the numerics below, on this cell        */
+};
+typedef struct dln_run_cell run_ws;
 
 static void ws_free(run_ws *w)
 {
@@ -297,20 +299,54 @@ static void op_step(void *ctx)
     dln_model_step(((run_ws *)ctx)->m, NULL);
 }
 
-/* GD from x_0 to x_steps (or divergence) with every per-step diagnostic
- * (dln_track_train), then the final diagnostics. Returns 0, or 1 on
- * allocation or LAPACK failure. */
-static int train(run_ws *w, dln_result *r)
+int dln_run_cell_create(const dln_params *p, const double *x0,
+                        dln_run_cell **out)
 {
+    int rc = 1;
+    run_ws *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w)
+        return 1;
+    if ((rc = ws_create(w, p, x0)) != 0) {
+        ws_free(w);
+        free(w);
+        return rc;
+    }
     /* No tangent in the loop: the exponents are measured on a continuation
      * of x_steps (run_dynamics.c). */
     const dln_run_ops ops = {w, op_loss, op_point, op_hessian_top, op_modes,
                              op_fingerprint, op_detail, NULL, NULL, op_step};
-    if (dln_track_result_arrays(w->p, r))
-        return 1;
-    if (!dln_track_train(&w->k, &ops, 0, r))
-        return 0;   /* diverged */
-    return finish(w, r, &ops);
+    w->ops = ops;
+    *out = w;
+    return 0;
+}
+
+void dln_run_cell_destroy(dln_run_cell **c)
+{
+    if (!c || !*c)
+        return;
+    ws_free(*c);
+    free(*c);
+    *c = NULL;
+}
+
+dln_model *dln_run_cell_model(dln_run_cell *c) { return c->m; }
+dln_run_track *dln_run_cell_track(dln_run_cell *c) { return &c->k; }
+const dln_run_ops *dln_run_cell_ops(const dln_run_cell *c) { return &c->ops; }
+
+int dln_run_cell_finish(dln_run_cell *c, dln_result *r)
+{
+    return finish(c, r, &c->ops);
+}
+
+void dln_run_cell_failed(int rc, dln_result *r)
+{
+    dln_result_clear(r);
+    snprintf(r->error, sizeof r->error, "%s",
+             rc == 1 ? "out of memory or LAPACK failure (run workspaces)"
+                     : "invalid parameters for the model");
+    r->regime = DLN_REGIME_ERROR;
+    r->period = 0;
 }
 
 int dln_run(const dln_params *p, dln_result *r)
@@ -321,33 +357,28 @@ int dln_run(const dln_params *p, dln_result *r)
 int dln_run_from(const dln_params *p, const double *x0, dln_result *r)
 {
     double t0 = dln_clock_now();
-    run_ws w;
-    int rc;
-    memset(&w, 0, sizeof w);
-    rc = dln_params_validate(p, r->error, sizeof r->error);
+    dln_run_cell *c = NULL;
+    int rc = dln_params_validate(p, r->error, sizeof r->error);
     if (!rc && p->init == DLN_INIT_FILE && !x0) {
         snprintf(r->error, sizeof r->error, "init file %.180s: its weights "
                  "were not loaded (dln_npy_load_init)", p->init_file.path);
         rc = 2;
     }
-    if (rc)
-        goto cleanup;
-    rc = ws_create(&w, p, x0);
-    if (rc == 0)
-        rc = train(&w, r);
-    if (rc) {
-        dln_result_clear(r);
-        snprintf(r->error, sizeof r->error, "%s",
-                 rc == 1 ? "out of memory or LAPACK failure (run workspaces)"
-                         : "invalid parameters for the model");
-    }
-cleanup:
     if (rc) {
         r->regime = DLN_REGIME_ERROR;
         r->period = 0;
+        goto cleanup;
     }
+    rc = dln_run_cell_create(p, x0, &c);
+    if (rc == 0)
+        rc = dln_track_result_arrays(p, r);
+    if (rc == 0 && dln_track_train(&c->k, &c->ops, 0, r))
+        rc = finish(c, r, &c->ops);
+    if (rc)
+        dln_run_cell_failed(rc, r);
+cleanup:
     dln_result_derive(r, p);
-    ws_free(&w);
+    dln_run_cell_destroy(&c);
     r->wall_s = dln_clock_now() - t0;
     return rc;
 }

@@ -101,9 +101,7 @@ static int is_record(const dln_params *p, long t)
             (t >= p->record_from && t % p->record_every == 0));
 }
 
-/* If loss (state t) is NaN, Inf or above diverge_bound, fill r as a
- * divergent run and return 1; else return 0. */
-static int diverged(const dln_run_track *k, long t, double loss,
+int dln_track_diverged(const dln_run_track *k, long t, double loss,
                        dln_result *r)
 {
     if (loss <= k->p->diverge_bound)   /* false for NaN too */
@@ -225,58 +223,89 @@ static int lyap_growth(dln_run_track *k, double *nrm)
     return 1;
 }
 
-/* The run reached x_steps: steps_done and the Lyapunov exponent of r. */
-static void end_run(const dln_run_track *k, dln_result *r)
+void dln_track_begin(const dln_run_track *k, dln_result *r)
+{
+    (void)k;
+    r->lyapunov = NAN;
+}
+
+void dln_track_reached(const dln_run_track *k, dln_result *r)
 {
     r->steps_done = k->p->steps;
     if (k->lyap_n > 0 && !k->lyap_bad)
         r->lyapunov = k->lyap_sum / (double)k->lyap_n;
 }
 
-int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
+long dln_track_next_state(const dln_run_track *k, long t)
+{
+    const dln_params *p = k->p;
+    long first = k->fp_from < k->tail_from ? k->fp_from : k->tail_from;
+    if (t >= first || t >= p->steps)
+        return t;
+    long next = first < p->steps ? first : p->steps;
+    if (p->record_every > 0) {
+        if (is_record(p, t) || is_record(p, t + 1))
+            return t;
+        /* the state before the next recorded one (its modes are needed) */
+        long from = t + 1 > p->record_from ? t + 1 : p->record_from;
+        long rec = (from + p->record_every - 1) / p->record_every *
+                   p->record_every;
+        long before = rec - 1 < p->steps - 1 ? rec - 1 : p->steps - 1;
+        if (before < next)
+            next = before;
+    }
+    return next;
+}
+
+int dln_track_state(dln_run_track *k, const dln_run_ops *ops, long t,
                     dln_result *r)
 {
     const dln_params *p = k->p;
-    long steps = p->steps;
     double top[DLN_MAX_SV];
     dln_traj_point pt;
-    r->lyapunov = NAN;
+    double loss = ops->loss(ops->ctx);
+    if (dln_track_diverged(k, t, loss, r))
+        return 0;
+    double *modes = modes_slot(k, t);
+    int record = is_record(p, t);
+    if ((p->tail > 0 && t >= k->tail_from) || (record && p->record_detail))
+        ops->detail(ops->ctx, &k->lay, k->row);
+    if (record) {
+        memset(&pt, 0, sizeof pt);
+        ops->point(ops->ctx, t, loss, &pt);
+        pt.step = t;
+        pt.sharpness = NAN;
+        /* Every estimate starts Lanczos from the run's seeded vector
+         * (drawn once and kept by the Lanczos workspace). */
+        if (p->sharpness_every > 0 && t % p->sharpness_every == 0 &&
+            t != p->steps && ops->hessian_top(ops->ctx, p->seed, top) > 0)
+            pt.sharpness = top[0];
+        ops->modes(ops->ctx, modes, 1);
+        pt.n_oscillating = modes_done(k, t);
+        if (k->keep && p->record_detail)
+            memcpy(r->traj_detail + (size_t)r->n_traj * k->lay.stride,
+                   k->row, sizeof(double) * (size_t)k->lay.stride);
+        if (k->keep)
+            r->traj[r->n_traj++] = pt;
+    } else if (modes) {
+        ops->modes(ops->ctx, modes, 0);
+        modes_done(k, t);
+    }
+    if (wants_fp(k, t)) {
+        ops->fingerprint(ops->ctx, loss);
+        push(k, t, loss, r);
+    }
+    return 1;
+}
+
+int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
+                    dln_result *r)
+{
+    dln_track_begin(k, r);
     for (long t = 0;; t++) {
-        double loss = ops->loss(ops->ctx);
-        if (diverged(k, t, loss, r))
+        if (!dln_track_state(k, ops, t, r))
             return 0;
-        double *modes = modes_slot(k, t);
-        int record = is_record(p, t);
-        if ((p->tail > 0 && t >= k->tail_from) ||
-            (record && p->record_detail))
-            ops->detail(ops->ctx, &k->lay, k->row);
-        if (record) {
-            memset(&pt, 0, sizeof pt);
-            ops->point(ops->ctx, t, loss, &pt);
-            pt.step = t;
-            pt.sharpness = NAN;
-            /* Every estimate starts Lanczos from the run's seeded vector
-             * (drawn once and kept by the Lanczos workspace). */
-            if (p->sharpness_every > 0 && t % p->sharpness_every == 0 &&
-                t != steps &&
-                ops->hessian_top(ops->ctx, p->seed, top) > 0)
-                pt.sharpness = top[0];
-            ops->modes(ops->ctx, modes, 1);
-            pt.n_oscillating = modes_done(k, t);
-            if (k->keep && p->record_detail)
-                memcpy(r->traj_detail + (size_t)r->n_traj * k->lay.stride,
-                       k->row, sizeof(double) * (size_t)k->lay.stride);
-            if (k->keep)
-                r->traj[r->n_traj++] = pt;
-        } else if (modes) {
-            ops->modes(ops->ctx, modes, 0);
-            modes_done(k, t);
-        }
-        if (wants_fp(k, t)) {
-            ops->fingerprint(ops->ctx, loss);
-            push(k, t, loss, r);
-        }
-        if (t == steps)
+        if (t == k->p->steps)
             break;
         if (tangent && lyap_due(k, t)) {
             double nrm = ops->tangent(ops->ctx);
@@ -285,7 +314,7 @@ int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
         }
         ops->step(ops->ctx);
     }
-    end_run(k, r);
+    dln_track_reached(k, r);
     return 1;
 }
 

@@ -133,9 +133,56 @@ int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
  * into r (arrays from dln_track_result_arrays where k->keep). Returns 1
  * when x_steps was reached (steps_done and lyapunov set: the driver then
  * takes the final diagnostics), 0 when the run diverged (r filled).
- * Collective when the ops are. */
+ * Collective when the ops are.  It is dln_track_begin, then for t = 0..
+ * dln_track_state and a GD step (with tangent, the Lyapunov tangent
+ * first), then dln_track_reached: a driver that steps many cells at once
+ * (run_batch.c) calls those pieces itself, with the same results. */
 int dln_track_train(dln_run_track *k, const dln_run_ops *ops, int tangent,
                     dln_result *r);
+
+/* Before state 0: r's Lyapunov exponent unset (NaN). */
+void dln_track_begin(const dln_run_track *k, dln_result *r);
+/* State t of the run, the model of ops at x_t: its loss (ops->loss), the
+ * divergence test, and whatever state t is observed for (detail,
+ * trajectory point, target modes, fingerprint into the ring, transient
+ * sampler and tail arrays).  Returns 0 when x_t diverged (r filled as
+ * divergent), else 1.  Collective when the ops are. */
+int dln_track_state(dln_run_track *k, const dln_run_ops *ops, long t,
+                    dln_result *r);
+/* The first state t' >= t that dln_track_state observes beyond its loss
+ * and divergence test (at most steps): the states in between need only
+ * GD steps and the divergence test.  Pure. */
+long dln_track_next_state(const dln_run_track *k, long t);
+/* If loss (of state t) is non-finite or above diverge_bound, fill r as a
+ * run that diverged at t and return 1; else 0. */
+int dln_track_diverged(const dln_run_track *k, long t, double loss,
+                       dln_result *r);
+/* The run reached x_steps: steps_done and the in-loop Lyapunov exponent
+ * of r. */
+void dln_track_reached(const dln_run_track *k, dln_result *r);
+
+/* ---- the serial run's workspace (run.c), one cell ---------------------
+ * Model, diagnostics, track and scratch of one serial run, and the
+ * numerics dln_track_train drives on it; run_batch.c keeps one per lane. */
+typedef struct dln_run_cell dln_run_cell;
+
+/* The cell of validated p, its model at x0 (NULL: p's init). Returns 0,
+ * 1 (allocation) or 2 (the model refuses p); *out NULL on failure. */
+int dln_run_cell_create(const dln_params *p, const double *x0,
+                        dln_run_cell **out);
+/* Free c and set *c = NULL; accepts NULL. */
+void dln_run_cell_destroy(dln_run_cell **c);
+/* The cell's model (borrowed), track, and ops on it. */
+dln_model *dln_run_cell_model(dln_run_cell *c);
+dln_run_track *dln_run_cell_track(dln_run_cell *c);
+const dln_run_ops *dln_run_cell_ops(const dln_run_cell *c);
+/* The final diagnostics of a cell whose model is at x_steps (after
+ * dln_track_reached), its end-of-run dynamics and regime, into r.
+ * Returns 0, or 1 on allocation or LAPACK failure. */
+int dln_run_cell_finish(dln_run_cell *c, dln_result *r);
+/* What dln_run_from makes of a failed cell (rc 1 or 2): r cleared, the
+ * error said, regime ERROR. */
+void dln_run_cell_failed(int rc, dln_result *r);
 
 /* The seeded sparse projections of an n-parameter model: returns terms
  * per projection; term k of projection j reads coordinate idx[j*terms+k]
