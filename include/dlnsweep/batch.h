@@ -38,6 +38,14 @@ typedef enum dln_lane_status {
  * caller owns *out. */
 int dln_batch_create(const dln_params *p, int n, dln_batch **out);
 
+/* dln_batch_create with lane i at model m[i]'s current parameters and
+ * target (m[i] made from p[i]; e.g. loaded from an init file), so a cell
+ * run alone from that model and its lane start from the same bits.  Same
+ * returns, and 2 when a model's size is not its task's.  The models are
+ * only read. */
+int dln_batch_create_models(const dln_params *p, dln_model *const *m, int n,
+                            dln_batch **out);
+
 /* Free b and set *b = NULL; accepts NULL and *b == NULL. */
 void dln_batch_destroy(dln_batch **b);
 

@@ -100,4 +100,27 @@ int dln_run(const dln_params *p, dln_result *r);
  * (dln_npy_load_init). */
 int dln_run_from(const dln_params *p, const double *x0, dln_result *r);
 
+/* 1 when p can run in a lock-step batch (dln_run_batch): valid, small
+ * enough for the lane kernels (lanes.h: every dimension at most
+ * dln_lanes_max_dim()) and with a finite diverge_bound. Pure. */
+int dln_run_batchable(const dln_params *p);
+
+/* 1 when a and b can share a batch: the same shape (depth, d_in, width,
+ * d_out, rank) and the same schedule of observed states (steps,
+ * record_every, record_from, tail, max_period, transient_window).  Eta,
+ * target, init, seed and the other diagnostics may differ. Pure. */
+int dln_run_same_batch(const dln_params *a, const dln_params *b);
+
+/* dln_run_from of the n tasks p[0..n-1] (each dln_run_batchable, all
+ * dln_run_same_batch with p[0]; x0[i] the initial weights as
+ * dln_run_from's, x0 or x0[i] NULL for p[i]'s init) at once: their GD
+ * steps in lock step on the lane kernels, vectorised across tasks, their
+ * observations and end-of-run diagnostics each on its own.  r[i] (inited
+ * by the caller) and rc[i] get what dln_run_from(&p[i], x0[i], &r[i])
+ * gives and returns, bitwise, but for wall_s: the batch's wall time
+ * shared out evenly.  Returns 0, or 2 when the tasks cannot share a
+ * batch (nothing is run). Not collective. */
+int dln_run_batch(const dln_params *p, const double *const *x0, int n,
+                  dln_result *r, int *rc);
+
 #endif

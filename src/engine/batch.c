@@ -90,13 +90,10 @@ static void retire(dln_batch *b, int i, int j, dln_lane_status st)
     clear_lane(b, j);
 }
 
-/* Lane j of task i from the model of p (the model's own init and target). */
-static int fill_lane(dln_batch *b, int j, const dln_params *p)
+/* Lane j from model m (its current parameters and target) of task p. */
+static void fill_lane(dln_batch *b, int j, const dln_params *p,
+                      const dln_model *m)
 {
-    dln_model *m = NULL;
-    int rc = dln_model_create(p, &m);
-    if (rc)
-        return rc;
     const double *x = dln_model_params(m), *tg = dln_model_target(m);
     for (size_t e = 0; e < b->n; e++)
         b->x[e * b->stride + (size_t)j] = x[e];
@@ -105,21 +102,25 @@ static int fill_lane(dln_batch *b, int j, const dln_params *p)
     b->eta[j] = p->eta;
     b->bound[j] = p->diverge_bound;
     b->live[j] = 1;
-    dln_model_destroy(&m);
-    return 0;
 }
 
-int dln_batch_create(const dln_params *p, int n, dln_batch **out)
+/* The batch of the n tasks p[0..n-1], lane i from m[i] when m is given,
+ * else from a model made from p[i] (dln_batch_create's init). */
+static int create(const dln_params *p, dln_model *const *m, int n,
+                  dln_batch **out)
 {
     char err[160];
     int rc = 2;
     dln_batch *b = NULL;
+    dln_model *own = NULL;
     *out = NULL;
     if (n < 1)
         goto cleanup;
     for (int i = 0; i < n; i++)
         if (dln_params_validate(&p[i], err, sizeof err) ||
-            !same_shape(&p[0], &p[i]) || !dln_lanes_fits(&p[i]))
+            !same_shape(&p[0], &p[i]) || !dln_lanes_fits(&p[i]) ||
+            (m && dln_model_nparams(m[i]) !=
+                      dln_lanes_nparams(dln_lanes_shape_of(&p[i]))))
             goto cleanup;
     rc = 1;
     b = calloc(1, sizeof *b);
@@ -152,8 +153,10 @@ int dln_batch_create(const dln_params *p, int n, dln_batch **out)
         !b->task_loss || !b->saved || !b->ws || !b->one)
         goto cleanup;
     for (int i = 0; i < n; i++) {
-        if ((rc = fill_lane(b, i, &p[i])) != 0)
+        if (!m && (rc = dln_model_create(&p[i], &own)) != 0)
             goto cleanup;
+        fill_lane(b, i, &p[i], m ? m[i] : own);
+        dln_model_destroy(&own);
         b->task_of[i] = b->lane_of[i] = i;
     }
     dln_batch_step(b, 0);   /* f(x_0), and tasks diverged from the start */
@@ -163,6 +166,17 @@ int dln_batch_create(const dln_params *p, int n, dln_batch **out)
 cleanup:
     dln_batch_destroy(&b);
     return rc;
+}
+
+int dln_batch_create(const dln_params *p, int n, dln_batch **out)
+{
+    return create(p, NULL, n, out);
+}
+
+int dln_batch_create_models(const dln_params *p, dln_model *const *m, int n,
+                            dln_batch **out)
+{
+    return create(p, m, n, out);
 }
 
 void dln_batch_destroy(dln_batch **pb)
