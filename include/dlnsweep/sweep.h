@@ -15,6 +15,12 @@
 #include <mpi.h>
 #include "dlnsweep/jobspec.h"
 
+/* Most small tasks one worker steps in lock step by default: a tile of the
+ * lane kernels is 32; beyond 256 the per-lane observation workspaces
+ * (about 80 KB each for the default transient window) outgrow the
+ * caches for no gain. */
+#define DLN_SWEEP_LANES 256
+
 typedef struct dln_sweep_options {
     const char *db_path;
     int allow_change;        /* --force: resume with a changed job file     */
@@ -30,12 +36,16 @@ typedef struct dln_sweep_options {
                                 again, replacing the row                   */
     int max_attempts;        /* --max-attempts: tasks started this often are
                                 not started again; 0 = no limit            */
+    int lanes;               /* --lanes: most small tasks a worker steps in
+                                lock step (run.h's dln_run_batch); 1 runs
+                                each alone (dln_run): same results         */
 } dln_sweep_options;
 
 typedef struct dln_sweep dln_sweep;
 
 /* Fill opt with the defaults (progress every 3 s, commit every 256 rows or
- * 2 s, no shard, no task limit, lease stale after 600 s). Pure. */
+ * 2 s, no shard, no task limit, lease stale after 600 s, batches of up to
+ * DLN_SWEEP_LANES tasks). Pure. */
 void dln_sweep_options_defaults(dln_sweep_options *opt);
 
 /* Duplicate comm and prepare a sweep of job j (borrowed; must outlive s),

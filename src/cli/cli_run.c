@@ -45,6 +45,9 @@ static const char run_usage[] =
     "  --mem-limit SIZE  memory one rank may use (512M, 4G, ...; default:\n"
     "                    this node's memory / the ranks on it); a cell\n"
     "                    predicted to need more is refused before any work\n"
+    "  --lanes N         step up to N small same-shape tasks of a worker in\n"
+    "                    lock step (default 256; 1: each alone); results\n"
+    "                    are the same bits whatever N\n"
     "  --help            this text\n"
     "\n"
     "Stopping: SIGTERM, SIGINT or SIGUSR1 drains the sweep: no new tasks,\n"
@@ -176,6 +179,14 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
             }
             a->opt.max_tasks = v;
             i++;
+        } else if (!strcmp(arg, "--lanes") && val) {
+            if (parse_long(val, 1, &v) || v > 1000000) {
+                snprintf(msg, len, "--lanes '%s': expected an integer in "
+                         "1..1000000", val);
+                return 2;
+            }
+            a->opt.lanes = (int)v;
+            i++;
         } else if (!strcmp(arg, "--retry") && val) {
             if (parse_regimes(val, &a->opt.retry_regimes, msg, len))
                 return 2;
@@ -192,6 +203,7 @@ static int parse_args(int argc, char **argv, run_args *a, char *msg,
             int needs_value = !strcmp(arg, "--db") ||
                               !strcmp(arg, "--retry") ||
                               !strcmp(arg, "--max-attempts") ||
+                              !strcmp(arg, "--lanes") ||
                               !strcmp(arg, "--shard") ||
                               !strcmp(arg, "--max-tasks") ||
                               !strcmp(arg, "--mem-limit") ||

@@ -23,13 +23,14 @@ void dln_sweep_options_defaults(dln_sweep_options *opt)
     opt->batch_seconds = 2.0;
     opt->shard_count = 1;
     opt->lease_stale_s = 600.0;
+    opt->lanes = DLN_SWEEP_LANES;
 }
 
 /* 1 if opt holds an impossible value (pure). */
 static int options_invalid(const dln_sweep_options *opt)
 {
     return !opt->db_path || strlen(opt->db_path) >= 4096 ||
-           opt->batch_rows < 1 || !(opt->batch_seconds > 0) ||
+           opt->batch_rows < 1 || opt->lanes < 1 || !(opt->batch_seconds > 0) ||
            opt->shard_count < 0 || opt->shard_index < 0 ||
            (opt->shard_count > 1 && opt->shard_index >= opt->shard_count) ||
            opt->max_tasks < 0 || !(opt->progress_every_s > 0) ||

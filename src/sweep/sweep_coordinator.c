@@ -562,32 +562,51 @@ static int run_distributed(dln_coord *c)
     return 0;
 }
 
-/* One rank: the coordinator runs every task itself. */
+/* One rank: the coordinator runs every task itself, a WORK message's
+ * worth at a time (same-shape small tasks in lock step). */
 static int run_alone(dln_coord *c)
 {
+    dln_inflight *f = malloc(sizeof *f * DLN_SWEEP_MAX_BATCH);
+    dln_result *r = malloc(sizeof *r * DLN_SWEEP_MAX_BATCH);
+    dln_wire_header *h = malloc(sizeof *h * DLN_SWEEP_MAX_BATCH);
+    int rc = 1;
+    if (!f || !r || !h)
+        goto cleanup;
     for (;;) {
         dln_pending p;
-        dln_inflight f;
-        dln_result r;
-        dln_wire_header h;
         if (housekeeping(c))
-            return 1;
+            goto cleanup;
         if (round_due(c) && refine_round(c))
-            return 1;
-        if (!can_dispatch(c) || dln_queue_left(&c->small) == 0)
-            return 0;
-        if (take(c, &c->small, NULL, &p))
-            return 1;
-        f.index = p.index;
-        f.cost = p.cost;
-        f.steps = p.steps;
-        f.replace = p.replace;
-        dln_sweep_run_task(c->s, p.index, 0, &r, &h);
-        int rc = record(c, &h, &r, &f, 0);
-        dln_result_clear(&r);
-        if (rc)
-            return 1;
+            goto cleanup;
+        long n = can_dispatch(c) ? batch_size(c) : 0;
+        if (n == 0) {
+            rc = 0;
+            goto cleanup;
+        }
+        for (long k = 0; k < n; k++) {
+            if (take(c, &c->small, NULL, &p))
+                goto cleanup;
+            f[k].index = p.index;
+            f[k].cost = p.cost;
+            f[k].steps = p.steps;
+            f[k].replace = p.replace;
+            c->wbuf[k] = p.index;
+        }
+        dln_sweep_run_tasks(c->s, c->wbuf, n, r, h);
+        int bad = 0;
+        for (long k = 0; k < n; k++) {
+            if (!bad)
+                bad = record(c, &h[k], &r[k], &f[k], 0);
+            dln_result_clear(&r[k]);
+        }
+        if (bad)
+            goto cleanup;
     }
+cleanup:
+    free(f);
+    free(r);
+    free(h);
+    return rc;
 }
 
 /* The closing lines: drained, stopped by --max-tasks, or complete (with

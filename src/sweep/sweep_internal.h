@@ -93,6 +93,14 @@ const char *dln_stop_signal_name(int signo);
 void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
                         dln_wire_header *hdr);
 
+/* Run tasks idx[0..n-1] of s->job (small ones: no wide group) into r[k]
+ * and hdr[k] as dln_sweep_run_task does, those that can share a batch
+ * (run.h's dln_run_batchable, dln_run_same_batch; up to s->opt.lanes)
+ * in lock step by dln_run_batch: the same results, each wall_s its
+ * share of the batch's time. Not collective. */
+void dln_sweep_run_tasks(dln_sweep *s, const int64_t *idx, long n,
+                         dln_result *r, dln_wire_header *hdr);
+
 /* The worker side of the protocol (ranks >= 1). Returns 0 or 1. */
 int dln_sweep_work(dln_sweep *s);
 

@@ -28,6 +28,9 @@ static int injected_failure(const dln_task *t)
     return 0;
 }
 
+static void finish_task(const dln_sweep *s, long index, int wide, int rc,
+                        double wall, dln_result *r, dln_wire_header *hdr);
+
 void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
                         dln_wire_header *hdr)
 {
@@ -66,7 +69,14 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
             snprintf(r->error, sizeof r->error, "%s", why);
         free(x0);
     }
-    double wall = dln_clock_now() - t0;
+    finish_task(s, index, wide, rc, dln_clock_now() - t0, r, hdr);
+}
+
+/* What dln_sweep_run_task does after the run of task index (rc its code,
+ * wall the time it took): an error result said, r->wall_s and hdr. */
+static void finish_task(const dln_sweep *s, long index, int wide, int rc,
+                        double wall, dln_result *r, dln_wire_header *hdr)
+{
     if (rc != 0) {
         r->regime = DLN_REGIME_ERROR;
         if (!r->error[0])
@@ -83,6 +93,88 @@ void dln_sweep_run_task(dln_sweep *s, long index, int wide, dln_result *r,
     hdr->status = rc;
     hdr->wall_s = r->wall_s;
     snprintf(hdr->host, sizeof hdr->host, "%s", s->host);
+}
+
+/* A task of a WORK message that may share a lock-step batch: its
+ * parameters and initial weights (init file: loaded; NULL otherwise). */
+typedef struct lane_task {
+    dln_params p;
+    double *x0;
+    int ok;          /* batchable                                  */
+    int done;        /* its result is made                         */
+} lane_task;
+
+/* Task idx's parameters if it may run in a batch (not a continuation,
+ * no injected failure, small enough; an init file's weights loaded). */
+static void lane_task_of(const dln_sweep *s, long idx, lane_task *lt)
+{
+    dln_task t;
+    char why[256];
+    memset(lt, 0, sizeof *lt);
+    if (s->opt.lanes < 2 || dln_jobspec_task(s->job, idx, &t) ||
+        injected_failure(&t) || dln_sweep_is_continuation(s->job, idx) ||
+        !dln_run_batchable(&t.params))
+        return;
+    if (t.params.init == DLN_INIT_FILE &&
+        dln_npy_load_init(&t.params, &lt->x0, why, sizeof why))
+        return;   /* alone, where the load fails again and says why */
+    lt->p = t.params;
+    lt->ok = 1;
+}
+
+void dln_sweep_run_tasks(dln_sweep *s, const int64_t *idx, long n,
+                         dln_result *r, dln_wire_header *hdr)
+{
+    lane_task *lt = calloc((size_t)n, sizeof *lt);
+    dln_params *p = malloc(sizeof *p * (size_t)(n > 0 ? n : 1));
+    const double **x0 = malloc(sizeof *x0 * (size_t)(n > 0 ? n : 1));
+    long *at = malloc(sizeof *at * (size_t)(n > 0 ? n : 1));
+    int *rc = malloc(sizeof *rc * (size_t)(n > 0 ? n : 1));
+    for (long k = 0; lt && p && x0 && at && rc && k < n; k++)
+        lane_task_of(s, (long)idx[k], &lt[k]);
+    for (long k = 0; lt && p && x0 && at && rc && k < n; k++) {
+        if (!lt[k].ok || lt[k].done)
+            continue;
+        /* k and the later tasks that share its batch, in order */
+        int m = 0;
+        for (long j = k; j < n && m < s->opt.lanes; j++)
+            if (lt[j].ok && !lt[j].done &&
+                dln_run_same_batch(&lt[k].p, &lt[j].p)) {
+                at[m] = j;
+                p[m] = lt[j].p;
+                x0[m] = lt[j].x0;
+                m++;
+            }
+        dln_result *out = malloc(sizeof *out * (size_t)m);
+        if (!out)
+            break;   /* those run alone below */
+        for (int q = 0; q < m; q++)
+            dln_result_init(&out[q]);
+        if (dln_run_batch(p, x0, m, out, rc) == 0)
+            for (int q = 0; q < m; q++) {
+                long j = at[q];
+                r[j] = out[q];
+                lt[j].done = 1;
+                finish_task(s, (long)idx[j], 0, rc[q], out[q].wall_s, &r[j],
+                            &hdr[j]);
+            }
+        free(out);
+        lt[k].ok = lt[k].done;   /* refused: alone */
+    }
+    for (long k = 0; k < n; k++) {
+        if (lt && lt[k].done) {
+            free(lt[k].x0);
+            continue;
+        }
+        if (lt)
+            free(lt[k].x0);
+        dln_sweep_run_task(s, (long)idx[k], 0, &r[k], &hdr[k]);
+    }
+    free(lt);
+    free(p);
+    free(x0);
+    free(at);
+    free(rc);
 }
 
 /* Results on their way to the coordinator: each buffer lives until its
@@ -168,25 +260,33 @@ static int send_ready(dln_sweep *s, int kind)
     return MPI_Send(msg, 2, MPI_INT32_T, 0, TAG_READY, s->comm) != MPI_SUCCESS;
 }
 
-/* Run the tasks of one WORK message alone, sending each result through b
- * (the last ones may still be pending there); wait_s: how long the worker
- * waited for the message. 0 or 1. */
+/* Run the tasks of one WORK message (dln_sweep_run_tasks: same-shape
+ * small ones in lock step), then send each result through b in the
+ * message's order (the last ones may still be pending there); wait_s:
+ * how long the worker waited for the message. 0 or 1. */
 static int run_batch(dln_sweep *s, const int64_t *idx, long n, double wait_s,
                      outbox *b)
 {
-    for (long k = 0; k < n; k++) {
-        dln_result r;
-        dln_wire_header hdr;
-        dln_sweep_run_task(s, (long)idx[k], 0, &r, &hdr);
-        hdr.batch_done = k == n - 1;
-        hdr.signo = dln_stop_signal();
-        hdr.wait_s = k == 0 ? wait_s : 0.0;
-        int rc = send_result(s, &hdr, &r, b);
-        dln_result_clear(&r);
-        if (rc)
-            return 1;
+    dln_result *r = malloc(sizeof *r * (size_t)n);
+    dln_wire_header *hdr = malloc(sizeof *hdr * (size_t)n);
+    int rc = 0;
+    if (!r || !hdr) {
+        free(r);
+        free(hdr);
+        return 1;
     }
-    return 0;
+    dln_sweep_run_tasks(s, idx, n, r, hdr);
+    for (long k = 0; k < n; k++) {
+        hdr[k].batch_done = k == n - 1;
+        hdr[k].signo = dln_stop_signal();
+        hdr[k].wait_s = k == 0 ? wait_s : 0.0;
+        if (!rc)
+            rc = send_result(s, &hdr[k], &r[k], b);
+        dln_result_clear(&r[k]);
+    }
+    free(r);
+    free(hdr);
+    return rc;
 }
 
 /* The wide group's loop until the coordinator says there is no wide task
