@@ -15,6 +15,7 @@
 #include <lapacke.h>
 #include "dlnsweep/clock.h"
 #include "dlnsweep/diagnostics.h"
+#include "dlnsweep/lanes.h"
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/rng.h"
@@ -94,17 +95,33 @@ static int ws_create(run_ws *w, const dln_params *p, const double *x0)
     return 0;
 }
 
-/* modes[i] = u_i^T W_{L:1} v_i from the model's cached product. */
+/* modes[i] = u_i^T W_{L:1} v_i from the model's cached product (plain
+ * loops for small products, where a BLAS call costs more than its
+ * arithmetic). */
 static void diag_modes(run_ws *w, double *modes)
 {
     const double *prod = dln_model_product(w->m);
     const double *u = dln_model_target_u(w->m), *v = dln_model_target_v(w->m);
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, w->d_out, w->rank,
-                w->d_in, 1.0, prod, w->d_out, v, w->d_in, 0.0, w->pv,
-                w->d_out);
+    int dout = w->d_out, din = w->d_in;
+    if (dout <= DLN_LANES_MAX_DIM && din <= DLN_LANES_MAX_DIM) {
+        for (int i = 0; i < w->rank; i++) {
+            const double *ui = u + (size_t)i * dout, *vi = v + (size_t)i * din;
+            double m = 0.0;
+            for (int a = 0; a < dout; a++) {
+                double pv = 0.0;   /* (P v_i)_a */
+                for (int b = 0; b < din; b++)
+                    pv += prod[a + (size_t)b * dout] * vi[b];
+                m += ui[a] * pv;
+            }
+            modes[i] = m;
+        }
+        return;
+    }
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, dout, w->rank,
+                din, 1.0, prod, dout, v, din, 0.0, w->pv, dout);
     for (int i = 0; i < w->rank; i++)
-        modes[i] = cblas_ddot(w->d_out, u + (size_t)i * w->d_out, 1,
-                              w->pv + (size_t)i * w->d_out, 1);
+        modes[i] = cblas_ddot(dout, u + (size_t)i * dout, 1,
+                              w->pv + (size_t)i * dout, 1);
 }
 
 /* Fingerprint of the current state (loss already computed) into w->k.fp

@@ -51,6 +51,8 @@ cleanup:
 struct dln_transient {
     int max_period;
     long window;
+    long next_k;      /* the k a countdown expects next (-1: none)    */
+    int *due;         /* due[q]: pushes until q's next sample         */
     double **amp;     /* amp[q] holds a_q samples, q = 1..max_period */
     int *count;       /* samples taken per q                          */
 };
@@ -70,7 +72,9 @@ int dln_transient_create(int max_period, long window, dln_transient **out)
     t->window = window;
     t->amp = calloc((size_t)max_period + 1, sizeof *t->amp);
     t->count = calloc((size_t)max_period + 1, sizeof *t->count);
-    if (!t->amp || !t->count)
+    t->due = calloc((size_t)max_period + 1, sizeof *t->due);
+    t->next_k = -1;
+    if (!t->amp || !t->count || !t->due)
         goto cleanup;
     for (int q = 1; q <= max_period; q++)
         if (!(t->amp[q] = malloc(sizeof(double) * (size_t)(window / (2 * q) + 1))))
@@ -93,14 +97,24 @@ void dln_transient_destroy(dln_transient **pt)
             free(t->amp[q]);
     free(t->amp);
     free(t->count);
+    free(t->due);
     free(t);
     *pt = NULL;
 }
 
 void dln_transient_push(dln_transient *t, const dln_orbit *o, long k)
 {
+    /* q samples when 2q divides k; consecutive pushes count down to it
+     * instead of taking max_period remainders at every step. */
+    if (k != t->next_k)
+        for (int q = 1; q <= t->max_period; q++)
+            t->due[q] = (int)((2L * q - k % (2L * q)) % (2L * q));
+    t->next_k = k + 1;
     for (int q = 1; q <= t->max_period; q++) {
-        if (k % (2L * q) != 0 || t->count[q] > t->window / (2 * q))
+        if (t->due[q]-- != 0)
+            continue;
+        t->due[q] = 2 * q - 1;
+        if (t->count[q] > t->window / (2 * q))
             continue;
         double d = dln_orbit_defect(o, q);
         if (!isnan(d))
