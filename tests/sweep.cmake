@@ -11,7 +11,7 @@ if(Python3_Interpreter_FOUND)
   # the drain and crash cases run 3, errors-job 2 under the launcher and
   # then 8 rank-less runs at a time, the others single processes.
   foreach(case_np ranks:4 drain-usr1:3 drain-term:3 drain-alone:1 crash:3
-                  errors-job:8 errors-db:1 shard:2 wide:4)
+                  errors-job:8 errors-db:1 shard:2 wide:4 lanes:3)
     string(REPLACE ":" ";" case_np ${case_np})
     list(GET case_np 0 case)
     list(GET case_np 1 np)

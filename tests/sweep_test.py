@@ -17,6 +17,11 @@ CASE is one of:
   errors-db    foreign / unreachable DB, live and stale lease, --force
   shard        --shard 0/2 + 1/2 cover the job exactly once; --max-tasks
   wide         wide cells on a ScaLAPACK group of ranks beside small cells
+  lanes        small cells of mixed shapes, inits, targets and fates
+               (converged, periodic, chaotic, divergent) with every
+               per-step detail: identical tables with --lanes 1 (each cell
+               alone), 3 (odd batch compositions), the default, and on 2
+               and 3 ranks
 Every drained or crashed sweep is resumed and compared with an
 uninterrupted run of the same job: same rows, same values.
 """
@@ -128,7 +133,7 @@ def content(db):
         % ", ".join(cols)).fetchall())
     tables = {r[0] for r in con.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    for t in ("trajectories", "orbits", "hessian_spectra"):
+    for t in ("trajectories", "point_details", "orbits", "hessian_spectra"):
         if t not in tables:
             continue
         tc = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t)
@@ -589,6 +594,54 @@ def case_wide():
           "beside them; matches 1 rank" % total)
 
 
+def case_lanes():
+    job = os.path.join(ARGS.work, "lanes.yaml")
+    with open(job, "w") as f:
+        f.write("""name: lanes
+seed: 3
+seeds: 2
+grid:
+  depth: [2, 3]
+  width: [1, 2, 3]
+  spectrum: 1
+  rotate: [false, true]
+  init: [balanced, gaussian]
+  alpha: 0.5
+  eta: [0.3, 0.75, 0.9, 1.1, 1.6, 2.5]
+  steps: 1200
+diagnostics:
+  record_every: 40
+  record_detail: true
+  orbit_hessian: true
+  lanczos_iters: 6
+  top_k: 2
+  tail: 16
+  max_period: 16
+  lyapunov_steps: 100
+  lyapunov_max_steps: 400
+""")
+    total = total_tasks(job)
+    runs = (("lanes1", 1, ("--lanes", "1")), ("lanes3", 1, ("--lanes", "3")),
+            ("default", 1, ()), ("ranks2", 2, ()), ("ranks3", 3,
+                                                    ("--lanes", "5")))
+    dbs = []
+    for name, n, extra in runs:
+        db = fresh("lanes-%s.db" % name)
+        rc, out, err = run(n, job, db, *extra, timeout=120)
+        check(rc == 0 and nrows(db) == total, "%s: exit %d, %d rows of %d"
+              "\n%s" % (name, rc, nrows(db), total, err))
+        dbs.append(db)
+    con = connect(dbs[0])
+    regimes = {r[0] for r in con.execute("SELECT regime FROM runs")}
+    con.close()
+    check({"converged", "divergent"} <= regimes and len(regimes) >= 3,
+          "the lanes job should mix fates, got %s" % regimes)
+    for db in dbs[1:]:
+        same_content(dbs[0], db)
+    print("lanes: %d tasks (%s) identical with --lanes 1, 3, the default, "
+          "on 2 and 3 ranks" % (total, ", ".join(sorted(regimes))))
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -605,7 +658,7 @@ def main():
     cases = {"ranks": case_ranks, "crash": case_crash,
              "errors-job": lambda: case_errors("job"),
              "errors-db": lambda: case_errors("db"),
-             "shard": case_shard, "wide": case_wide,
+             "shard": case_shard, "wide": case_wide, "lanes": case_lanes,
              "drain-usr1": lambda: case_drain("usr1"),
              "drain-term": lambda: case_drain("term"),
              "drain-alone": lambda: case_drain("alone")}
