@@ -837,6 +837,15 @@ int dln_jobspec_parse(const char *name, const char *text, size_t len,
         goto fail;
     if ((rc = build_canonical(j)))
         goto fail;
+    rc = 1;
+    if (j->ncells <= JS_HASH_MEMO_CELLS &&
+        (!(j->hash_memo = malloc((size_t)j->ncells * sizeof *j->hash_memo)) ||
+         !(j->hash_state = malloc((size_t)j->ncells *
+                                  sizeof *j->hash_state))))
+        goto fail;
+    for (long c = 0; j->hash_state && c < j->ncells; c++)
+        atomic_init(&j->hash_state[c], JS_MEMO_EMPTY);
+    rc = 0;
     *out = j;
     return 0;
 fail:
@@ -877,6 +886,8 @@ void dln_jobspec_destroy(dln_jobspec **pj)
     free(j->excl);
     free(j->kept);
     free(j->kept_before);
+    free(j->hash_memo);
+    free((void *)j->hash_state);
     free(j->canonical);
     free(j->name);
     free(j->path);
@@ -1047,6 +1058,29 @@ long dln_jobspec_refine_code(const dln_jobspec *j, long first, long i)
     return -1 - (first * (n + 1) + i);
 }
 
+/* Cell c's hash (p: its parameters), from the memo where it is made. */
+static void cell_hash(const dln_jobspec *j, long c, const dln_params *p,
+                      char out[DLN_HASH_HEX])
+{
+    unsigned char empty = JS_MEMO_EMPTY;
+    if (!j->hash_state) {
+        dln_params_cell_hash(p, out);
+        return;
+    }
+    if (atomic_load_explicit(&j->hash_state[c], memory_order_acquire) ==
+        JS_MEMO_READY) {
+        memcpy(out, j->hash_memo[c], DLN_HASH_HEX);
+        return;
+    }
+    dln_params_cell_hash(p, out);
+    if (atomic_compare_exchange_strong(&j->hash_state[c], &empty,
+                                       JS_MEMO_WRITING)) {
+        memcpy(j->hash_memo[c], out, DLN_HASH_HEX);
+        atomic_store_explicit(&j->hash_state[c], JS_MEMO_READY,
+                              memory_order_release);
+    }
+}
+
 int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out)
 {
     if (i < 0 && dln_jobspec_refine_method(j) == DLN_REFINE_CONTINUATION) {
@@ -1063,8 +1097,9 @@ int dln_jobspec_task(const dln_jobspec *j, long i, dln_task *out)
     if (i >= j->ntasks)
         return 2;
     memset(out, 0, sizeof *out);
-    fill_cell(j, i / j->seeds, &out->params);
-    dln_params_cell_hash(&out->params, out->cell_hash);
+    long c = i / j->seeds;
+    fill_cell(j, c, &out->params);
+    cell_hash(j, c, &out->params, out->cell_hash);
     out->seed_index = (int)(i % j->seeds);
     out->params.seed = dln_params_derive_seed(out->cell_hash, out->seed_index,
                                               j->seed);

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/paramdefs.h"
@@ -69,7 +70,19 @@ struct dln_jobspec {
     long nraw;
     uint64_t *kept;
     long *kept_before;
+    /* each cell's hash once dln_jobspec_task has made it (NULL above
+     * JS_HASH_MEMO_CELLS cells): the canonical text behind a hash costs
+     * ~8 us, and a sweep expands each task three times (queue, worker,
+     * writer).  hash_state[c]: JS_MEMO_EMPTY, _WRITING (one thread fills
+     * it; the others make their own) or _READY (release/acquire), so a
+     * loaded spec stays safe to share between threads. */
+    char (*hash_memo)[DLN_HASH_HEX];
+    _Atomic unsigned char *hash_state;
 };
+
+enum { JS_MEMO_EMPTY, JS_MEMO_WRITING, JS_MEMO_READY };
+
+#define JS_HASH_MEMO_CELLS (1L << 20)
 
 /* Number of grid axes, and the parameter row of axis k (expansion
  * position, 0 slowest). */
