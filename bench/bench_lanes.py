@@ -21,10 +21,11 @@ import time
 import numpy as np
 
 
-def numpy_gd(d, depth, lanes, steps):
-    """CPU seconds of `steps` GD steps of `lanes` nets vectorised over eta."""
+def numpy_gd(d, depth, lanes, steps, scalar=True):
+    """CPU seconds of `steps` GD steps of `lanes` nets vectorised over eta
+    (d = 1 as (lanes,) arrays unless scalar is false: (lanes, 1, 1))."""
     eta = 0.3 + 0.58 * np.arange(lanes) / max(lanes - 1, 1)
-    if d == 1:   # scalars: elementwise arrays are NumPy's fastest form
+    if d == 1 and scalar:   # elementwise arrays are NumPy's fastest form
         w = [np.full(lanes, 0.5) for _ in range(depth)]
         t0 = time.process_time()
         for _ in range(steps):
