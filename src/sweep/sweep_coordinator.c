@@ -635,15 +635,21 @@ static void report(dln_coord *c)
                 "run, %ld errors) in %s, %.1f s%s\n", c->name, t->total,
                 t->done_now, t->errors_now, s->db_path,
                 dln_clock_now() - c->t0, waited);
+        /* The writer's CPU over the sweep's time: near 100% on its own
+         * thread, it is what the sweep waits for (the workers' wait
+         * does not show it: results queue up behind it). */
         dln_store_writer_stats ws;
+        double span = dln_clock_now() - c->t0;
         dln_store_writer_stats_get(c->writer, &ws);
         if (ws.runs > 0)
             fprintf(stderr, "dlnsweep: database writer (%s): %ld runs in "
-                    "%ld commits, %.3f s CPU, %.0f us per run\n",
+                    "%ld commits, %.3f s CPU, %.0f us per run, %.0f%% of "
+                    "the sweep's time\n",
                     dln_store_writer_threaded(c->writer) ? "thread"
                                                          : "inline",
                     ws.runs, ws.commits, ws.busy_s,
-                    1e6 * ws.busy_s / (double)ws.runs);
+                    1e6 * ws.busy_s / (double)ws.runs,
+                    span > 0 ? 100.0 * ws.busy_s / span : 0.0);
     }
 }
 
