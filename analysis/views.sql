@@ -109,95 +109,65 @@ FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
 -- axis values within a sweep.  Other parameters are pooled: n_cells > 1 or
 -- *_min <> *_max shows that a point mixes cells; filter cell_regimes (or
 -- use figures.py --where) to hold them fixed.
-DROP VIEW IF EXISTS phase_eta_depth;
-CREATE VIEW phase_eta_depth AS
-WITH v AS (
-  SELECT sweep_id, eta, depth, regime, period, COUNT(*) AS n_rp
-  FROM member_runs WHERE regime <> 'error'
-  GROUP BY sweep_id, eta, depth, regime, period
+-- phase_axes: the phase table of eta against each other axis (axis =
+-- 'depth', 's1' or 'width', its value in `value`); the three views below
+-- are its slices, named for the figures that read them.  (`value` takes
+-- the first arm's integer affinity: phase_eta_s1 casts it back to REAL.)
+DROP VIEW IF EXISTS phase_axes;
+CREATE VIEW phase_axes AS
+WITH m AS (
+  SELECT 'depth' AS axis, depth AS value, * FROM member_runs
+  UNION ALL SELECT 's1', s1, * FROM member_runs
+  UNION ALL SELECT 'width', width, * FROM member_runs
+), v AS (
+  SELECT sweep_id, eta, axis, value, regime, period, COUNT(*) AS n_rp
+  FROM m WHERE regime <> 'error'
+  GROUP BY sweep_id, eta, axis, value, regime, period
 ), w AS (
-  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, depth, regime) AS n_r
+  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, axis, value,
+                                   regime) AS n_r
   FROM v
 ), x AS (
-  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, depth
+  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, axis, value
            ORDER BY n_r DESC, COALESCE(o.ord, 99), regime, n_rp DESC,
                     period) AS rk
   FROM w LEFT JOIN regime_order o USING (regime)
 ), a AS (
-  SELECT sweep_id, eta, depth, COUNT(*) AS n_runs,
+  SELECT sweep_id, eta, axis, value, COUNT(*) AS n_runs,
          COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
          MIN(depth) AS depth_min, MAX(depth) AS depth_max,
          MIN(s1) AS s1_min, MAX(s1) AS s1_max,
          MIN(width) AS width_min, MAX(width) AS width_max
-  FROM member_runs GROUP BY sweep_id, eta, depth
+  FROM m GROUP BY sweep_id, eta, axis, value
 )
-SELECT a.sweep_id, a.eta, a.depth, COALESCE(x.regime, 'error') AS regime,
+SELECT a.sweep_id, a.eta, a.axis, a.value, COALESCE(x.regime, 'error') AS regime,
        x.period AS period, a.n_runs, a.n_cells, a.n_error,
        x.n_r AS n_majority,
        CAST(x.n_r AS REAL) / (a.n_runs - a.n_error) AS agreement,
        a.depth_min, a.depth_max, a.s1_min, a.s1_max, a.width_min, a.width_max
 FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
-                  AND x.eta = a.eta AND x.depth = a.depth;
+                  AND x.eta = a.eta AND x.axis = a.axis AND x.value IS a.value;
+
+DROP VIEW IF EXISTS phase_eta_depth;
+CREATE VIEW phase_eta_depth AS
+  SELECT sweep_id, eta, value AS depth, regime, period, n_runs, n_cells, n_error,
+         n_majority, agreement, depth_min, depth_max, s1_min, s1_max,
+         width_min, width_max
+  FROM phase_axes WHERE axis = 'depth';
 
 DROP VIEW IF EXISTS phase_eta_s1;
 CREATE VIEW phase_eta_s1 AS
-WITH v AS (
-  SELECT sweep_id, eta, s1, regime, period, COUNT(*) AS n_rp
-  FROM member_runs WHERE regime <> 'error'
-  GROUP BY sweep_id, eta, s1, regime, period
-), w AS (
-  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, s1, regime) AS n_r
-  FROM v
-), x AS (
-  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, s1
-           ORDER BY n_r DESC, COALESCE(o.ord, 99), regime, n_rp DESC,
-                    period) AS rk
-  FROM w LEFT JOIN regime_order o USING (regime)
-), a AS (
-  SELECT sweep_id, eta, s1, COUNT(*) AS n_runs,
-         COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
-         MIN(depth) AS depth_min, MAX(depth) AS depth_max,
-         MIN(s1) AS s1_min, MAX(s1) AS s1_max,
-         MIN(width) AS width_min, MAX(width) AS width_max
-  FROM member_runs GROUP BY sweep_id, eta, s1
-)
-SELECT a.sweep_id, a.eta, a.s1, COALESCE(x.regime, 'error') AS regime,
-       x.period AS period, a.n_runs, a.n_cells, a.n_error,
-       x.n_r AS n_majority,
-       CAST(x.n_r AS REAL) / (a.n_runs - a.n_error) AS agreement,
-       a.depth_min, a.depth_max, a.s1_min, a.s1_max, a.width_min, a.width_max
-FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
-                  AND x.eta = a.eta AND x.s1 IS a.s1;
+  SELECT sweep_id, eta, CAST(value AS REAL) AS s1, regime, period, n_runs, n_cells, n_error,
+         n_majority, agreement, depth_min, depth_max, s1_min, s1_max,
+         width_min, width_max
+  FROM phase_axes WHERE axis = 's1';
 
 DROP VIEW IF EXISTS phase_eta_width;
 CREATE VIEW phase_eta_width AS
-WITH v AS (
-  SELECT sweep_id, eta, width, regime, period, COUNT(*) AS n_rp
-  FROM member_runs WHERE regime <> 'error'
-  GROUP BY sweep_id, eta, width, regime, period
-), w AS (
-  SELECT v.*, SUM(n_rp) OVER (PARTITION BY sweep_id, eta, width, regime) AS n_r
-  FROM v
-), x AS (
-  SELECT w.*, ROW_NUMBER() OVER (PARTITION BY sweep_id, eta, width
-           ORDER BY n_r DESC, COALESCE(o.ord, 99), regime, n_rp DESC,
-                    period) AS rk
-  FROM w LEFT JOIN regime_order o USING (regime)
-), a AS (
-  SELECT sweep_id, eta, width, COUNT(*) AS n_runs,
-         COUNT(DISTINCT cell_hash) AS n_cells, SUM(regime = 'error') AS n_error,
-         MIN(depth) AS depth_min, MAX(depth) AS depth_max,
-         MIN(s1) AS s1_min, MAX(s1) AS s1_max,
-         MIN(width) AS width_min, MAX(width) AS width_max
-  FROM member_runs GROUP BY sweep_id, eta, width
-)
-SELECT a.sweep_id, a.eta, a.width, COALESCE(x.regime, 'error') AS regime,
-       x.period AS period, a.n_runs, a.n_cells, a.n_error,
-       x.n_r AS n_majority,
-       CAST(x.n_r AS REAL) / (a.n_runs - a.n_error) AS agreement,
-       a.depth_min, a.depth_max, a.s1_min, a.s1_max, a.width_min, a.width_max
-FROM a LEFT JOIN x ON x.rk = 1 AND x.sweep_id IS a.sweep_id
-                  AND x.eta = a.eta AND x.width = a.width;
+  SELECT sweep_id, eta, value AS width, regime, period, n_runs, n_cells, n_error,
+         n_majority, agreement, depth_min, depth_max, s1_min, s1_max,
+         width_min, width_max
+  FROM phase_axes WHERE axis = 'width';
 
 -- Late orbit of every run (bifurcation diagrams): one row per orbit point.
 DROP VIEW IF EXISTS bifurcation;
