@@ -33,12 +33,10 @@ CASE is one of:
   full-disk      a sweep and single hitting the file-size limit: the
                  database stays intact and the rerun completes
 """
-import argparse
 import concurrent.futures
 import hashlib
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -696,26 +694,13 @@ def case_full_disk():
 
 def main():
     global ARGS
-    ap = argparse.ArgumentParser()
-    ap.add_argument("case")
-    for opt in ("--exe", "--launcher", "--jobs", "--tests", "--work"):
-        ap.add_argument(opt, required=True)
-    ARGS = ap.parse_args()
-    ARGS.work = os.path.join(ARGS.work, ARGS.case)
-    st.ARGS = ARGS
-    shutil.rmtree(ARGS.work, ignore_errors=True)
-    os.makedirs(ARGS.work)
-    cases = {"snapshot-live": case_snapshot_live,
-             "create-kill": case_create_kill, "damaged": case_damaged,
-             "yaml-deep": case_yaml_deep, "hand-delete": case_hand_delete,
-             "refusals": case_refusals, "signals": case_signals,
-             "memory": case_memory, "leases": case_leases,
-             "inputs": case_inputs, "full-disk": case_full_disk}
-    if ARGS.case not in cases:
-        fail("unknown case " + ARGS.case)
-    t0 = time.time()
-    cases[ARGS.case]()
-    print("%s passed in %.1fs" % (ARGS.case, time.time() - t0))
+    ARGS = st.parse_args()
+    st.run_case({"snapshot-live": case_snapshot_live,
+                 "create-kill": case_create_kill, "damaged": case_damaged,
+                 "yaml-deep": case_yaml_deep, "hand-delete": case_hand_delete,
+                 "refusals": case_refusals, "signals": case_signals,
+                 "memory": case_memory, "leases": case_leases,
+                 "inputs": case_inputs, "full-disk": case_full_disk})
 
 
 if __name__ == "__main__":

@@ -642,31 +642,40 @@ diagnostics:
           "on 2 and 3 ranks" % (total, ", ".join(sorted(regimes))))
 
 
-def main():
+def parse_args():
+    """Parse the command line (a case name and the paths CTest passes) into
+    ARGS and make the case's empty work folder; shared with
+    reliability_test.py, whose cases use these helpers through ARGS."""
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("case")
-    ap.add_argument("--exe", required=True)
-    ap.add_argument("--launcher", required=True)
-    ap.add_argument("--jobs", required=True)
-    ap.add_argument("--tests", required=True)
-    ap.add_argument("--work", required=True)
+    for opt in ("--exe", "--launcher", "--jobs", "--tests", "--work"):
+        ap.add_argument(opt, required=True)
     ARGS = ap.parse_args()
     ARGS.work = os.path.join(ARGS.work, ARGS.case)
     shutil.rmtree(ARGS.work, ignore_errors=True)
     os.makedirs(ARGS.work)
-    cases = {"ranks": case_ranks, "crash": case_crash,
-             "errors-job": lambda: case_errors("job"),
-             "errors-db": lambda: case_errors("db"),
-             "shard": case_shard, "wide": case_wide, "lanes": case_lanes,
-             "drain-usr1": lambda: case_drain("usr1"),
-             "drain-term": lambda: case_drain("term"),
-             "drain-alone": lambda: case_drain("alone")}
+    return ARGS
+
+
+def run_case(cases):
+    """Run the case ARGS.case names among CASES (name -> function)."""
     if ARGS.case not in cases:
         fail("unknown case " + ARGS.case)
     t0 = time.time()
     cases[ARGS.case]()
     print("%s passed in %.1fs" % (ARGS.case, time.time() - t0))
+
+
+def main():
+    parse_args()
+    run_case({"ranks": case_ranks, "crash": case_crash,
+              "errors-job": lambda: case_errors("job"),
+              "errors-db": lambda: case_errors("db"),
+              "shard": case_shard, "wide": case_wide, "lanes": case_lanes,
+              "drain-usr1": lambda: case_drain("usr1"),
+              "drain-term": lambda: case_drain("term"),
+              "drain-alone": lambda: case_drain("alone")})
 
 
 if __name__ == "__main__":
