@@ -8,9 +8,9 @@ target_compile_definitions(test_identity PRIVATE
 # forms, validation, and the rule for rows added later.
 dln_add_unit_test(test_params tests/test_params.c core)
 
-# README.md's parameter tables are `dlnsweep params --markdown` (the
-# failure message names the command that regenerates them).
+# docs/job-files.md's parameter tables are `dlnsweep params --markdown`
+# (the failure message names the command that regenerates them).
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 add_test(NAME readme_params
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/readme_params.py
-          $<TARGET_FILE:dlnsweep> ${CMAKE_SOURCE_DIR}/README.md)
+          $<TARGET_FILE:dlnsweep> ${CMAKE_SOURCE_DIR}/docs/job-files.md)
