@@ -11,6 +11,6 @@ dln_add_unit_test(test_params tests/test_params.c core)
 # docs/job-files.md's parameter tables are `dlnsweep params --markdown`
 # (the failure message names the command that regenerates them).
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
-add_test(NAME readme_params
-  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/readme_params.py
+add_test(NAME docs_params
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/docs_params.py
           $<TARGET_FILE:dlnsweep> ${CMAKE_SOURCE_DIR}/docs/job-files.md)

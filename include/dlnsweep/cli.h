@@ -21,7 +21,8 @@ int dln_cli_forget(int argc, char **argv);
 int dln_cli_merge(int argc, char **argv);
 /* `dlnsweep check JOB.yaml`: validate a job file and print its size. */
 int dln_cli_check(int argc, char **argv);
-/* `dlnsweep params [--markdown]`: the run parameters (README's tables). */
+/* `dlnsweep params [--markdown]`: the run parameters (docs/job-files.md's
+ * tables). */
 int dln_cli_params(int argc, char **argv);
 
 #endif

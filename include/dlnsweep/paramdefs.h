@@ -9,7 +9,7 @@
  * params.c), dln_params_cell_hash, the job file's keys and their typed
  * parsing (src/job), `single`'s options and --help, the runs table's
  * parameter columns (src/store/store_run.c) and `dlnsweep params`, whose
- * --markdown output is README's parameter tables.
+ * --markdown output is docs/job-files.md's parameter tables.
  *
  * Rules for changing the table (every existing database must resume):
  *  - Never reorder, rename or remove a row: the table order is the order
@@ -22,8 +22,8 @@
  *    full_spectrum's canonical line predates the rule.)
  *  - Give it its runs column: a schema version and a migration step in
  *    src/store/store_schema.c (test_store checks that the runs table has a
- *    column for every row), and regenerate README's tables
- *    (tests/readme_params.py says how). */
+ *    column for every row), and regenerate docs/job-files.md's tables
+ *    (tests/docs_params.py says how). */
 #ifndef DLNSWEEP_PARAMDEFS_H
 #define DLNSWEEP_PARAMDEFS_H
 
@@ -76,7 +76,7 @@ typedef struct dln_param_def {
     dln_param_section section;
     int axis;                  /* grid: place in the expansion, 0 slowest   */
     const char *hash;          /* key in the cell-hash text                 */
-    const char *doc;           /* one line: --help, README                  */
+    const char *doc;           /* one line: --help, docs/job-files.md       */
     size_t count_offset;       /* lists: the int holding the count          */
     int max_n;                 /* lists: most values (the field's length)   */
 } dln_param_def;
@@ -87,7 +87,7 @@ typedef enum dln_text_style {
                          hash and the database                             */
     DLN_TEXT_SHORT,   /* shortest text that reads back exactly, bools 0/1,
                          as set: the job's canonical text                  */
-    DLN_TEXT_HUMAN    /* shortest text, bools true/false: help and README  */
+    DLN_TEXT_HUMAN    /* shortest text, bools true/false: help and docs    */
 } dln_text_style;
 
 /* Number of rows, and row i (0 <= i < count; NULL otherwise). Pure. */
@@ -103,8 +103,8 @@ const dln_param_def *dln_param_find(const char *name);
 const dln_param_def *dln_param_of_field(size_t offset);
 #define DLN_PARAM_OF(field) dln_param_of_field(offsetof(dln_params, field))
 
-/* Grid axes in their expansion order (README "Expansion"): their count
- * and axis k, 0 the slowest (NULL out of range). Pure. */
+/* Grid axes in their expansion order (docs/job-files.md "Expansion"):
+ * their count and axis k, 0 the slowest (NULL out of range). Pure. */
 int dln_param_axis_count(void);
 const dln_param_def *dln_param_axis(int k);
 

@@ -1,6 +1,7 @@
 /* cli_params.c — `dlnsweep params [--markdown]`: the parameter table
- * (paramdefs.h) for people, or as the markdown of README's parameter
- * tables; and the aligned listing `single --help` shares.  No MPI. */
+ * (paramdefs.h) for people, or as the markdown of docs/job-files.md's
+ * parameter tables; and the aligned listing `single --help` shares.
+ * No MPI. */
 #include <stdio.h>
 #include <string.h>
 #include "dlnsweep/cli.h"
@@ -158,7 +159,8 @@ static void usage(FILE *out)
           "Prints the run parameters: each one's job-file key (under grid:\n"
           "or diagnostics:, also the runs column and, with '-' for '_', the\n"
           "`dlnsweep single` option), allowed values, default and meaning.\n"
-          "--markdown prints README.md's parameter tables instead.\n", out);
+          "--markdown prints docs/job-files.md's parameter tables instead.\n",
+          out);
 }
 
 int dln_cli_params(int argc, char **argv)

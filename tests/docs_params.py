@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""README.md's parameter tables are generated: the lines between the marker
-comments BEGIN/END "dlnsweep params --markdown" must be exactly that
-command's output, so a parameter added to src/core/paramdefs.c cannot be
-left undocumented.
+"""docs/job-files.md's parameter tables are generated: the lines between
+the marker comments BEGIN/END "dlnsweep params --markdown" must be exactly
+that command's output, so a parameter added to src/core/paramdefs.c cannot
+be left undocumented.
 
-Usage: readme_params.py DLNSWEEP README.md [--write]
+Usage: docs_params.py DLNSWEEP docs/job-files.md [--write]
   without --write: exit 1 (with the command that fixes it) if they differ;
-  with --write: replace the block in README.md by the current output."""
+  with --write: replace the block in that file by the current output."""
 import subprocess
 import sys
 
@@ -17,7 +17,7 @@ END = "<!-- END dlnsweep params --markdown -->\n"
 def main():
     if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["--write"]):
         sys.exit(__doc__)
-    exe, readme = sys.argv[1], sys.argv[2]
+    exe, doc = sys.argv[1], sys.argv[2]
     for args, code in ((["--help"], 0), (["--bogus"], 2), ([], 0)):
         p = subprocess.run([exe, "params", *args], capture_output=True,
                            text=True)
@@ -27,23 +27,23 @@ def main():
                      (" ".join(args), p.returncode, code, p.stdout, p.stderr))
     want = subprocess.run([exe, "params", "--markdown"], check=True,
                           capture_output=True, text=True).stdout
-    with open(readme, encoding="utf-8") as f:
+    with open(doc, encoding="utf-8") as f:
         text = f.read()
     if text.count(BEGIN) != 1 or text.count(END) != 1:
         sys.exit("%s: needs one line %r and one line %r" %
-                 (readme, BEGIN.strip(), END.strip()))
+                 (doc, BEGIN.strip(), END.strip()))
     head, rest = text.split(BEGIN)
     have, tail = rest.split(END)
     if have == want:
         return 0
     if sys.argv[3:] == ["--write"]:
-        with open(readme, "w", encoding="utf-8") as f:
+        with open(doc, "w", encoding="utf-8") as f:
             f.write(head + BEGIN + want + END + tail)
-        print("%s: parameter tables regenerated" % readme)
+        print("%s: parameter tables regenerated" % doc)
         return 0
     print("%s: the parameter tables differ from `dlnsweep params "
           "--markdown`; regenerate them with\n  %s %s %s %s --write" %
-          (readme, sys.executable, sys.argv[0], exe, readme))
+          (doc, sys.executable, sys.argv[0], exe, doc))
     return 1
 
 
