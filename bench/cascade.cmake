@@ -1,6 +1,6 @@
-# The cascade located by bisection and by continuation (README "Adaptive
-# refinement"): flips, errors against the mpmath reference, wall time on
-# 3 ranks.
+# The cascade located by bisection and by continuation (docs/sweeps.md,
+# "Adaptive refinement"): flips, errors against the mpmath reference, wall
+# time on 3 ranks.
 dln_add_bench_target(bench_cascade
   COMMAND ${DLN_BENCH_PYTHON} ${CMAKE_SOURCE_DIR}/bench/cascade_methods.py
           --exe $<TARGET_FILE:dlnsweep>

@@ -5,8 +5,8 @@ through `dlnsweep run` on 3 ranks (2 workers): bisection on labels
 (tests/jobs/contin-lL.yaml, refine: {method: continuation}).  Prints, per
 method, each flip with its error against the mpmath reference
 (tests/ref_cascade.py's values, as tests/test_continuation.c holds them),
-the interval ratios delta_k, and the wall time of the sweep; README
-"Adaptive refinement" quotes it."""
+the interval ratios delta_k, and the wall time of the sweep;
+docs/sweeps.md "Adaptive refinement" quotes it."""
 import argparse
 import os
 import shlex

@@ -88,7 +88,7 @@ def case_l3(args, db):
     ok &= check(abs(d[2] - FEIGENBAUM) < abs(d[0] - FEIGENBAUM) and
                 abs(d[2] / FEIGENBAUM - 1) <= 0.01,
                 f"delta_3 = {d[2]:.4f} nearer Feigenbaum's 4.6692")
-    if args.python:   # the README's cascade figure, from this database
+    if args.python:   # docs/sweeps.md's cascade figure, from this db
         out = os.path.join(args.work, "figs")
         proc = subprocess.run([args.python, os.path.join(
             args.tests, "..", "analysis", "figures.py"), "--db", db, "--out",

@@ -571,7 +571,7 @@ def case_wide():
     # amplify rounding, so only their regime is compared).  The Lyapunov
     # exponent is left out: the distributed engine keeps its single
     # exponent over the run's last steps, the serial one measures a
-    # continuation (README "What a run computes").
+    # continuation (docs/run-dynamics.md).
     q = ("SELECT cell_hash, seed_index, regime, period, final_loss, sharpness"
          " FROM runs ORDER BY 1, 2")
     a = connect(one).execute(q).fetchall()

@@ -83,7 +83,7 @@ static void rows_are_consistent(void **state)
     assert_null(dln_param_find("seed"));   /* derived, not a parameter */
 }
 
-/* The documented expansion order (README "Expansion"). */
+/* The documented expansion order (docs/job-files.md "Expansion"). */
 static void axes_expand_in_documented_order(void **state)
 {
     (void)state;
@@ -108,7 +108,7 @@ static void defaults_are_in_range_and_documented(void **state)
         assert_true(dln_param_is_default(&p, d));
         assert_int_equal(dln_param_check(&p, d, err, sizeof err), 0);
     }
-    /* the values README and the old code documented */
+    /* the values the docs and the old code documented */
     assert_true(p.eta == 0.05 && p.depth == 3 && p.width == 3);
     assert_true(p.d_in == 0 && p.d_out == 0 && p.rank == 3);
     assert_true(p.spectrum[0] == 10.0 && p.spectrum[1] == 9.5 &&

@@ -3,7 +3,7 @@
  *
  * Errors are one line: "FILE:LINE: key 'K': reason" (K is "(yaml)" for a
  * YAML syntax error, "(document)" for a file that is not one mapping).
- * The format is documented in README.md "Job files" and the files in jobs/.
+ * The format is documented in docs/job-files.md and the files in jobs/.
  *
  * Expansion order (stable, documented): the grid axes of the parameter
  * table (paramdefs.h) in the order dln_param_axis gives, slowest first

@@ -4,7 +4,7 @@
  * opened without SQLite's per-connection mutex; store_writer.h hands it
  * over under its own).
  *
- * Schema (documented in README.md, "Database schema"): sweeps, runs (one
+ * Schema (documented in docs/schema.md): sweeps, runs (one
  * row per (cell_hash, seed_index), UNIQUE), trajectories, orbits,
  * hessian_spectra, attempts, lease, retired_run_ids, plus the analysis
  * views of analysis/views.sql (embedded at build time, dropped and

@@ -56,7 +56,7 @@ struct dln_jobspec {
     uint64_t hash;
     /* grid: zip: groups: zip_of[ax] is axis ax's group or -1; the axes of
      * a group advance together as one dimension of the product, at the
-     * place of its slowest axis (README "Job files") */
+     * place of its slowest axis (docs/job-files.md) */
     int zip_of[DLN_PARAM_MAX];
     int nzip, zip_line[DLN_PARAM_MAX];
     /* eta: {times_edge: ...}: the eta axis holds multipliers c, a cell's

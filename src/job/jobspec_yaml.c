@@ -63,7 +63,7 @@ static void reader_init(reader *r, dln_jobspec *j, yaml_document_t *doc,
     r->errlen = errlen;
     for (int k = 0; k < js_naxes(); k++)
         r->grid_keys[k] = js_axis_def(k)->name;
-    r->grid_keys[js_naxes()] = "zip";            /* README "Job files" */
+    r->grid_keys[js_naxes()] = "zip";        /* docs/job-files.md */
     r->grid_keys[js_naxes() + 1] = "exclude";
     for (int i = 0; i < dln_param_count(); i++) {
         const dln_param_def *d = dln_param_at(i);

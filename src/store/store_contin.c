@@ -1,6 +1,6 @@
 /* store_contin.c — continuations (refine: {method: continuation}) and the
  * bifurcation points they located: tables continuations and
- * located_points (schema in store_schema.c, README "Database schema"). */
+ * located_points (schema in store_schema.c, docs/schema.md). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -8,8 +8,8 @@
  * column goes last, where ALTER TABLE puts it in an old file), and append
  * one step to `migrations` that brings a file of the previous version to
  * the new one (run inside the schema transaction, before the latest
- * schema's IF NOT EXISTS statements and the views).  README "Database
- * schema" documents every table and column. */
+ * schema's IF NOT EXISTS statements and the views).  docs/schema.md
+ * documents every table and column. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,9 +13,10 @@
 #include "sweep_internal.h"
 #include "sweep_refine.h"
 
-/* Test hook (README "Testing hooks"): DLNSWEEP_INJECT_ERROR is a comma
- * list of cell hashes whose runs fail (regime error, "injected failure")
- * without training, so tests can make errors to retry.  1 if t is one. */
+/* Test hook (docs/development.md "Testing hooks"): DLNSWEEP_INJECT_ERROR
+ * is a comma list of cell hashes whose runs fail (regime error, "injected
+ * failure") without training, so tests can make errors to retry.  1 if t
+ * is one. */
 static int injected_failure(const dln_task *t)
 {
     const char *list = getenv("DLNSWEEP_INJECT_ERROR");
