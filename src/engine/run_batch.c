@@ -113,21 +113,73 @@ static int take_diverged(lanes *l, const dln_batch *b, dln_result *r)
     return left;
 }
 
-/* Observe state t of every lane still in the batch (dln_track_state on
- * its model, loaded from the lane).  Returns how many left the batch. */
-static int observe(lanes *l, dln_batch *b, long t, dln_result *r)
+/* Observed states per pass over the cells.  The batch steps through a
+ * chunk of the schedule keeping every lane's observed states (at most
+ * CHUNK_BYTES of them), then each cell takes its states of the chunk in a
+ * row: its workspace (model, track, orbit ring) stays in cache for the
+ * chunk instead of being fetched again for every state, which cost a
+ * cell more than its GD (a cell's states and what it does with them, in
+ * their order, are those of one pass per state). */
+#define CHUNK_MAX 64
+#define CHUNK_BYTES ((size_t)1 << 20)
+
+typedef struct chunk {
+    int cap, k;               /* states it holds at most, and now         */
+    size_t n;                 /* parameters per task                      */
+    long t[CHUNK_MAX];        /* state index of each                      */
+    double *x;                /* lane j's state s at x[(j * cap + s) * n] */
+} chunk;
+
+static int chunk_make(chunk *c, int lanes, size_t n)
+{
+    size_t per = sizeof(double) * n * (size_t)lanes;
+    size_t cap = per ? CHUNK_BYTES / per : CHUNK_MAX;
+    c->cap = cap < 1 ? 1 : cap > CHUNK_MAX ? CHUNK_MAX : (int)cap;
+    c->k = 0;
+    c->n = n;
+    c->x = malloc(sizeof(double) * n * (size_t)lanes * (size_t)c->cap + 1);
+    return c->x == NULL;
+}
+
+/* Keep state t of every lane still stepping as the chunk's next state. */
+static void keep(const lanes *l, const dln_batch *b, chunk *c, long t)
+{
+    for (int j = 0; j < l->n; j++)
+        if (!l->out[j] && dln_batch_status(b, j) == DLN_LANE_ACTIVE)
+            dln_batch_params(b, j, c->x + ((size_t)j * c->cap + c->k) * c->n);
+    c->t[c->k++] = t;
+}
+
+/* Each cell still in the batch takes the chunk's states in order: up to
+ * its divergence (dln_track_diverged on the lane's loss, as take_diverged)
+ * or else each loaded into its model and observed (dln_track_state).
+ * Returns how many left the batch. */
+static int observe(lanes *l, dln_batch *b, const chunk *c, dln_result *r)
 {
     int left = 0;
     for (int j = 0; j < l->n; j++) {
         if (l->out[j])
             continue;
-        dln_run_cell *c = l->cell[j];
-        dln_batch_load(b, j, l->m[j]);
-        if (!dln_track_state(dln_run_cell_track(c), dln_run_cell_ops(c), t,
-                             &r[l->task[j]])) {
-            l->out[j] = 1;   /* cannot happen: the lane's loss passed */
-            dln_batch_finish(b, j);
-            left++;
+        dln_run_cell *cell = l->cell[j];
+        dln_run_track *k = dln_run_cell_track(cell);
+        dln_result *rj = &r[l->task[j]];
+        int div = dln_batch_status(b, j) == DLN_LANE_DIVERGED;
+        long td = div ? dln_batch_t(b, j) : 0;
+        for (int s = 0; s < c->k; s++) {
+            if (div && td <= c->t[s]) {
+                dln_track_diverged(k, td, dln_batch_loss(b, j), rj);
+                l->out[j] = 1;
+                left++;
+                break;
+            }
+            dln_model_set_params(l->m[j],
+                                 c->x + ((size_t)j * c->cap + s) * c->n);
+            if (!dln_track_state(k, dln_run_cell_ops(cell), c->t[s], rj)) {
+                l->out[j] = 1;   /* cannot happen: the lane's loss passed */
+                dln_batch_finish(b, j);
+                left++;
+                break;
+            }
         }
     }
     return left;
@@ -135,28 +187,29 @@ static int observe(lanes *l, dln_batch *b, long t, dln_result *r)
 
 /* GD of every lane from x_0 to x_steps (or its divergence), each state
  * observed where dln_run observes it. */
-static void train(lanes *l, dln_batch *b, dln_result *r)
+static void train(lanes *l, dln_batch *b, chunk *c, dln_result *r)
 {
     const dln_run_track *k0 = dln_run_cell_track(l->cell[0]);
     long steps = l->p[0].steps, t = 0, from = 0;
     int gone = take_diverged(l, b, r);   /* at x_0 */
     for (;;) {
-        /* Every lane shares the schedule (dln_run_same_batch). */
-        long next = dln_track_next_state(k0, from);
-        dln_batch_step(b, next - t);
-        t = next;
-        gone += take_diverged(l, b, r);
-        if (dln_batch_nactive(b) == 0)
-            return;
-        gone += observe(l, b, t, r);
-        if (t == steps)
+        c->k = 0;
+        do {
+            /* Every lane shares the schedule (dln_run_same_batch). */
+            long next = dln_track_next_state(k0, from);
+            dln_batch_step(b, next - t);
+            t = next;
+            keep(l, b, c, t);
+            from = t + 1;
+        } while (c->k < c->cap && t < steps && dln_batch_nactive(b) > 0);
+        gone += observe(l, b, c, r);
+        if (dln_batch_nactive(b) == 0 || t == steps)
             return;
         /* Finished lanes still cost their tiles' time until dropped. */
         if (4 * gone >= dln_batch_nlanes(b)) {
             dln_batch_compact(b);
             gone = 0;
         }
-        from = t + 1;
     }
 }
 
@@ -165,6 +218,7 @@ int dln_run_batch(const dln_params *p, const double *const *x0, int n,
 {
     double t0 = dln_clock_now();
     lanes l;
+    chunk c = {0};
     dln_batch *b = NULL;
     int fail = 0;
     if (n < 1)
@@ -174,10 +228,11 @@ int dln_run_batch(const dln_params *p, const double *const *x0, int n,
             (p[i].init == DLN_INIT_FILE && !(x0 && x0[i])))
             return 2;
     if (lanes_make(&l, p, x0, n, r, rc) ||
-        (l.n > 0 && dln_batch_create_models(l.p, l.m, l.n, &b)))
+        (l.n > 0 && (dln_batch_create_models(l.p, l.m, l.n, &b) ||
+                     chunk_make(&c, l.n, dln_batch_nparams(b)))))
         fail = 1;
     if (!fail && l.n > 0) {
-        train(&l, b, r);
+        train(&l, b, &c, r);
         for (int j = 0; j < l.n; j++) {
             int i = l.task[j];
             if (l.out[j])
@@ -192,6 +247,7 @@ int dln_run_batch(const dln_params *p, const double *const *x0, int n,
         rc[i] = 1;
         dln_run_cell_failed(1, &r[i]);
     }
+    free(c.x);
     dln_batch_destroy(&b);
     lanes_free(&l);
     double share = (dln_clock_now() - t0) / n;
