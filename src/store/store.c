@@ -67,7 +67,9 @@ static int dir_writable(const char *path)
     return ok;
 }
 
-sqlite3_stmt *dln_store_stmt(dln_store *s, int id, const char *sql)
+/* Statement id, prepared once; reset, and unbound when clear. */
+static sqlite3_stmt *cached_stmt(dln_store *s, int id, const char *sql,
+                                 int clear)
 {
     sqlite3_stmt *st = s->st[id];
     if (!st) {
@@ -79,8 +81,19 @@ sqlite3_stmt *dln_store_stmt(dln_store *s, int id, const char *sql)
         return s->st[id];
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    if (clear)
+        sqlite3_clear_bindings(st);
     return st;
+}
+
+sqlite3_stmt *dln_store_stmt(dln_store *s, int id, const char *sql)
+{
+    return cached_stmt(s, id, sql, 1);
+}
+
+sqlite3_stmt *dln_store_stmt_rebind(dln_store *s, int id, const char *sql)
+{
+    return cached_stmt(s, id, sql, 0);
 }
 
 int dln_store_exec(dln_store *s, const char *sql)

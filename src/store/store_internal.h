@@ -123,6 +123,9 @@ int dln_store_lookup_run(dln_store *s, const dln_task *t, long long *id,
 /* Cached statement `id` with text sql, reset and unbound; NULL with s->msg
  * set on a prepare failure. */
 sqlite3_stmt *dln_store_stmt(dln_store *s, int id, const char *sql);
+/* The same, reset but keeping its bindings: only for a caller that binds
+ * every parameter again (clearing ~90 of them cost a run's row ~1 us). */
+sqlite3_stmt *dln_store_stmt_rebind(dln_store *s, int id, const char *sql);
 
 /* Run sql (no results) with sqlite3_exec; 0, or 1 with s->msg set. */
 int dln_store_exec(dln_store *s, const char *sql);

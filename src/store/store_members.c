@@ -135,7 +135,7 @@ static sqlite3_stmt *lookup_stmt(dln_store *s)
             snprintf(sql + n, sizeof sql - n, ") FROM runs WHERE cell_hash "
                      "= ?1 AND seed_index = ?2");
     }
-    return dln_store_stmt(s, DLN_ST_LOOKUP_RUN, sql);
+    return dln_store_stmt_rebind(s, DLN_ST_LOOKUP_RUN, sql);
 }
 
 int dln_store_lookup_run(dln_store *s, const dln_task *t, long long *id,

@@ -940,7 +940,7 @@ int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
                  "long", s->path);
         goto done;
     }
-    st = dln_store_stmt(s, DLN_ST_INSERT_RUN, sql);
+    st = dln_store_stmt_rebind(s, DLN_ST_INSERT_RUN, sql);
     if (!st || bind_run(s, st, t, r, prov) || dln_store_step_done(s, st))
         goto done;
     if (sqlite3_changes(s->db) > 0 &&
