@@ -237,11 +237,13 @@ static void sb_array(sbuf *b, const double *v, int n)
     char num[32];
     sb_put(b, "[");
     for (int i = 0; i < n; i++) {
-        if (isfinite(v[i]))
-            snprintf(num, sizeof num, "%s%.17g", i ? "," : "", v[i]);
-        else
-            snprintf(num, sizeof num, "%snull", i ? "," : "");
-        sb_put(b, num);
+        if (i)
+            sb_put(b, ",");
+        if (isfinite(v[i])) {
+            snprintf(num, sizeof num, "%.17g", v[i]);
+            sb_put(b, num);
+        } else
+            sb_put(b, "null");
     }
     sb_put(b, "]");
 }
