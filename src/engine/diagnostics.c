@@ -79,6 +79,8 @@ int dln_diag_create(const dln_model *m, dln_diag **out)
             maxmin = mn;
         if (d->dims[l] > dmax)
             dmax = d->dims[l];
+        if (mn <= SMALL_SVD_MAX)
+            continue;   /* all_sv never calls dgesdd on it */
         lapack_int lw = svd_lwork(r, c);
         if (lw < 0)
             goto cleanup;
