@@ -33,11 +33,18 @@
  * sent STOP (its last results may still be on the way). */
 enum { W_WAITING, W_PARKED, W_RUNNING, W_STOPPED };
 
+/* WORK messages to one worker whose sends may still be pending: more
+ * than its prefetch depth (2) and a STOP. */
+#define SEND_SLOTS 4
+
 typedef struct worker {
     int state;
     int wide;       /* the group's leader, while the group runs wide cells */
     int batches;    /* WORK messages not yet finished                      */
     dln_inflight_fifo fifo;   /* its tasks whose results are not back yet  */
+    MPI_Request sreq[SEND_SLOTS];   /* WORK sends, completed when their    */
+    int64_t *sbuf[SEND_SLOTS];      /* slot comes round or at the end      */
+    int snext;                      /* the slot of the next send           */
 } worker;
 
 struct dln_coord {
@@ -105,6 +112,8 @@ int dln_coord_setup(dln_sweep *s, dln_coord **out)
         int in_group = s->group_size > 0 && r <= s->group_size;
         c->w[r].state = in_group && r > 1 ? W_PARKED : W_WAITING;
         c->w[r].wide = in_group && r == 1;
+        for (int i = 0; i < SEND_SLOTS; i++)
+            c->w[r].sreq[i] = MPI_REQUEST_NULL;
     }
     c->active = s->size - 1;
     /* Rank 0 trains only when alone: then a writer thread needs a core of
@@ -333,16 +342,54 @@ static long batch_size(const dln_coord *c)
                            limit);
 }
 
+/* Complete the send of worker w's slot i, if any, and free its buffer.
+ * 0 or 1. */
+static int finish_send(worker *w, int i)
+{
+    int rc = 0;
+    if (w->sreq[i] != MPI_REQUEST_NULL)
+        rc = MPI_Wait(&w->sreq[i], MPI_STATUS_IGNORE) != MPI_SUCCESS;
+    free(w->sbuf[i]);
+    w->sbuf[i] = NULL;
+    return rc;
+}
+
+/* Complete every WORK send still pending (the loop's end). 0 or 1. */
+static int finish_sends(dln_coord *c)
+{
+    int rc = 0;
+    for (int r = 1; r < c->s->size; r++)
+        for (int i = 0; i < SEND_SLOTS; i++)
+            rc |= finish_send(&c->w[r], i);
+    return rc;
+}
+
+/* Send {mode, n, c->wbuf[2..n+1]} to worker r without waiting for it to
+ * arrive: a blocking send of a batch waited (spinning in MPI) until the
+ * worker finished the batch before and asked for it, and took rank 0's
+ * core from the writer thread all that time.  The coordinator's polling
+ * (MPI_Iprobe) progresses it.  0 or 1. */
 static int send_work(dln_coord *c, int r, int mode, long n)
 {
-    c->wbuf[0] = mode;
-    c->wbuf[1] = n;
-    if (MPI_Send(c->wbuf, (int)(2 + n), MPI_INT64_T, r, TAG_WORK, c->s->comm)
-        != MPI_SUCCESS) {
-        fprintf(stderr, "dlnsweep run: MPI_Send to rank %d failed\n", r);
-        return 1;
-    }
+    worker *w = &c->w[r];
+    int i = w->snext;
+    int64_t *msg = NULL;
+    if (finish_send(w, i) ||
+        !(msg = malloc(sizeof *msg * (size_t)(2 + n))))
+        goto fail;
+    msg[0] = mode;
+    msg[1] = n;
+    memcpy(msg + 2, c->wbuf + 2, sizeof *msg * (size_t)n);
+    if (MPI_Isend(msg, (int)(2 + n), MPI_INT64_T, r, TAG_WORK, c->s->comm,
+                  &w->sreq[i]) != MPI_SUCCESS)
+        goto fail;
+    w->sbuf[i] = msg;
+    w->snext = (i + 1) % SEND_SLOTS;
     return 0;
+fail:
+    free(msg);
+    fprintf(stderr, "dlnsweep run: sending work to rank %d failed\n", r);
+    return 1;
 }
 
 /* Hand one wide task to the group's leader r (which is idle), or switch
@@ -559,7 +606,7 @@ static int run_distributed(dln_coord *c)
         if (handle_message(c, &st))
             return 1;
     }
-    return 0;
+    return finish_sends(c);
 }
 
 /* One rank: the coordinator runs every task itself, a WORK message's
