@@ -183,14 +183,24 @@ void dln_sweep_run_tasks(dln_sweep *s, const int64_t *idx, long n,
  * of a few dozen points) need the coordinator to match them, and it polls
  * with a back-off of up to a millisecond and writes to SQLite in between;
  * a blocking send waited for that after every task (issue 7 benchmarks:
- * ~1 ms lost per 1 ms cell).  Now a send is completed only when its slot
- * comes round again, OUTBOX_DEPTH results later.  MPI keeps the order. */
-#define OUTBOX_DEPTH 8
+ * ~1 ms lost per 1 ms cell).  Even a small result's send completes only
+ * once the coordinator has taken it in (shared memory), so a depth of 8
+ * held the worker of a batch of millisecond cells spinning in MPI_Wait
+ * for the coordinator after every 8 results: longer than it trained (the
+ * dense job on two ranks).  Now a send is completed only when its slot
+ * comes round again, a WORK message's worth of results later, or earlier
+ * while the pending results hold more than OUTBOX_BYTES.  MPI keeps the
+ * order. */
+#define OUTBOX_DEPTH DLN_SWEEP_MAX_BATCH
+#define OUTBOX_BYTES ((size_t)64 << 20)
 
 typedef struct outbox {
     MPI_Request req[OUTBOX_DEPTH];
     char *msg[OUTBOX_DEPTH];
-    int next;                 /* the slot the next result goes to */
+    size_t len[OUTBOX_DEPTH];
+    int next;                 /* the slot the next result goes to          */
+    int oldest;               /* the oldest slot that may be pending       */
+    size_t bytes;             /* held by the slots not yet completed       */
 } outbox;
 
 static void outbox_init(outbox *b)
@@ -198,8 +208,10 @@ static void outbox_init(outbox *b)
     for (int i = 0; i < OUTBOX_DEPTH; i++) {
         b->req[i] = MPI_REQUEST_NULL;
         b->msg[i] = NULL;
+        b->len[i] = 0;
     }
-    b->next = 0;
+    b->next = b->oldest = 0;
+    b->bytes = 0;
 }
 
 /* Complete slot i's send, if any, and free its buffer. 0 or 1. */
@@ -210,7 +222,22 @@ static int finish_slot(outbox *b, int i)
         rc = MPI_Wait(&b->req[i], MPI_STATUS_IGNORE) != MPI_SUCCESS;
     free(b->msg[i]);
     b->msg[i] = NULL;
+    b->bytes -= b->len[i];
+    b->len[i] = 0;
     return rc;
+}
+
+/* Complete the oldest pending sends until slot next is free and len more
+ * bytes fit under OUTBOX_BYTES (or nothing is pending). 0 or 1. */
+static int outbox_room(outbox *b, size_t len)
+{
+    while (b->msg[b->next] ||
+           (b->msg[b->oldest] && b->bytes + len > OUTBOX_BYTES)) {
+        if (finish_slot(b, b->oldest))
+            return 1;
+        b->oldest = (b->oldest + 1) % OUTBOX_DEPTH;
+    }
+    return 0;
 }
 
 /* Complete every pending send. 0 or 1. */
@@ -219,11 +246,12 @@ static int outbox_flush(outbox *b)
     int rc = 0;
     for (int i = 0; i < OUTBOX_DEPTH; i++)
         rc |= finish_slot(b, i);
+    b->oldest = b->next;
     return rc;
 }
 
 /* Pack hdr + r and start sending it to the coordinator from the next slot
- * of b (completing that slot's earlier send first).  0 or 1. */
+ * of b (completing earlier sends first where b is full).  0 or 1. */
 static int send_result(dln_sweep *s, const dln_wire_header *hdr,
                        const dln_result *r, outbox *b)
 {
@@ -240,12 +268,14 @@ static int send_result(dln_sweep *s, const dln_wire_header *hdr,
     memcpy(msg, hdr, sizeof *hdr);
     memcpy(msg + sizeof *hdr, packed, len);
     int i = b->next;
-    if (finish_slot(b, i))
+    if (outbox_room(b, sizeof *hdr + len))
         goto cleanup;
     if (MPI_Isend(msg, (int)(sizeof *hdr + len), MPI_BYTE, 0, TAG_RESULT,
                   s->comm, &b->req[i]) != MPI_SUCCESS)
         goto cleanup;
     b->msg[i] = msg;
+    b->len[i] = sizeof *hdr + len;
+    b->bytes += b->len[i];
     b->next = (i + 1) % OUTBOX_DEPTH;
     msg = NULL;
     rc = 0;
