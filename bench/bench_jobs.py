@@ -3,7 +3,7 @@
 PyTorch loops doing the same GD vectorised over eta (issue 17).
 
     bench_jobs.py --exe DLNSWEEP --launcher "mpirun ..." --work DIR
-                  [--repeats 3] [--lanes-exe BENCH_LANES]
+                  [--repeats 3] [--jobs dense-off,...]
 
 Jobs (written to DIR):
   dense-off   the dense bifurcation job: depth 3, width 1, balanced init
@@ -67,6 +67,9 @@ OFF = """diagnostics:
   transient_window: 0
   tail: 0
 """
+
+
+JOBS = ("dense-off", "dense-full", "fig2", "fig2x40-off", "fig2x40")
 
 
 def load_bench_lanes():
@@ -171,7 +174,13 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--source", default=os.path.dirname(HERE))
+    ap.add_argument("--jobs", default=",".join(JOBS),
+                    help="comma list of the jobs to run (default: all)")
     a = ap.parse_args()
+    names = [n for n in a.jobs.split(",") if n]
+    if not names or any(n not in JOBS for n in names):
+        sys.exit("bench_jobs: --jobs takes a comma list of %s"
+                 % ",".join(JOBS))
     os.makedirs(a.work, exist_ok=True)
     jobs = {}
     for name, text in (("dense-off", DENSE.format(name="dense-off") + OFF),
@@ -195,8 +204,9 @@ def main():
     np_s = min(bl.numpy_gd(1, 3, 1000, 20000) for _ in range(a.repeats))
     npm_s = min(bl.numpy_gd(1, 3, 1000, 20000, scalar=False)
                 for _ in range(a.repeats))
-    torch_s = torch_fig2(1500, a.repeats)
-    torch40_s = torch_fig2(1500, a.repeats, 40)
+    fig2 = any(n.startswith("fig2") for n in names)
+    torch_s = torch_fig2(1500, a.repeats) if fig2 else None
+    torch40_s = torch_fig2(1500, a.repeats, 40) if fig2 else None
     ref = {"dense-off": ("NumPy", np_s), "dense-full": ("NumPy", np_s),
            "fig2": ("PyTorch", torch_s), "fig2x40": ("PyTorch", torch40_s),
            "fig2x40-off": ("PyTorch", torch40_s)}
@@ -209,8 +219,7 @@ def main():
     print("| job | launch | cpu s | wall s | launch cpu s | waited % | "
           "writer us/run | reference | ref cpu s | ref / cpu | m / cpu |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name in ("dense-off", "dense-full", "fig2", "fig2x40-off",
-                 "fig2x40"):
+    for name in names:
         for label, ranks, extra in (("1", 1, []),
                                     ("1 lanes=1", 1, ["--lanes", "1"]),
                                     ("2", 2, [])):
