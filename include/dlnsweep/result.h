@@ -186,16 +186,15 @@ const char *dln_regime_name(dln_regime g);
 const char *dln_reason_name(dln_reason why);
 const char *dln_mode_state_name(dln_mode_state m);
 
-/* JSON texts of r's end-of-run dynamics into buf (len bytes; truncation
- * returns 1, else 0); non-finite numbers as null. Pure.
+/* r's end-of-run dynamics as JSON (json.h; stored numbers, non-finite
+ * ones null); caller owns the object (json_object_put), NULL when out of
+ * memory.  Pure.
  *   floquet:      [{"re":..,"im":..,"mod":..,"arg":..}, ...] (descending
  *                 modulus; arg in (-pi, pi], pi for a real negative one)
- *   mode_regimes: [{"mode":1,"s":10,"period":2,"state":"periodic"}, ...]
- *   a list of n numbers: [v0, v1, ...] */
-int dln_result_floquet_json(const dln_result *r, char *buf, size_t len);
-int dln_result_modes_json(const dln_result *r, const dln_params *p,
-                          char *buf, size_t len);
-int dln_json_numbers(const double *v, int n, char *buf, size_t len);
+ *   mode_regimes: [{"mode":1,"s":10,"period":2,"state":"periodic"}, ...] */
+struct json_object *dln_result_floquet_json(const dln_result *r);
+struct json_object *dln_result_modes_json(const dln_result *r,
+                                          const dln_params *p);
 
 /* Pack r into a malloc'ed buffer *buf of *len bytes (caller frees);
  * returns 0, or 1 on allocation failure (not collective). */

@@ -1,13 +1,13 @@
 /* cli_internal.h — what the cli_*.c commands share: the parameter table
  * printed for people (`single --help`, `dlnsweep params`), --shard I/N,
- * the JSON writer (cli_json.c, json-c), one-line errors, and the memory
- * check of `check` and `run`.  Private. */
+ * one-line errors, and the memory check of `check` and `run` (JSON:
+ * dlnsweep/json.h).  Private. */
 #ifndef DLNSWEEP_CLI_INTERNAL_H
 #define DLNSWEEP_CLI_INTERNAL_H
 
 #include <stddef.h>
 #include <stdio.h>
-#include <json-c/json.h>
+#include "dlnsweep/json.h"
 #include "dlnsweep/jobspec.h"
 #include "dlnsweep/paramdefs.h"
 
@@ -27,15 +27,6 @@ void dln_cli_option_name(const dln_param_def *d, char *buf, size_t len);
  * msg. Pure. */
 int dln_cli_parse_shard(const char *text, int *index, int *count,
                         char *msg, size_t len);
-
-/* A JSON number of v, NULL (JSON null) when not finite; an array of
- * v[0..n) likewise.  Caller owns the object (json_object_put). */
-json_object *dln_json_real(double v);
-json_object *dln_json_reals(const double *v, int n);
-
-/* o as one line of compact JSON and a newline; 0, or 1 on a write or
- * allocation failure. */
-int dln_json_print(FILE *out, json_object *o);
 
 /* "PROG: MESSAGE" on one line of stderr (PROG NULL: MESSAGE alone), with
  * the control characters of the formatted message (a newline in a job

@@ -83,19 +83,10 @@ static void print_invalid(const char *msg)
     dln_cli_error(PROG, "--%s%s", key, colon ? colon : msg);
 }
 
-/* A JSON text made by result.h's formatters as an object (NULL, JSON
- * null, when it did not fit): the database's column and this print have
- * one shape. */
-static json_object *parsed(int bad, const char *text)
-{
-    return bad ? NULL : json_tokener_parse(text);
-}
-
 /* The end-of-run dynamics (run.h) of r as members of o. */
 static void add_dynamics(json_object *o, const dln_params *p,
                          const dln_result *r)
 {
-    char text[8192];
     const char *why = dln_reason_name(r->reason);
 #define ADD(key, val) json_object_object_add(o, key, val)
     ADD("reason", why ? json_object_new_string(why) : NULL);
@@ -107,8 +98,7 @@ static void add_dynamics(json_object *o, const dln_params *p,
     ADD("lyapunov_inset_err", dln_json_real(r->lyapunov_inset_err));
     ADD("lyapunov_transverse", dln_json_real(r->lyapunov_transverse));
     ADD("lyapunov_transverse_err", dln_json_real(r->lyapunov_transverse_err));
-    ADD("floquet", parsed(dln_result_floquet_json(r, text, sizeof text),
-                          text));
+    ADD("floquet", dln_result_floquet_json(r));
     ADD("floquet_max", dln_json_real(r->floquet_max));
     ADD("floquet_inset_max", dln_json_real(r->floquet_inset_max));
     ADD("floquet_transverse_max", dln_json_real(r->floquet_transverse_max));
@@ -116,8 +106,7 @@ static void add_dynamics(json_object *o, const dln_params *p,
     ADD("in_set", json_object_new_int(r->in_set));
     ADD("set_defect", dln_json_real(r->set_defect));
     ADD("n_collapsed", json_object_new_int(r->n_collapsed));
-    ADD("mode_regimes", parsed(dln_result_modes_json(r, p, text,
-                                                     sizeof text), text));
+    ADD("mode_regimes", dln_result_modes_json(r, p));
 #undef ADD
 }
 

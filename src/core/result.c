@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dlnsweep/json.h"
 #include "dlnsweep/refine.h"
 #include "dlnsweep/result.h"
 #include "dlnsweep/theory.h"
@@ -92,67 +93,44 @@ const char *dln_mode_state_name(dln_mode_state m)
                                                             : "unknown";
 }
 
-/* Append "%.17g" of v (null when not finite) after sep to buf at *used. */
-static int put_number(char *buf, size_t len, size_t *used, const char *sep,
-                      double v)
+struct json_object *dln_result_floquet_json(const dln_result *r)
 {
-    int k = isfinite(v) ? snprintf(buf + *used, len - *used, "%s%.17g", sep, v)
-                        : snprintf(buf + *used, len - *used, "%snull", sep);
-    if (k < 0 || (size_t)k >= len - *used)
-        return 1;
-    *used += (size_t)k;
-    return 0;
-}
-
-static int put_text(char *buf, size_t len, size_t *used, const char *t)
-{
-    int k = snprintf(buf + *used, len - *used, "%s", t);
-    if (k < 0 || (size_t)k >= len - *used)
-        return 1;
-    *used += (size_t)k;
-    return 0;
-}
-
-int dln_json_numbers(const double *v, int n, char *buf, size_t len)
-{
-    size_t used = 0;
-    int bad = len == 0 || put_text(buf, len, &used, "[");
-    for (int i = 0; i < n && !bad; i++)
-        bad = put_number(buf, len, &used, i ? "," : "", v[i]);
-    return bad || put_text(buf, len, &used, "]");
-}
-
-int dln_result_floquet_json(const dln_result *r, char *buf, size_t len)
-{
-    size_t used = 0;
-    int bad = len == 0 || put_text(buf, len, &used, "[");
-    for (int i = 0; i < r->n_floquet && !bad; i++) {
+    json_object *a = json_object_new_array();
+    for (int i = 0; a && i < r->n_floquet; i++) {
         double re = r->floquet_re[i], im = r->floquet_im[i];
-        bad = put_text(buf, len, &used, i ? ",{" : "{") ||
-              put_number(buf, len, &used, "\"re\":", re) ||
-              put_number(buf, len, &used, ",\"im\":", im) ||
-              put_number(buf, len, &used, ",\"mod\":", hypot(re, im)) ||
-              put_number(buf, len, &used, ",\"arg\":", atan2(im, re)) ||
-              put_text(buf, len, &used, "}");
+        json_object *o = json_object_new_object();
+        if (!o || json_object_array_add(a, o)) {
+            json_object_put(o);
+            json_object_put(a);
+            return NULL;
+        }
+        json_object_object_add(o, "re", dln_json_exact(re));
+        json_object_object_add(o, "im", dln_json_exact(im));
+        json_object_object_add(o, "mod", dln_json_exact(hypot(re, im)));
+        json_object_object_add(o, "arg", dln_json_exact(atan2(im, re)));
     }
-    return bad || put_text(buf, len, &used, "]");
+    return a;
 }
 
-int dln_result_modes_json(const dln_result *r, const dln_params *p,
-                          char *buf, size_t len)
+struct json_object *dln_result_modes_json(const dln_result *r,
+                                          const dln_params *p)
 {
-    size_t used = 0;
-    char head[64];
-    int bad = len == 0 || put_text(buf, len, &used, "[");
-    for (int i = 0; i < r->n_modes && i < p->rank && !bad; i++) {
-        snprintf(head, sizeof head, "%s{\"mode\":%d", i ? "," : "", i + 1);
-        bad = put_text(buf, len, &used, head) ||
-              put_number(buf, len, &used, ",\"s\":", p->spectrum[i]);
-        snprintf(head, sizeof head, ",\"period\":%d,\"state\":\"%s\"}",
-                 r->mode_period[i], dln_mode_state_name(r->mode_state[i]));
-        bad = bad || put_text(buf, len, &used, head);
+    json_object *a = json_object_new_array();
+    for (int i = 0; a && i < r->n_modes && i < p->rank; i++) {
+        json_object *o = json_object_new_object();
+        if (!o || json_object_array_add(a, o)) {
+            json_object_put(o);
+            json_object_put(a);
+            return NULL;
+        }
+        json_object_object_add(o, "mode", json_object_new_int(i + 1));
+        json_object_object_add(o, "s", dln_json_exact(p->spectrum[i]));
+        json_object_object_add(o, "period",
+                               json_object_new_int(r->mode_period[i]));
+        json_object_object_add(o, "state", json_object_new_string(
+                                   dln_mode_state_name(r->mode_state[i])));
     }
-    return bad || put_text(buf, len, &used, "]");
+    return a;
 }
 
 /* Wire format: the struct itself (pointers meaningless), then the arrays

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "dlnsweep/json.h"
 #include "dlnsweep/paramdefs.h"
+#include "dlnsweep/strbuf.h"
 #include "store_internal.h"
 
 #ifndef DLN_VERSION
@@ -204,69 +206,38 @@ int dln_store_register_run_ids(dln_store *s)
 
 /* ---- JSON arrays ------------------------------------------------------ */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *text)
-{
-    size_t k = strlen(text);
-    if (b->oom)
-        return;
-    if (b->n + k + 1 > b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 256;
-        while (cap < b->n + k + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, text, k + 1);
-    b->n += k;
-}
-
-/* "[v0,v1,...]" with %.17g, null for non-finite values. */
-static void sb_array(sbuf *b, const double *v, int n)
-{
-    char num[32];
-    sb_put(b, "[");
-    for (int i = 0; i < n; i++) {
-        if (i)
-            sb_put(b, ",");
-        if (isfinite(v[i])) {
-            snprintf(num, sizeof num, "%.17g", v[i]);
-            sb_put(b, num);
-        } else
-            sb_put(b, "null");
-    }
-    sb_put(b, "]");
-}
-
 static int imin(int a, int b) { return a < b ? a : b; }
 
 /* sv_layers as [[layer 1 svs], [layer 2 svs], ...], each row trimmed to
  * min(rows, cols, DLN_MAX_SV) of that layer. */
-static void sb_layers(sbuf *b, const dln_params *p, const dln_result *r)
+static int put_layers(dln_strbuf *b, const dln_params *p, const dln_result *r)
 {
-    int L = r->n_sv_layers;
-    sb_put(b, "[");
-    for (int l = 0; l < L; l++) {
+    json_object *a = json_object_new_array();
+    for (int l = 0; a && l < r->n_sv_layers; l++) {
         int rows = l == p->depth - 1 ? dln_params_d_out(p) : p->width;
         int cols = l == 0 ? dln_params_d_in(p) : p->width;
         int k = imin(imin(rows, cols), DLN_MAX_SV);
         if (k < 1)
             k = DLN_MAX_SV;
-        if (l)
-            sb_put(b, ",");
-        sb_array(b, r->sv_layers + (size_t)l * DLN_MAX_SV, k);
+        json_object *row = dln_json_exacts(
+            r->sv_layers + (size_t)l * DLN_MAX_SV, k);
+        if (!row || json_object_array_add(a, row)) {
+            json_object_put(row);
+            json_object_put(a);
+            a = NULL;
+        }
     }
-    sb_put(b, "]");
+    int bad = !a || dln_json_append(b, a);
+    json_object_put(a);
+    return bad;
+}
+
+/* o (owned: put here) appended to b; 1 when o is NULL or out of memory. */
+static int put_object(dln_strbuf *b, json_object *o)
+{
+    int bad = !o || dln_json_append(b, o);
+    json_object_put(o);
+    return bad;
 }
 
 /* ---- binding helpers -------------------------------------------------- */
@@ -304,11 +275,10 @@ typedef struct run_row {
     const dln_result *r;
     const dln_provenance *prov;
     char now[32], host[64];
-    sbuf product, layers, top, gaps;     /* JSON arrays (NULL text: none) */
-    /* the end-of-run dynamics' JSON (result.h), NULL where none */
-    const char *spectrum, *spectrum_err, *floquet, *modes;
-    char spectrum_buf[1024], spectrum_err_buf[1024], floquet_buf[2048];
-    char modes_buf[8192];
+    /* JSON arrays, and the end-of-run dynamics' JSON (result.h); an
+     * empty buffer (NULL text) is a NULL column */
+    dln_strbuf product, layers, top, gaps;
+    dln_strbuf spectrum, spectrum_err, floquet, modes;
 } run_row;
 
 /* A column that is not a parameter: its name and its binder (for a plain
@@ -380,12 +350,8 @@ static void c_regime(binder *b, const run_row *w, size_t off)
     b_text(b, dln_regime_name(w->r->regime));
 }
 static void c_json(binder *b, const run_row *w, size_t off)
-{   /* off: the sbuf of run_row holding the JSON text */
-    b_text(b, ((const sbuf *)((const char *)w + off))->p);
-}
-static void c_text_ptr(binder *b, const run_row *w, size_t off)
-{   /* off: the const char * of run_row holding the text (NULL: null) */
-    b_text(b, *(const char *const *)((const char *)w + off));
+{   /* off: the dln_strbuf of run_row holding the JSON text */
+    b_text(b, ((const dln_strbuf *)((const char *)w + off))->p);
 }
 static void c_reason(binder *b, const run_row *w, size_t off)
 {
@@ -436,7 +402,6 @@ static void c_version(binder *b, const run_row *w, size_t off)
 
 #define RES(how, field) {#field, how, offsetof(dln_result, field)}
 #define JSON(name, field) {name, c_json, offsetof(run_row, field)}
-#define TEXT(field) {#field, c_text_ptr, offsetof(run_row, field)}
 
 /* The runs columns in insert order: the key, every parameter of the
  * parameter table (paramdefs.h: name, value and SQL type come from its
@@ -462,17 +427,17 @@ static const run_column other_columns[] = {
     {"error", c_error, 0},
     /* the end-of-run dynamics (schema 4) */
     {"reason", c_reason, 0}, RES(res_real, lyapunov_err),
-    {"lyapunov_spectrum", c_text_ptr, offsetof(run_row, spectrum)},
-    {"lyapunov_spectrum_err", c_text_ptr, offsetof(run_row, spectrum_err)},
+    JSON("lyapunov_spectrum", spectrum),
+    JSON("lyapunov_spectrum_err", spectrum_err),
     {"lyapunov_steps_done", c_steps_done, 0},
     RES(res_real, lyapunov_inset), RES(res_real, lyapunov_inset_err),
     RES(res_real, lyapunov_transverse),
-    RES(res_real, lyapunov_transverse_err), TEXT(floquet),
+    RES(res_real, lyapunov_transverse_err), JSON("floquet", floquet),
     RES(res_real, floquet_max), RES(res_real, floquet_inset_max),
     RES(res_real, floquet_transverse_max),
     RES(res_int_or_null, transverse_stable), RES(res_int_or_null, in_set),
     RES(res_real, set_defect), RES(res_int_or_null, n_collapsed),
-    {"mode_regimes", c_text_ptr, offsetof(run_row, modes)},
+    JSON("mode_regimes", modes),
     /* provenance */
     RES(res_real, wall_s), {"git_hash", c_git_hash, 0},
     {"host", c_host, 0}, {"mpi_rank", c_mpi_rank, 0},
@@ -565,29 +530,27 @@ static int bind_run(dln_store *s, sqlite3_stmt *st, const dln_task *t,
     else if (gethostname(w.host, sizeof w.host) != 0)
         snprintf(w.host, sizeof w.host, "unknown");
     w.host[sizeof w.host - 1] = '\0';
+    int bad = 0;
     if (r->n_sv_product > 0)
-        sb_array(&w.product, r->sv_product, imin(r->n_sv_product, DLN_MAX_SV));
+        bad |= dln_json_append_numbers(&w.product, r->sv_product,
+                                       imin(r->n_sv_product, DLN_MAX_SV), 0);
     if (r->n_sv_layers > 0 && r->sv_layers)
-        sb_layers(&w.layers, p, r);
+        bad |= put_layers(&w.layers, p, r);
     if (r->n_hessian_top > 0)
-        sb_array(&w.top, r->hessian_top, imin(r->n_hessian_top, DLN_MAX_SV));
+        bad |= dln_json_append_numbers(&w.top, r->hessian_top,
+                                       imin(r->n_hessian_top, DLN_MAX_SV), 0);
     if (r->n_balance_gaps > 0 && r->balance_gaps)
-        sb_array(&w.gaps, r->balance_gaps, r->n_balance_gaps);
-    if (r->n_lyap > 0 &&
-        !dln_json_numbers(r->lyap, r->n_lyap, w.spectrum_buf,
-                          sizeof w.spectrum_buf) &&
-        !dln_json_numbers(r->lyap_err, r->n_lyap, w.spectrum_err_buf,
-                          sizeof w.spectrum_err_buf)) {
-        w.spectrum = w.spectrum_buf;
-        w.spectrum_err = w.spectrum_err_buf;
-    }
-    if (r->n_floquet > 0 &&
-        !dln_result_floquet_json(r, w.floquet_buf, sizeof w.floquet_buf))
-        w.floquet = w.floquet_buf;
-    if (r->n_modes > 0 &&
-        !dln_result_modes_json(r, p, w.modes_buf, sizeof w.modes_buf))
-        w.modes = w.modes_buf;
-    if (w.product.oom || w.layers.oom || w.top.oom || w.gaps.oom) {
+        bad |= dln_json_append_numbers(&w.gaps, r->balance_gaps,
+                                       r->n_balance_gaps, 0);
+    if (r->n_lyap > 0)
+        bad |= dln_json_append_numbers(&w.spectrum, r->lyap, r->n_lyap, 0) ||
+               dln_json_append_numbers(&w.spectrum_err, r->lyap_err,
+                                       r->n_lyap, 0);
+    if (r->n_floquet > 0)
+        bad |= put_object(&w.floquet, dln_result_floquet_json(r));
+    if (r->n_modes > 0)
+        bad |= put_object(&w.modes, dln_result_modes_json(r, p));
+    if (bad) {
         snprintf(s->msg, sizeof s->msg, "%s: out of memory", s->path);
         goto cleanup;
     }
@@ -604,10 +567,11 @@ static int bind_run(dln_store *s, sqlite3_stmt *st, const dln_task *t,
     }
     rc = 0;
 cleanup:
-    free(w.product.p);
-    free(w.layers.p);
-    free(w.top.p);
-    free(w.gaps.p);
+    dln_strbuf *texts[] = {&w.product, &w.layers, &w.top, &w.gaps,
+                           &w.spectrum, &w.spectrum_err, &w.floquet,
+                           &w.modes};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        dln_strbuf_free(texts[i]);
     return rc;
 }
 
@@ -629,38 +593,6 @@ typedef struct child_table {
     int slot_one, slot_chunk;
     void (*bind_row)(binder *b, detail_memo *m, const dln_result *r, int i);
 } child_table;
-
-/* "[v0,v1,...]" (%.17g, null for a non-finite value) of n values, or, with
- * group > 0, an array of arrays of group values each, into a malloc'ed
- * text (*len bytes); NULL on allocation failure. */
-static char *json_text(const double *v, int n, int group, int *len)
-{
-    size_t cap = (size_t)n * 26 + (size_t)(n / (group > 0 ? group : n)) * 4 +
-                 8, used = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    buf[used++] = '[';
-    for (int i = 0; i < n; i++) {
-        if (group > 0 && i % group == 0)
-            used += (size_t)snprintf(buf + used, cap - used, "%s[",
-                                     i ? "]," : "");
-        else if (i)
-            buf[used++] = ',';
-        if (isfinite(v[i]))
-            used += (size_t)snprintf(buf + used, cap - used, "%.17g", v[i]);
-        else {
-            memcpy(buf + used, "null", 4);
-            used += 4;
-        }
-    }
-    if (group > 0)
-        buf[used++] = ']';
-    buf[used++] = ']';
-    buf[used] = '\0';
-    *len = (int)used;
-    return buf;
-}
 
 /* The texts of the last few detail rows of one run, per column: a periodic
  * or converged late orbit repeats its rows, and %.17g costs ~250 ns a value
@@ -706,8 +638,10 @@ static void b_json(binder *b, detail_memo *m, int c, const double *v, int n,
             return;
         }
     }
-    int len = 0;
-    char *text = json_text(v, n, group, &len);
+    dln_strbuf sb = DLN_STRBUF_INIT;
+    size_t len = 0;
+    dln_json_append_numbers(&sb, v, n, group);
+    char *text = dln_strbuf_take(&sb, &len);
     if (!text) {
         sqlite3_bind_null(b->st, b->i);   /* out of memory: no detail */
         return;
@@ -717,7 +651,7 @@ static void b_json(binder *b, detail_memo *m, int c, const double *v, int n,
     free(m->slot[c][k].text);
     m->slot[c][k].v = v;
     m->slot[c][k].n = n;
-    m->slot[c][k].len = len;
+    m->slot[c][k].len = (int)len;
     m->slot[c][k].text = text;
     /* copied: the slot may be reused before the statement steps */
     sqlite3_bind_text(b->st, b->i, text, len, SQLITE_TRANSIENT);
