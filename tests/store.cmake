@@ -12,3 +12,10 @@ add_test(NAME cli_store
           $<TARGET_FILE:store_fixture> ${CMAKE_CURRENT_BINARY_DIR}/cli_store)
 set_tests_properties(cli_store PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1"
   TIMEOUT 60)
+# Every command's --help, -h, unknown options and missing values (exit 0 /
+# exit 2 with one line, the database untouched).
+add_test(NAME cli_options
+  COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli_options.sh $<TARGET_FILE:dlnsweep>
+          $<TARGET_FILE:store_fixture> ${CMAKE_CURRENT_BINARY_DIR}/cli_options)
+set_tests_properties(cli_options PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1"
+  TIMEOUT 120)

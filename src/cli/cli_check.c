@@ -203,46 +203,56 @@ int dln_cli_check(int argc, char **argv)
     char err[1024], why[128], text[32];
     dln_jobspec *j = NULL;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--list"))
+    static const struct option longs[] = {
+        {"list", no_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"left", required_argument, NULL, 'L'},
+        {"shard", required_argument, NULL, 's'},
+        {"mem-limit", required_argument, NULL, 'm'},
+        {"ranks-per-node", required_argument, NULL, 'r'},
+        DLN_OPT_HELP_ENTRY, {0}};
+    dln_cli_opts o = dln_cli_opts_begin(argc, argv, "", longs);
+    int c;
+    while ((c = dln_cli_next_option(&o)) > 0) {
+        if (c == 'l')
             list = 1;
-        else if (!strcmp(argv[i], "--json"))
+        else if (c == 'j')
             json = 1;
-        else if (!strcmp(argv[i], "--left") && i + 1 < argc)
-            left_db = argv[++i];
-        else if (!strcmp(argv[i], "--shard") && i + 1 < argc)
-            shard = argv[++i];
-        else if (!strcmp(argv[i], "--mem-limit") && i + 1 < argc) {
-            if (dln_cli_parse_size(argv[++i], &limit)) {
+        else if (c == 'L')
+            left_db = optarg;
+        else if (c == 's')
+            shard = optarg;
+        else if (c == 'm') {
+            if (dln_cli_parse_size(optarg, &limit)) {
                 dln_cli_error("dlnsweep check", "--mem-limit '%s': expected "
-                              "a size such as 512M or 4G", argv[i]);
+                              "a size such as 512M or 4G", optarg);
                 return 2;
             }
-        } else if (!strcmp(argv[i], "--ranks-per-node") && i + 1 < argc) {
+        } else if (c == 'r') {
             char *end;
-            per_node = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || per_node < 1 || per_node > 1 << 20) {
+            per_node = strtol(optarg, &end, 10);
+            if (*end || end == optarg || per_node < 1 || per_node > 1 << 20) {
                 dln_cli_error("dlnsweep check", "--ranks-per-node '%s': "
-                              "expected a positive integer", argv[i]);
+                              "expected a positive integer", optarg);
                 return 2;
             }
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            dln_cli_error("dlnsweep check", "unknown option '%s' (try "
-                          "--help)", argv[i]);
-            return 2;
-        } else if (path) {
+        } else if (path) {   /* DLN_OPT_OPERAND */
             dln_cli_error("dlnsweep check", "one job file at a time (got "
-                          "'%s' and '%s')", path, argv[i]);
+                          "'%s' and '%s')", path, optarg);
             return 2;
         } else
-            path = argv[i];
+            path = optarg;
+    }
+    if (c == DLN_OPT_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (c == DLN_OPT_BAD) {
+        dln_cli_error("dlnsweep check", "%s", o.msg);
+        return 2;
     }
     if (!path) {
-        usage(stderr);
+        fputs("dlnsweep check: needs a job file (try --help)\n", stderr);
         return 2;
     }
     if ((left_db && (list || json)) || (shard && !left_db)) {

@@ -71,24 +71,35 @@ int dln_cli_forget(int argc, char **argv)
     dln_store_forget_info info;
     char err[1024], host[64], owner[160];
 
-    for (int i = 1; i < argc; i++) {
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(forget_usage, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--db") && val) {
-            db = argv[++i];
-        } else if (!strcmp(argv[i], "--sweep") && val) {
-            sweep = argv[++i];
-        } else if (!strcmp(argv[i], "--where") && val) {
-            where = argv[++i];
-        } else if (!strcmp(argv[i], "--dry-run")) {
+    static const struct option longs[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"sweep", required_argument, NULL, 's'},
+        {"where", required_argument, NULL, 'w'},
+        {"dry-run", no_argument, NULL, 'n'}, DLN_OPT_HELP_ENTRY, {0}};
+    dln_cli_opts o = dln_cli_opts_begin(argc, argv, "", longs);
+    int c;
+    while ((c = dln_cli_next_option(&o)) > 0) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 's')
+            sweep = optarg;
+        else if (c == 'w')
+            where = optarg;
+        else if (c == 'n')
             dry_run = 1;
-        } else {
+        else {
             dln_cli_error(PROG, "unexpected argument '%s' (try --help)",
-                          argv[i]);
+                          optarg);
             return 2;
         }
+    }
+    if (c == DLN_OPT_HELP) {
+        fputs(forget_usage, stdout);
+        return 0;
+    }
+    if (c == DLN_OPT_BAD) {
+        dln_cli_error(PROG, "%s", o.msg);
+        return 2;
     }
     if (!db || !where) {
         fputs(PROG ": needs --db FILE and --where EXPR (try --help)\n",

@@ -5,6 +5,7 @@
 #ifndef DLNSWEEP_CLI_INTERNAL_H
 #define DLNSWEEP_CLI_INTERNAL_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "dlnsweep/json.h"
@@ -27,6 +28,43 @@ void dln_cli_option_name(const dln_param_def *d, char *buf, size_t len);
  * msg. Pure. */
 int dln_cli_parse_shard(const char *text, int *index, int *count,
                         char *msg, size_t len);
+
+/* The options of one command, read one at a time with getopt_long in
+ * argument order (operands where they stand, as DLN_OPT_OPERAND):
+ *
+ *     static const struct option longs[] = {
+ *         {"db", required_argument, NULL, 'd'}, DLN_OPT_HELP_ENTRY, {0}};
+ *     dln_cli_opts o = dln_cli_opts_begin(argc, argv, "", longs);
+ *     while ((c = dln_cli_next_option(&o)) > 0) switch (c) ...
+ *     c is DLN_OPT_HELP (-h, --help: print usage on stdout, exit 0),
+ *     DLN_OPT_BAD (o.msg: print it as one line, exit 2) or DLN_OPT_END.
+ *
+ * Values: optarg.  A value may be joined (--db=FILE) or the next word;
+ * "--" ends the options (the words after it are operands). */
+enum { DLN_OPT_END = 0, DLN_OPT_OPERAND = 1, DLN_OPT_HELP = -1,
+       DLN_OPT_BAD = -2 };
+#define DLN_OPT_HELP_ENTRY {"help", no_argument, NULL, 'h'}
+
+typedef struct dln_cli_opts {
+    int argc;
+    char **argv;
+    const struct option *longs;   /* ends with {0}; has DLN_OPT_HELP_ENTRY */
+    char shorts[32];              /* "-:h" and the command's short options */
+    int state;                    /* 0 new, 1 options, 2 operands after -- */
+    char msg[256];                /* DLN_OPT_BAD: what was wrong          */
+} dln_cli_opts;
+
+/* A reader of argv[1..argc) (argv[0] the command's name) for the short
+ * options shorts (getopt letters, "q" or "" for none) and longs.  Pure. */
+dln_cli_opts dln_cli_opts_begin(int argc, char **argv, const char *shorts,
+                                const struct option *longs);
+
+/* The next option's val (optarg its value, or the operand for
+ * DLN_OPT_OPERAND), DLN_OPT_END after the last word, DLN_OPT_HELP, or
+ * DLN_OPT_BAD with o->msg ("unknown option '--x' (try --help)", "option
+ * --db needs a value (try --help)").  Uses getopt's globals: one reader
+ * at a time.  Not thread-safe. */
+int dln_cli_next_option(dln_cli_opts *o);
 
 /* "PROG: MESSAGE" on one line of stderr (PROG NULL: MESSAGE alone), with
  * the control characters of the formatted message (a newline in a job

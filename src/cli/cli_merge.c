@@ -112,22 +112,24 @@ int dln_cli_merge(int argc, char **argv)
 
     if (!(in = calloc((size_t)argc + 1, sizeof *in)))
         return 1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(merge_usage, stdout);
-            goto cleanup;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            db = argv[++i];
-        } else if (!strncmp(argv[i], "--db=", 5)) {
-            db = argv[i] + 5;
-        } else if (argv[i][0] != '-') {
-            in[nin++] = argv[i];
-        } else {
-            dln_cli_error("dlnsweep merge", "unexpected argument '%s' (try "
-                          "--help)", argv[i]);
-            rc = 2;
-            goto cleanup;
-        }
+    static const struct option longs[] = {
+        {"db", required_argument, NULL, 'd'}, DLN_OPT_HELP_ENTRY, {0}};
+    dln_cli_opts o = dln_cli_opts_begin(argc, argv, "", longs);
+    int c;
+    while ((c = dln_cli_next_option(&o)) > 0) {
+        if (c == 'd')
+            db = optarg;
+        else   /* DLN_OPT_OPERAND */
+            in[nin++] = optarg;
+    }
+    if (c == DLN_OPT_HELP) {
+        fputs(merge_usage, stdout);
+        goto cleanup;
+    }
+    if (c == DLN_OPT_BAD) {
+        dln_cli_error("dlnsweep merge", "%s", o.msg);
+        rc = 2;
+        goto cleanup;
     }
     if (!db || nin == 0) {
         fputs("dlnsweep merge: needs --db OUT and at least one input "

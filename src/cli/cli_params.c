@@ -166,18 +166,26 @@ static void usage(FILE *out)
 int dln_cli_params(int argc, char **argv)
 {
     int markdown = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--markdown"))
+    static const struct option longs[] = {
+        {"markdown", no_argument, NULL, 'm'}, DLN_OPT_HELP_ENTRY, {0}};
+    dln_cli_opts o = dln_cli_opts_begin(argc, argv, "", longs);
+    int c;
+    while ((c = dln_cli_next_option(&o)) > 0) {
+        if (c == 'm')
             markdown = 1;
         else {
-            dln_cli_error("dlnsweep params", "unknown argument '%s' (try "
-                          "--help)", argv[i]);
+            dln_cli_error("dlnsweep params", "unexpected argument '%s' (try "
+                          "--help)", optarg);
             return 2;
         }
+    }
+    if (c == DLN_OPT_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (c == DLN_OPT_BAD) {
+        dln_cli_error("dlnsweep params", "%s", o.msg);
+        return 2;
     }
     if (markdown)
         print_markdown(stdout);

@@ -130,95 +130,96 @@ static int parse_regimes(const char *text, unsigned *mask, char *msg,
 static int parse_args(int argc, char **argv, run_args *a, char *msg,
                       size_t len)
 {
+    enum { PROGRESS = 256, COMMIT, SHARD, MEM, MAX_TASKS, LANES, RETRY,
+           ATTEMPTS, DB, FORCE };
+    static const struct option longs[] = {
+        {"force", no_argument, NULL, FORCE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"db", required_argument, NULL, DB},
+        {"progress", required_argument, NULL, PROGRESS},
+        {"commit-every", required_argument, NULL, COMMIT},
+        {"shard", required_argument, NULL, SHARD},
+        {"mem-limit", required_argument, NULL, MEM},
+        {"max-tasks", required_argument, NULL, MAX_TASKS},
+        {"lanes", required_argument, NULL, LANES},
+        {"retry", required_argument, NULL, RETRY},
+        {"max-attempts", required_argument, NULL, ATTEMPTS},
+        DLN_OPT_HELP_ENTRY, {0}};
+    dln_cli_opts o = dln_cli_opts_begin(argc, argv, "q", longs);
+    int c;
     memset(a, 0, sizeof *a);
     dln_sweep_options_defaults(&a->opt);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    while ((c = dln_cli_next_option(&o)) > 0) {
+        const char *val = optarg;
         long v;
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            a->help = 1;
-            return 0;
-        } else if (!strcmp(arg, "--force")) {
+        if (c == FORCE) {
             a->opt.allow_change = 1;
-        } else if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) {
+        } else if (c == 'q') {
             a->opt.quiet = 1;
-        } else if (!strcmp(arg, "--db") && val) {
+        } else if (c == DB) {
             a->opt.db_path = val;
-            i++;
-        } else if ((!strcmp(arg, "--progress") ||
-                    !strcmp(arg, "--commit-every")) && val) {
+        } else if (c == PROGRESS || c == COMMIT) {
             char *end;
             double p = strtod(val, &end);
             if (end == val || *end || !(p > 0) || p > 1e6) {
-                snprintf(msg, len, "%s '%s': expected seconds > 0", arg, val);
+                snprintf(msg, len, "%s '%s': expected seconds > 0",
+                         c == PROGRESS ? "--progress" : "--commit-every",
+                         val);
                 return 2;
             }
-            if (arg[2] == 'p')
+            if (c == PROGRESS)
                 a->opt.progress_every_s = p;
             else
                 a->opt.batch_seconds = p;
-            i++;
-        } else if (!strcmp(arg, "--shard") && val) {
+        } else if (c == SHARD) {
             if (dln_cli_parse_shard(val, &a->opt.shard_index,
                                     &a->opt.shard_count, msg, len))
                 return 2;
-            i++;
-        } else if (!strcmp(arg, "--mem-limit") && val) {
+        } else if (c == MEM) {
             if (dln_cli_parse_size(val, &a->mem_limit)) {
                 snprintf(msg, len, "--mem-limit '%s': expected a size such "
                          "as 512M or 4G", val);
                 return 2;
             }
-            i++;
-        } else if (!strcmp(arg, "--max-tasks") && val) {
+        } else if (c == MAX_TASKS) {
             if (parse_long(val, 1, &v)) {
                 snprintf(msg, len, "--max-tasks '%s': expected a positive "
                          "integer", val);
                 return 2;
             }
             a->opt.max_tasks = v;
-            i++;
-        } else if (!strcmp(arg, "--lanes") && val) {
+        } else if (c == LANES) {
             if (parse_long(val, 1, &v) || v > 1000000) {
                 snprintf(msg, len, "--lanes '%s': expected an integer in "
                          "1..1000000", val);
                 return 2;
             }
             a->opt.lanes = (int)v;
-            i++;
-        } else if (!strcmp(arg, "--retry") && val) {
+        } else if (c == RETRY) {
             if (parse_regimes(val, &a->opt.retry_regimes, msg, len))
                 return 2;
-            i++;
-        } else if (!strcmp(arg, "--max-attempts") && val) {
+        } else if (c == ATTEMPTS) {
             if (parse_long(val, 1, &v) || v > INT_MAX) {
                 snprintf(msg, len, "--max-attempts '%s': expected a positive "
                          "integer", val);
                 return 2;
             }
             a->opt.max_attempts = (int)v;
-            i++;
-        } else if (arg[0] == '-' && arg[1]) {
-            int needs_value = !strcmp(arg, "--db") ||
-                              !strcmp(arg, "--retry") ||
-                              !strcmp(arg, "--max-attempts") ||
-                              !strcmp(arg, "--lanes") ||
-                              !strcmp(arg, "--shard") ||
-                              !strcmp(arg, "--max-tasks") ||
-                              !strcmp(arg, "--mem-limit") ||
-                              !strcmp(arg, "--progress") ||
-                              !strcmp(arg, "--commit-every");
-            snprintf(msg, len, needs_value ? "option %s needs a value (try "
-                     "--help)" : "unknown option '%s' (try --help)", arg);
-            return 2;
-        } else if (!a->job_path) {
-            a->job_path = arg;
+        } else if (!a->job_path) {   /* DLN_OPT_OPERAND */
+            a->job_path = val;
         } else {
             snprintf(msg, len, "unexpected argument '%s' (one job file; try "
-                     "--help)", arg);
+                     "--help)", val);
             return 2;
         }
+    }
+    if (c == DLN_OPT_HELP) {
+        a->help = 1;
+        return 0;
+    }
+    if (c == DLN_OPT_BAD) {
+        snprintf(msg, len, "%s", o.msg);
+        return 2;
     }
     if (!a->job_path) {
         snprintf(msg, len, "needs a job file (try --help)");

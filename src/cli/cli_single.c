@@ -214,7 +214,7 @@ static void print_text(FILE *out, const dln_task *t, const dln_result *r,
 
 /* Options: one per parameter row (val OPT_PARAM + row index; flags for
  * booleans), then the others. */
-enum { OPT_PARAM = 1000, OPT_SEED = 2000, OPT_DB, OPT_JSON, OPT_HELP };
+enum { OPT_PARAM = 1000, OPT_SEED = 2000, OPT_DB, OPT_JSON };
 
 typedef struct options {
     struct option opt[DLN_PARAM_MAX + 5];
@@ -227,7 +227,7 @@ static void build_options(options *o)
         {"seed", required_argument, NULL, OPT_SEED},
         {"db", required_argument, NULL, OPT_DB},
         {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP},
+        DLN_OPT_HELP_ENTRY,
         {NULL, 0, NULL, 0}};
     int n = dln_param_count();
     for (int i = 0; i < n; i++) {
@@ -250,9 +250,8 @@ static int parse_args(int argc, char **argv, dln_params *p, uint64_t *gseed,
     char err[256];
     int c;
     build_options(&o);
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":", o.opt, NULL)) != -1) {
+    dln_cli_opts r = dln_cli_opts_begin(argc, argv, "", o.opt);
+    while ((c = dln_cli_next_option(&r)) > 0) {
         const dln_param_def *d = c >= OPT_PARAM && c < OPT_SEED
                                      ? dln_param_at(c - OPT_PARAM) : NULL;
         if (d && d->type == DLN_PT_BOOL)
@@ -269,21 +268,18 @@ static int parse_args(int argc, char **argv, dln_params *p, uint64_t *gseed,
             *db = optarg;
         else if (c == OPT_JSON)
             *json = 1;
-        else if (c == OPT_HELP) {
-            usage(stdout);
-            return -1;
-        } else if (c == ':') {
-            dln_cli_error(PROG, "%s: needs a value", argv[optind - 1]);
-            return 2;
-        } else {
-            dln_cli_error(PROG, "unknown option '%s' (try --help)",
-                          argv[optind - 1]);
+        else {   /* DLN_OPT_OPERAND */
+            dln_cli_error(PROG, "unexpected argument '%s' (try --help)",
+                          optarg);
             return 2;
         }
     }
-    if (optind < argc) {
-        dln_cli_error(PROG, "unexpected argument '%s' (try --help)",
-                      argv[optind]);
+    if (c == DLN_OPT_HELP) {
+        usage(stdout);
+        return -1;
+    }
+    if (c == DLN_OPT_BAD) {
+        dln_cli_error(PROG, "%s", r.msg);
         return 2;
     }
     if (dln_params_validate(p, err, sizeof err)) {

@@ -20,21 +20,28 @@ int dln_cli_snapshot(int argc, char **argv)
     const char *db = NULL, *out = NULL;
     dln_store *s = NULL;
     char err[1024];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(snapshot_usage, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            db = argv[++i];
-        } else if (!strncmp(argv[i], "--db=", 5)) {
-            db = argv[i] + 5;
-        } else if (argv[i][0] != '-' && !out) {
-            out = argv[i];
+    static const struct option longs[] = {
+        {"db", required_argument, NULL, 'd'}, DLN_OPT_HELP_ENTRY, {0}};
+    dln_cli_opts o = dln_cli_opts_begin(argc, argv, "", longs);
+    int c;
+    while ((c = dln_cli_next_option(&o)) > 0) {
+        if (c == 'd') {
+            db = optarg;
+        } else if (c == DLN_OPT_OPERAND && !out) {
+            out = optarg;
         } else {
             dln_cli_error("dlnsweep snapshot", "unexpected argument '%s' "
-                          "(try --help)", argv[i]);
+                          "(try --help)", optarg);
             return 2;
         }
+    }
+    if (c == DLN_OPT_HELP) {
+        fputs(snapshot_usage, stdout);
+        return 0;
+    }
+    if (c == DLN_OPT_BAD) {
+        dln_cli_error("dlnsweep snapshot", "%s", o.msg);
+        return 2;
     }
     if (!db || !out) {
         fputs("dlnsweep snapshot: needs --db FILE and OUT (try --help)\n",

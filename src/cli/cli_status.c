@@ -72,23 +72,32 @@ int dln_cli_status(int argc, char **argv)
     dln_store_counts c;
     char err[1024], line[1024];
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(status_usage, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            db = argv[++i];
-        } else if (!strncmp(argv[i], "--db=", 5)) {
-            db = argv[i] + 5;
-        } else if (!strcmp(argv[i], "--sweep") && i + 1 < argc) {
-            only = argv[++i];
-        } else if (!strcmp(argv[i], "--json")) {
+    static const struct option longs[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"sweep", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'}, DLN_OPT_HELP_ENTRY, {0}};
+    dln_cli_opts o = dln_cli_opts_begin(argc, argv, "", longs);
+    int k;
+    while ((k = dln_cli_next_option(&o)) > 0) {
+        if (k == 'd')
+            db = optarg;
+        else if (k == 's')
+            only = optarg;
+        else if (k == 'j')
             json = 1;
-        } else {
+        else {
             dln_cli_error("dlnsweep status", "unexpected argument '%s' "
-                          "(try --help)", argv[i]);
+                          "(try --help)", optarg);
             return 2;
         }
+    }
+    if (k == DLN_OPT_HELP) {
+        fputs(status_usage, stdout);
+        return 0;
+    }
+    if (k == DLN_OPT_BAD) {
+        dln_cli_error("dlnsweep status", "%s", o.msg);
+        return 2;
     }
     if (!db) {
         fputs("dlnsweep status: --db FILE is required (try --help)\n", stderr);
