@@ -11,6 +11,7 @@
 #include <string.h>
 #include "dlnsweep/file.h"
 #include "dlnsweep/refine.h"
+#include "dlnsweep/strbuf.h"
 #include "dlnsweep/theory.h"
 #include "jobspec_internal.h"
 
@@ -462,33 +463,6 @@ static int check_cells(const dln_jobspec *j, char *err, size_t errlen)
 
 /* ---- canonical text ------------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *t)
-{
-    size_t len = strlen(t);
-    if (b->oom)
-        return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, t, len + 1);
-    b->n += len;
-}
-
 static int cmp_double(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
@@ -503,7 +477,7 @@ static int cmp_str(const void *pa, const void *pb)
 /* One "key=v1,v2,..." line: values sorted (a set), d_in/d_out equal to the
  * only width written as 0 (the same cells); none for a DLN_PARAM_SPEC_IF_SET
  * axis that is its default alone. */
-static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
+static int canonical_axis(const dln_jobspec *j, int ax, dln_strbuf *b)
 {
     const js_axis *a = &j->ax[ax];
     const dln_param_def *d = js_axis_def(ax);
@@ -515,8 +489,8 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
         if (dln_param_is_default(&q, d))
             return 0;
     }
-    sb_add(b, d->name);
-    sb_add(b, "=");
+    dln_strbuf_append(b, d->name);
+    dln_strbuf_append(b, "=");
     if (a->pv) {
         char **t = calloc((size_t)a->n, sizeof *t);
         if (!t)
@@ -531,14 +505,14 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
             qsort(t, (size_t)a->n, sizeof *t, cmp_str);
             for (long k = 0; k < a->n; k++) {
                 if (k)
-                    sb_add(b, ";");
-                sb_add(b, t[k]);
+                    dln_strbuf_append(b, ";");
+                dln_strbuf_append(b, t[k]);
             }
         }
         for (long k = 0; k < a->n; k++)
             free(t[k]);
         free(t);
-        sb_add(b, "\n");
+        dln_strbuf_append(b, "\n");
         return rc;
     }
     double *v = malloc((size_t)a->n * sizeof *v);
@@ -553,11 +527,11 @@ static int canonical_axis(const dln_jobspec *j, int ax, sbuf *b)
     for (long k = 0; k < a->n; k++) {
         dln_param_format_value(d, v[k], DLN_TEXT_SHORT, num, sizeof num);
         if (k)
-            sb_add(b, ",");
-        sb_add(b, num);
+            dln_strbuf_append(b, ",");
+        dln_strbuf_append(b, num);
     }
     free(v);
-    sb_add(b, "\n");
+    dln_strbuf_append(b, "\n");
     return 0;
 }
 
@@ -574,14 +548,14 @@ static void value_text(const dln_jobspec *j, int ax, long k, char *buf,
 }
 
 /* texts[0..n) sorted, repeats dropped, joined by sep onto b; frees them. */
-static void add_sorted(sbuf *b, char **texts, long n, const char *sep)
+static void add_sorted(dln_strbuf *b, char **texts, long n, const char *sep)
 {
     qsort(texts, (size_t)n, sizeof *texts, cmp_str);
     for (long k = 0; k < n; k++) {
         if (!k || strcmp(texts[k], texts[k - 1])) {
             if (k)
-                sb_add(b, sep);
-            sb_add(b, texts[k]);
+                dln_strbuf_append(b, sep);
+            dln_strbuf_append(b, texts[k]);
         }
     }
     for (long k = 0; k < n; k++)
@@ -590,7 +564,7 @@ static void add_sorted(sbuf *b, char **texts, long n, const char *sep)
 
 /* "zip=a+b:va|vb;..." for the zip group led by axis ax: its tuples as a
  * sorted set. */
-static int canonical_zip(const dln_jobspec *j, int ax, sbuf *b)
+static int canonical_zip(const dln_jobspec *j, int ax, dln_strbuf *b)
 {
     const js_axis *a = &j->ax[ax];
     char num[64 * 32 + 64];
@@ -598,25 +572,25 @@ static int canonical_zip(const dln_jobspec *j, int ax, sbuf *b)
     int g = j->zip_of[ax], rc = 0;
     if (!t)
         return 1;
-    sb_add(b, "zip=");
+    dln_strbuf_append(b, "zip=");
     for (int m = ax, first = 1; m < js_naxes(); m++)
         if (j->zip_of[m] == g) {
-            sb_add(b, first ? "" : "+");
-            sb_add(b, js_axis_def(m)->name);
+            dln_strbuf_append(b, first ? "" : "+");
+            dln_strbuf_append(b, js_axis_def(m)->name);
             first = 0;
         }
-    sb_add(b, ":");
+    dln_strbuf_append(b, ":");
     for (long k = 0; k < a->n && !rc; k++) {
-        sbuf tuple = {0};
+        dln_strbuf tuple = DLN_STRBUF_INIT;
         for (int m = ax, first = 1; m < js_naxes(); m++)
             if (j->zip_of[m] == g) {
                 value_text(j, m, k, num, sizeof num);
-                sb_add(&tuple, first ? "" : "|");
-                sb_add(&tuple, num);
+                dln_strbuf_append(&tuple, first ? "" : "|");
+                dln_strbuf_append(&tuple, num);
                 first = 0;
             }
         rc = tuple.oom;
-        t[k] = tuple.s;
+        t[k] = tuple.p;
     }
     if (!rc)
         add_sorted(b, t, a->n, ";");
@@ -624,12 +598,12 @@ static int canonical_zip(const dln_jobspec *j, int ax, sbuf *b)
         for (long k = 0; k < a->n; k++)
             free(t[k]);
     free(t);
-    sb_add(b, "\n");
+    dln_strbuf_append(b, "\n");
     return rc;
 }
 
 /* One "exclude=ax:v|v&ax:v" line per distinct condition, sorted. */
-static int canonical_excludes(const dln_jobspec *j, sbuf *b)
+static int canonical_excludes(const dln_jobspec *j, dln_strbuf *b)
 {
     char num[64 * 32 + 64];
     char **lines = calloc((size_t)j->nexcl + 1, sizeof *lines);
@@ -637,8 +611,8 @@ static int canonical_excludes(const dln_jobspec *j, sbuf *b)
     if (!lines)
         return 1;
     for (int e = 0; e < j->nexcl && !rc; e++) {
-        sbuf line = {0};
-        sb_add(&line, "exclude=");
+        dln_strbuf line = DLN_STRBUF_INIT;
+        dln_strbuf_append(&line, "exclude=");
         for (int ax = 0, first = 1; ax < js_naxes(); ax++) {
             const unsigned char *sel = j->excl[e].sel[ax];
             long n = 0;
@@ -654,25 +628,25 @@ static int canonical_excludes(const dln_jobspec *j, sbuf *b)
                     value_text(j, ax, k, num, sizeof num);
                     v[n++] = js_strdup(num);
                 }
-            sb_add(&line, first ? "" : "&");
-            sb_add(&line, js_axis_def(ax)->name);
-            sb_add(&line, ":");
+            dln_strbuf_append(&line, first ? "" : "&");
+            dln_strbuf_append(&line, js_axis_def(ax)->name);
+            dln_strbuf_append(&line, ":");
             add_sorted(&line, v, n, "|");
             free(v);
             first = 0;
         }
         rc = rc || line.oom;
-        lines[e] = line.s;
+        lines[e] = line.p;
     }
     if (!rc) {
-        sbuf all = {0};
+        dln_strbuf all = DLN_STRBUF_INIT;
         add_sorted(&all, lines, j->nexcl, "\n");
         if (j->nexcl) {
-            sb_add(b, all.s);
-            sb_add(b, "\n");
+            dln_strbuf_append(b, all.p);
+            dln_strbuf_append(b, "\n");
         }
         rc = all.oom;
-        free(all.s);
+        free(all.p);
     } else
         for (int e = 0; e < j->nexcl; e++)
             free(lines[e]);
@@ -688,23 +662,23 @@ static int canonical_excludes(const dln_jobspec *j, sbuf *b)
  * text it always had. */
 static int build_canonical(dln_jobspec *j)
 {
-    sbuf b = {0};
+    dln_strbuf b = DLN_STRBUF_INIT;
     char line[256], x[32];
     const dln_params *p = &j->base;
-    sb_add(&b, "dlnsweep-job 1\n");
+    dln_strbuf_append(&b, "dlnsweep-job 1\n");
     snprintf(line, sizeof line, "seed=%llu\nseeds=%d\n",
              (unsigned long long)j->seed, j->seeds);
-    sb_add(&b, line);
+    dln_strbuf_append(&b, line);
     if (j->eta_edge)
-        sb_add(&b, "eta_unit=times_edge\n");
+        dln_strbuf_append(&b, "eta_unit=times_edge\n");
     for (int ax = 0; ax < js_naxes(); ax++)
         if (j->zip_of[ax] < 0 ? canonical_axis(j, ax, &b)
             : leads(j, ax) && canonical_zip(j, ax, &b)) {
-            free(b.s);
+            free(b.p);
             return 1;
         }
     if (canonical_excludes(j, &b)) {
-        free(b.s);
+        free(b.p);
         return 1;
     }
     for (int i = 0; i < dln_param_count(); i++) {
@@ -714,7 +688,7 @@ static int build_canonical(dln_jobspec *j)
             continue;
         dln_param_format(p, d, DLN_TEXT_SHORT, x, sizeof x);
         snprintf(line, sizeof line, "%s=%s\n", d->name, x);
-        sb_add(&b, line);
+        dln_strbuf_append(&b, line);
     }
     if (j->has_refine) {
         dln_format_real(j->refine_tol, x, sizeof x);
@@ -726,14 +700,14 @@ static int build_canonical(dln_jobspec *j)
             snprintf(line, sizeof line, "refine=%s,%s,%d\n",
                      js_axis_def(j->refine_axis)->name, x,
                      j->refine_max_points);
-        sb_add(&b, line);
+        dln_strbuf_append(&b, line);
     }
     if (b.oom) {
-        free(b.s);
+        free(b.p);
         return 1;
     }
-    j->canonical = b.s;
-    j->hash = mix64(dln_hash_bytes(0, b.s, b.n));
+    j->canonical = b.p;
+    j->hash = mix64(dln_hash_bytes(0, b.p, b.n));
     return 0;
 }
 
