@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "dlnsweep/strbuf.h"
 #include "dlnsweep/testhook.h"
 #include "store_internal.h"
 
@@ -266,19 +267,20 @@ static int src_has_column(sqlite3_stmt *q, const char *table,
 }
 
 /* Append ",<alias>.col" for each column src's table has, ",NULL" for
- * the others, to sql (n of cap bytes used). 0, or 1 on error. */
+ * the others, to sql. 0, or 1 on error. */
 static int select_list(sqlite3_stmt *q, const char *table, const char *alias,
-                       const char *const *cols, int ncols, char *sql,
-                       size_t cap, size_t *n)
+                       const char *const *cols, int ncols, dln_strbuf *sql)
 {
     for (int i = 0; i < ncols; i++) {
         int has = src_has_column(q, table, cols[i]);
         if (has < 0)
             return 1;
-        *n += (size_t)snprintf(sql + *n, cap - *n, has ? ",%s.%s" : ",NULL",
-                               alias, cols[i]);
+        if (has)
+            dln_strbuf_appendf(sql, ",%s.%s", alias, cols[i]);
+        else
+            dln_strbuf_append(sql, ",NULL");
     }
-    return *n >= cap;
+    return sql->oom;
 }
 
 /* The children of a run and their columns past run_id. */
@@ -308,33 +310,35 @@ static const struct child {
  * get fresh ids (dln_store_next_run_id), in the order of the old. */
 static int merge_runs(dln_store *s)
 {
-    size_t cap = 8192, n = 0;
-    char *sql = malloc(cap);
+    dln_strbuf sql = DLN_STRBUF_INIT;
     const char *cols[DLN_STORE_MAX_RUN_COLUMNS];
     int ncols = dln_store_run_columns(cols, DLN_STORE_MAX_RUN_COLUMNS);
     int rc = 1;
     sqlite3_int64 base;
     sqlite3_stmt *q = NULL;
-    if (!sql || ncols < 1 || dln_store_next_run_id(s, &base) ||
+    if (ncols < 1 || dln_store_next_run_id(s, &base) ||
         sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1, "
                            "'src') WHERE name = ?2", -1, &q, NULL)) {
         dln_store_fail(s, "merge runs");
         goto cleanup;
     }
-    n += (size_t)snprintf(sql + n, cap - n, "INSERT INTO main.runs(id");
+    dln_strbuf_append(&sql, "INSERT INTO main.runs(id");
     for (int i = 0; i < ncols; i++)
-        n += (size_t)snprintf(sql + n, cap - n, ",%s", cols[i]);
-    n += (size_t)snprintf(sql + n, cap - n, ") SELECT %lld + row_number() "
-                          "OVER (ORDER BY r.id), (SELECT new FROM "
-                          "temp.merge_sweeps WHERE old = r.sweep_id)",
-                          (long long)base - 1);
-    if (select_list(q, "runs", "r", cols + 1, ncols - 1, sql, cap, &n)) {
+        dln_strbuf_appendf(&sql, ",%s", cols[i]);
+    dln_strbuf_appendf(&sql, ") SELECT %lld + row_number() OVER (ORDER BY "
+                       "r.id), (SELECT new FROM temp.merge_sweeps WHERE old "
+                       "= r.sweep_id)", (long long)base - 1);
+    if (select_list(q, "runs", "r", cols + 1, ncols - 1, &sql)) {
         dln_store_fail(s, "read input columns");
         goto cleanup;
     }
-    snprintf(sql + n, cap - n, " FROM src.runs r JOIN temp.merge_runs k ON "
-             "k.old_id = r.id ORDER BY r.id");
-    if (dln_store_exec(s, sql))
+    dln_strbuf_append(&sql, " FROM src.runs r JOIN temp.merge_runs k ON "
+                      "k.old_id = r.id ORDER BY r.id");
+    if (sql.oom) {
+        dln_store_fail(s, "merge runs");
+        goto cleanup;
+    }
+    if (dln_store_exec(s, sql.p))
         goto cleanup;
     s->next_run_id = 0;          /* past the copied ids: look it up again */
     for (size_t c = 0; c < sizeof children / sizeof *children; c++) {
@@ -346,27 +350,31 @@ static int merge_runs(dln_store *s)
         }
         if (!has)   /* a table younger than the shard */
             continue;
-        n = (size_t)snprintf(sql, cap, "INSERT INTO main.%s(run_id",
-                             ch->table);
+        dln_strbuf_free(&sql);
+        dln_strbuf_appendf(&sql, "INSERT INTO main.%s(run_id", ch->table);
         for (int i = 0; i < ch->ncols; i++)
-            n += (size_t)snprintf(sql + n, cap - n, ",%s", ch->cols[i]);
-        n += (size_t)snprintf(sql + n, cap - n, ") SELECT m.id");
-        if (select_list(q, ch->table, "t", ch->cols, ch->ncols, sql, cap,
-                        &n)) {
+            dln_strbuf_appendf(&sql, ",%s", ch->cols[i]);
+        dln_strbuf_append(&sql, ") SELECT m.id");
+        if (select_list(q, ch->table, "t", ch->cols, ch->ncols, &sql)) {
             dln_store_fail(s, "read input columns");
             goto cleanup;
         }
-        snprintf(sql + n, cap - n, " FROM temp.merge_runs k JOIN src.runs r"
-                 " ON r.id = k.old_id JOIN main.runs m ON m.cell_hash ="
-                 " r.cell_hash AND m.seed_index = r.seed_index JOIN src.%s t"
-                 " ON t.run_id = r.id", ch->table);
-        if (dln_store_exec(s, sql))
+        dln_strbuf_appendf(&sql, " FROM temp.merge_runs k JOIN src.runs r"
+                           " ON r.id = k.old_id JOIN main.runs m ON "
+                           "m.cell_hash = r.cell_hash AND m.seed_index = "
+                           "r.seed_index JOIN src.%s t ON t.run_id = r.id",
+                           ch->table);
+        if (sql.oom) {
+            dln_store_fail(s, "merge runs");
+            goto cleanup;
+        }
+        if (dln_store_exec(s, sql.p))
             goto cleanup;
     }
     rc = 0;
 cleanup:
     sqlite3_finalize(q);
-    free(sql);
+    dln_strbuf_free(&sql);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dlnsweep/paramdefs.h"
+#include "dlnsweep/strbuf.h"
 #include "store_internal.h"
 
 /* ---- membership -------------------------------------------------------- */
@@ -117,25 +118,27 @@ int dln_store_merge_members(dln_store *s)
  * older file read as is does not have yet). */
 static sqlite3_stmt *lookup_stmt(dln_store *s)
 {
-    char sql[8192];
-    size_t n = 0;
+    dln_strbuf sql = DLN_STRBUF_INIT;
     if (!s->st[DLN_ST_LOOKUP_RUN]) {
-        n += (size_t)snprintf(sql, sizeof sql, "SELECT id, regime, (1");
-        for (int i = 0; i < dln_param_count() && n < sizeof sql; i++) {
+        dln_strbuf_append(&sql, "SELECT id, regime, (1");
+        for (int i = 0; i < dln_param_count(); i++) {
             const char *name = dln_param_at(i)->name;
             int has = dln_store_has_column(s, "runs", name);
-            if (has < 0)
+            if (has < 0) {
+                dln_strbuf_free(&sql);
                 return NULL;
+            }
             if (has)
-                n += (size_t)snprintf(sql + n, sizeof sql - n,
-                                      " AND (%s IS ?%d OR %s IS NULL)",
-                                      name, i + 3, name);
+                dln_strbuf_appendf(&sql, " AND (%s IS ?%d OR %s IS NULL)",
+                                   name, i + 3, name);
         }
-        if (n < sizeof sql)
-            snprintf(sql + n, sizeof sql - n, ") FROM runs WHERE cell_hash "
-                     "= ?1 AND seed_index = ?2");
+        dln_strbuf_append(&sql, ") FROM runs WHERE cell_hash = ?1 AND "
+                          "seed_index = ?2");
     }
-    return dln_store_stmt_rebind(s, DLN_ST_LOOKUP_RUN, sql);
+    sqlite3_stmt *st = dln_store_stmt_rebind(s, DLN_ST_LOOKUP_RUN,
+                                             dln_strbuf_text(&sql));
+    dln_strbuf_free(&sql);
+    return st;
 }
 
 int dln_store_lookup_run(dln_store *s, const dln_task *t, long long *id,

@@ -492,27 +492,22 @@ void dln_store_bind_params(sqlite3_stmt *st, int first, const dln_task *t)
         bind_param(&b, &w, dln_param_at(i));
 }
 
-/* "INSERT INTO runs(columns) VALUES (?, ...) ON CONFLICT DO NOTHING" into
- * sql (cap bytes); 0, or 1 if it does not fit. */
-static int insert_run_sql(char *sql, size_t cap)
+/* "INSERT INTO runs(columns) VALUES (?, ...) ON CONFLICT DO NOTHING"
+ * appended to sql; 0, or 1 when out of memory or too many columns. */
+static int insert_run_sql(dln_strbuf *sql)
 {
     const char *names[DLN_STORE_MAX_RUN_COLUMNS];
     int n = dln_store_run_columns(names, DLN_STORE_MAX_RUN_COLUMNS);
-    size_t used = (size_t)snprintf(sql, cap, "INSERT INTO runs(");
-    for (int i = 0; i < n && used < cap; i++)
-        used += (size_t)snprintf(sql + used, cap - used, "%s%s", i ? "," : "",
-                                 names[i]);
+    dln_strbuf_append(sql, "INSERT INTO runs(");
+    for (int i = 0; i < n; i++)
+        dln_strbuf_appendf(sql, "%s%s", i ? "," : "", names[i]);
     /* The id last, never one used before (dln_store_next_run_id). */
-    if (used < cap)
-        used += (size_t)snprintf(sql + used, cap - used, ",id) VALUES (");
-    for (int i = 0; i < n && used < cap; i++)
-        used += (size_t)snprintf(sql + used, cap - used, "?,");
-    if (used < cap)
-        used += (size_t)snprintf(sql + used, cap - used, "dln_next_run_id()");
-    if (used < cap)
-        used += (size_t)snprintf(sql + used, cap - used, ") ON CONFLICT("
-                                 "cell_hash, seed_index) DO NOTHING");
-    return n < 0 || used >= cap;
+    dln_strbuf_append(sql, ",id) VALUES (");
+    for (int i = 0; i < n; i++)
+        dln_strbuf_append(sql, "?,");
+    dln_strbuf_append(sql, "dln_next_run_id()) ON CONFLICT(cell_hash, "
+                      "seed_index) DO NOTHING");
+    return n < 0 || sql->oom;
 }
 
 /* Bind every runs column of (t, r, prov) in dln_store_run_columns order. */
@@ -870,13 +865,15 @@ int dln_store_put_run(dln_store *s, const dln_task *t, const dln_result *r,
         if (dln_store_step_done(s, st))
             goto done;
     }
-    char sql[8192] = "";
-    if (!s->st[DLN_ST_INSERT_RUN] && insert_run_sql(sql, sizeof sql)) {
-        snprintf(s->msg, sizeof s->msg, "%s: internal: runs INSERT too "
-                 "long", s->path);
+    dln_strbuf sql = DLN_STRBUF_INIT;
+    if (!s->st[DLN_ST_INSERT_RUN] && insert_run_sql(&sql)) {
+        dln_strbuf_free(&sql);
+        snprintf(s->msg, sizeof s->msg, "%s: internal: cannot make the runs "
+                 "INSERT", s->path);
         goto done;
     }
-    st = dln_store_stmt_rebind(s, DLN_ST_INSERT_RUN, sql);
+    st = dln_store_stmt_rebind(s, DLN_ST_INSERT_RUN, dln_strbuf_text(&sql));
+    dln_strbuf_free(&sql);
     if (!st || bind_run(s, st, t, r, prov) || dln_store_step_done(s, st))
         goto done;
     if (sqlite3_changes(s->db) > 0 &&
