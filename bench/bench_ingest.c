@@ -26,14 +26,16 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/store.h"
 
 #define BENCH_TRIALS 3
 
-static double clock_s(clockid_t id)
+/* CPU seconds of the process (the wall clock is dln_clock_now). */
+static double cpu_s(void)
 {
     struct timespec ts;
-    clock_gettime(id, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -150,8 +152,8 @@ static int ingest(const char *path, int payload, long nruns, int batch,
     prov.sweep_id = id;
     memset(&t, 0, sizeof t);
     dln_params_defaults(&t.params);
-    double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    double w0 = clock_s(CLOCK_MONOTONIC);
+    double c0 = cpu_s();
+    double w0 = dln_clock_now();
     for (long k = 0; k < nruns; k++) {
         if (k % batch == 0 && batch > 1 && dln_store_begin(s))
             goto cleanup;
@@ -166,8 +168,8 @@ static int ingest(const char *path, int payload, long nruns, int batch,
     }
     if (dln_store_commit(s))
         goto cleanup;
-    *cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    *wall = clock_s(CLOCK_MONOTONIC) - w0;
+    *cpu = cpu_s() - c0;
+    *wall = dln_clock_now() - w0;
     rc = 0;
 cleanup:
     if (rc && s)
