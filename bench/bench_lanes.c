@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include "dlnsweep/batch.h"
+#include "dlnsweep/json.h"
 #include "dlnsweep/lanes.h"
 #include "dlnsweep/model.h"
 
@@ -148,12 +149,22 @@ static int batch(int d, int L, int b, long steps)
     double s = batch_seconds(d, L, b, steps, &active);
     if (s < 0.0)
         return 1;
-    printf("{\"isa\": \"%s\", \"d\": %d, \"L\": %d, \"lanes\": %d, "
-           "\"steps\": %ld, \"active\": %d, \"seconds\": %.6g, "
-           "\"ns_per_cell_step\": %.4g, \"flops_per_cell_step\": %.0f}\n",
-           dln_lanes_isa_name(), d, L, b, steps, active, s,
-           s / ((double)b * steps) * 1e9, step_flops(d, L));
-    return 0;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "isa",
+                           json_object_new_string(dln_lanes_isa_name()));
+    json_object_object_add(o, "d", json_object_new_int(d));
+    json_object_object_add(o, "L", json_object_new_int(L));
+    json_object_object_add(o, "lanes", json_object_new_int(b));
+    json_object_object_add(o, "steps", json_object_new_int64(steps));
+    json_object_object_add(o, "active", json_object_new_int(active));
+    json_object_object_add(o, "seconds", dln_json_real(s));
+    json_object_object_add(o, "ns_per_cell_step",
+                           dln_json_real(s / ((double)b * steps) * 1e9));
+    json_object_object_add(o, "flops_per_cell_step",
+                           dln_json_real(step_flops(d, L)));
+    int rc = dln_json_print(stdout, o);
+    json_object_put(o);
+    return rc;
 }
 
 static int isa_table(int d, int L, int b, long steps)
@@ -224,8 +235,11 @@ static int model_table(void)
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "peak")) {
-        printf("{\"peak_gflops\": %.4g}\n", peak());
-        return 0;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "peak_gflops", dln_json_real(peak()));
+        int rc = dln_json_print(stdout, o);
+        json_object_put(o);
+        return rc;
     }
     if (argc == 2 && !strcmp(argv[1], "model"))
         return model_table();

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <cblas.h>
+#include "dlnsweep/json.h"
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/rng.h"
@@ -254,10 +255,17 @@ static int dump(const char *dir, int d, int L, long steps, int every)
     if (write_doubles(dir, "loss.bin", losses, (size_t)steps) ||
         write_doubles(dir, "sharpness.bin", sharp, (size_t)steps))
         goto cleanup;
-    printf("{\"d\": %d, \"L\": %d, \"steps\": %ld, \"every\": %d, "
-           "\"lanczos_iters\": %d, \"eta\": %.17g, \"seconds\": %.9g}\n",
-           d, L, steps, every, BENCH_LANCZOS_ITERS, p.eta, best);
-    rc = 0;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "d", json_object_new_int(d));
+    json_object_object_add(o, "L", json_object_new_int(L));
+    json_object_object_add(o, "steps", json_object_new_int64(steps));
+    json_object_object_add(o, "every", json_object_new_int(every));
+    json_object_object_add(o, "lanczos_iters",
+                           json_object_new_int(BENCH_LANCZOS_ITERS));
+    json_object_object_add(o, "eta", dln_json_exact(p.eta));
+    json_object_object_add(o, "seconds", dln_json_real(best));
+    rc = dln_json_print(stdout, o);
+    json_object_put(o);
 cleanup:
     dln_model_destroy(&m);
     free(losses);
