@@ -125,7 +125,14 @@ static void strbuf_builds_and_takes(void **state)
     assert_non_null(t);
     assert_string_equal(t, "");
     free(t);
+    /* copy into a caller's buffer, cut to fit */
+    char small[5];
+    dln_strbuf_append(&b, "abcdefgh");
+    dln_strbuf_copy(&b, small, sizeof small);
+    assert_string_equal(small, "abcd");
     dln_strbuf_free(&b);
+    dln_strbuf_copy(&b, small, sizeof small);
+    assert_string_equal(small, "");
     dln_strbuf_free(&b);                    /* twice: harmless */
 }
 

@@ -33,6 +33,10 @@ int dln_strbuf_appendf(dln_strbuf *b, const char *fmt, ...)
  * owned by b. */
 const char *dln_strbuf_text(const dln_strbuf *b);
 
+/* The text into buf (len bytes, NUL-terminated; cut to fit; "" after an
+ * allocation failure) for functions that fill a caller's buffer. */
+void dln_strbuf_copy(const dln_strbuf *b, char *buf, size_t len);
+
 /* The text as a malloc'ed string the caller frees (*len its length when
  * len is not NULL), b left empty; NULL when out of memory (b freed). */
 char *dln_strbuf_take(dln_strbuf *b, size_t *len);

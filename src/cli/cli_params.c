@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "dlnsweep/cli.h"
+#include "dlnsweep/strbuf.h"
 #include "cli_internal.h"
 
 #define WRAP_COL 79
@@ -115,11 +116,11 @@ static void markdown_table(FILE *out, dln_param_section sec)
 /* The axes in expansion order, "depth, width, ..., eta", into buf. */
 static void expansion_order(char *buf, size_t len)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int k = 0; k < dln_param_axis_count() && used < len; k++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? ", " : "",
-                                 dln_param_axis(k)->name);
+    dln_strbuf b = DLN_STRBUF_INIT;
+    for (int k = 0; k < dln_param_axis_count(); k++)
+        dln_strbuf_appendf(&b, "%s%s", k ? ", " : "", dln_param_axis(k)->name);
+    dln_strbuf_copy(&b, buf, len);
+    dln_strbuf_free(&b);
 }
 
 static void print_markdown(FILE *out)

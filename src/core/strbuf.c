@@ -75,6 +75,13 @@ const char *dln_strbuf_text(const dln_strbuf *b)
     return b->oom ? NULL : b->p ? b->p : "";
 }
 
+void dln_strbuf_copy(const dln_strbuf *b, char *buf, size_t len)
+{
+    const char *t = dln_strbuf_text(b);
+    if (len > 0)
+        snprintf(buf, len, "%s", t ? t : "");
+}
+
 char *dln_strbuf_take(dln_strbuf *b, size_t *len)
 {
     if (dln_strbuf_reserve(b, 0)) {

@@ -12,6 +12,7 @@
 #include <yaml.h>
 #include "dlnsweep/number.h"
 #include "dlnsweep/refine.h"
+#include "dlnsweep/strbuf.h"
 #include "jobspec_internal.h"
 
 enum { SEC_TOP, SEC_GRID, SEC_DIAG, SEC_PARALLEL, SEC_REFINE, SEC_COUNT };
@@ -189,11 +190,12 @@ static int fail_unknown(reader *r, const yaml_node_t *keynode, int sec,
                     return FAIL(r, line_of(keynode), key,
                                 "unknown %s; it belongs under %s%s", what,
                                 r->sections[s].name, s == SEC_TOP ? "" : ":");
-    char list[256] = "";
-    size_t used = 0;
-    for (int i = 0; i < nnames && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                 i ? ", " : "", names[i]);
+    char list[256];
+    dln_strbuf b = DLN_STRBUF_INIT;
+    for (int i = 0; i < nnames; i++)
+        dln_strbuf_appendf(&b, "%s%s", i ? ", " : "", names[i]);
+    dln_strbuf_copy(&b, list, sizeof list);
+    dln_strbuf_free(&b);
     return FAIL(r, line_of(keynode), key, "unknown %s (known: %s)", what,
                 list);
 }
@@ -1125,12 +1127,12 @@ static void refinable_list(const char *last, char *buf, size_t len)
 {
     const dln_param_def *defs[DLN_PARAM_MAX];
     int n = refinable_axes(defs);
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s",
-                                 i == 0 ? "" : i == n - 1 ? last : ", ",
-                                 defs[i]->name);
+    dln_strbuf b = DLN_STRBUF_INIT;
+    for (int i = 0; i < n; i++)
+        dln_strbuf_appendf(&b, "%s%s", i == 0 ? "" : i == n - 1 ? last : ", ",
+                           defs[i]->name);
+    dln_strbuf_copy(&b, buf, len);
+    dln_strbuf_free(&b);
 }
 
 static int refine_pair(reader *r, int idx, yaml_node_t *k, yaml_node_t *v,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "dlnsweep/strbuf.h"
 #include "store_internal.h"
 
 #define RATE_WINDOW 200   /* rows the rate is measured over */
@@ -127,18 +128,9 @@ double dln_store_counts_fraction(const dln_store_counts *c)
 void dln_store_counts_format(const dln_store_counts *c, const char *name,
                              char *buf, size_t len)
 {
-    size_t n = 0;
+    dln_strbuf b = DLN_STRBUF_INIT;
     double rate = dln_store_counts_rate(c);
-#define PUT(...)                                                        \
-    do {                                                                \
-        if (n < len) {                                                  \
-            int k_ = snprintf(buf + n, len - n, __VA_ARGS__);           \
-            n += k_ > 0 ? (size_t)k_ : 0;                               \
-        }                                                               \
-    } while (0)
-    if (len == 0)
-        return;
-    buf[0] = '\0';
+#define PUT(...) dln_strbuf_appendf(&b, __VA_ARGS__)
     if (c->total > 0)
         PUT("%s: %ld/%ld done (%.1f%%)", name, c->done, c->total,
             100.0 * dln_store_counts_fraction(c));
@@ -160,6 +152,8 @@ void dln_store_counts_format(const dln_store_counts *c, const char *name,
             sep = ", ";
         }
 #undef PUT
+    dln_strbuf_copy(&b, buf, len);
+    dln_strbuf_free(&b);
 }
 
 int dln_store_sweeps_list(dln_store *s, dln_store_sweep_info **out, int *n)

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "dlnsweep/strbuf.h"
 #include "sweep_progress.h"
 
 /* Feature scales keep the 2x2 normal equations well conditioned. */
@@ -115,16 +116,16 @@ void dln_progress_format(char *buf, size_t len, const char *name, long done,
                          const long per_regime[DLN_REGIME_ERROR + 1])
 {
     char eta[32];
-    size_t n;
+    dln_strbuf b = DLN_STRBUF_INIT;
     int pct = total > 0 && done < total
                   ? (int)(100.0 * (double)done / (double)total) : 100;
     format_duration(eta, sizeof eta, done >= total ? 0.0 : eta_s);
-    n = (size_t)snprintf(buf, len, "[sweep %s] %ld/%ld (%d%%) %.*f tasks/s "
-                         "ETA %s |", name, done, total, pct,
-                         rate < 10 ? 1 : 0, rate, eta);
-    for (int g = DLN_REGIME_CONVERGED; g <= DLN_REGIME_ERROR && n < len; g++)
+    dln_strbuf_appendf(&b, "[sweep %s] %ld/%ld (%d%%) %.*f tasks/s ETA %s |",
+                       name, done, total, pct, rate < 10 ? 1 : 0, rate, eta);
+    for (int g = DLN_REGIME_CONVERGED; g <= DLN_REGIME_ERROR; g++)
         if (per_regime[g] > 0)
-            n += (size_t)snprintf(buf + n, len - n, " %s %ld",
-                                  dln_regime_name((dln_regime)g),
-                                  per_regime[g]);
+            dln_strbuf_appendf(&b, " %s %ld", dln_regime_name((dln_regime)g),
+                               per_regime[g]);
+    dln_strbuf_copy(&b, buf, len);
+    dln_strbuf_free(&b);
 }
