@@ -753,17 +753,17 @@ static const child_table child_spectrum = {
 static sqlite3_stmt *child_stmt(dln_store *s, const child_table *c, int rows)
 {
     int slot = rows == 1 ? c->slot_one : c->slot_chunk;
-    char sql[8192];
-    size_t n = 0;
+    dln_strbuf sql = DLN_STRBUF_INIT;
     if (!s->st[slot]) {
-        n = (size_t)snprintf(sql, sizeof sql, "%s", c->head);
-        for (int r = 0; r < rows && n < sizeof sql; r++)
-            for (int k = 0; k < c->ncols && n < sizeof sql; k++)
-                n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s%s",
-                                      k ? "," : r ? ",(" : "(", "?",
-                                      k == c->ncols - 1 ? ")" : "");
+        dln_strbuf_append(&sql, c->head);
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < c->ncols; k++)
+                dln_strbuf_appendf(&sql, "%s?%s", k ? "," : r ? ",(" : "(",
+                                   k == c->ncols - 1 ? ")" : "");
     }
-    return dln_store_stmt(s, slot, sql);
+    sqlite3_stmt *st = dln_store_stmt(s, slot, dln_strbuf_text(&sql));
+    dln_strbuf_free(&sql);
+    return st;
 }
 
 /* Insert rows 0..n-1 of c for run_id: CHILD_CHUNK at a time, then one by
