@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "dlnsweep/json.h"
 #include "dlnsweep/run.h"
 
 #define BATCH 256
@@ -80,10 +81,14 @@ int main(int argc, char **argv)
         if (best < 0 || s < best)
             best = s;
     }
-    printf("{\"cells\": %d, \"steps\": %ld, \"us_per_cell\": %.2f, "
-           "\"trials\": %d, \"sharpness_sum\": %.17g}\n",
-           n, steps, 1e6 * best / n, trials, sum);
-    status = 0;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "cells", json_object_new_int(n));
+    json_object_object_add(o, "steps", json_object_new_int64(steps));
+    json_object_object_add(o, "us_per_cell", dln_json_real(1e6 * best / n));
+    json_object_object_add(o, "trials", json_object_new_int(trials));
+    json_object_object_add(o, "sharpness_sum", dln_json_exact(sum));
+    status = dln_json_print(stdout, o);
+    json_object_put(o);
 cleanup:
     free(p);
     free(r);
