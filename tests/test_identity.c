@@ -295,6 +295,37 @@ static void inline_job_hashes_are_stable(void **state)
     assert_int_equal(bad, 0);
 }
 
+static uint64_t spec_hash(const char *text)
+{
+    char err[512];
+    dln_jobspec *j = NULL;
+    if (dln_jobspec_parse("inline.yaml", text, strlen(text), &j, err,
+                          sizeof err))
+        fail_msg("%s", err);
+    uint64_t h = dln_jobspec_hash(j);
+    dln_jobspec_destroy(&j);
+    return h;
+}
+
+/* lyapunov_steps at auto writes the value its cells resolve to when they
+ * agree (the job of an explicit value: same hash), else auto. */
+static void auto_lyapunov_steps_spec_hash(void **state)
+{
+    (void)state;
+    const char *big = "grid:\n  steps: [5000, 9000]\n",
+               *big1000 = "grid:\n  steps: [5000, 9000]\ndiagnostics:\n"
+                          "  lyapunov_steps: 1000\n",
+               *mixed = "grid:\n  steps: [100, 5000]\n",
+               *mixed1000 = "grid:\n  steps: [100, 5000]\ndiagnostics:\n"
+                            "  lyapunov_steps: 1000\n",
+               *small = "grid:\n  steps: 100\n",
+               *small64 = "grid:\n  steps: 100\ndiagnostics:\n"
+                          "  lyapunov_steps: 64\n";
+    assert_true(spec_hash(big) == spec_hash(big1000));
+    assert_true(spec_hash(mixed) != spec_hash(mixed1000));
+    assert_true(spec_hash(small) == spec_hash(small64));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +333,7 @@ int main(void)
         cmocka_unit_test(equivalent_cells_hash_alike),
         cmocka_unit_test(derived_seeds_are_stable),
         cmocka_unit_test(job_hashes_are_stable),
+        cmocka_unit_test(auto_lyapunov_steps_spec_hash),
         cmocka_unit_test(inline_job_hashes_are_stable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

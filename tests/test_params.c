@@ -119,8 +119,40 @@ static void defaults_are_in_range_and_documented(void **state)
                 p.lanczos_iters == 40 && p.top_k == 4 &&
                 p.max_period == 64 && p.tail == 128);
     assert_true(p.period_tol == 1e-7 && p.diverge_bound == 1e12 &&
-                p.lyapunov_steps == 1000 && p.full_spectrum == 0 &&
+                p.lyapunov_steps == -1 && p.full_spectrum == 0 &&
                 p.transient_window == -1);
+    /* auto resolves to the old fixed 1000 at the default 5000 steps */
+    assert_int_equal(dln_params_lyapunov_steps(&p), 1000);
+}
+
+/* lyapunov_steps -1 scales with the run, between the floor and the cap,
+ * and hashes as the value it resolves to (an explicit one alike). */
+static void auto_lyapunov_length_scales_and_hashes_resolved(void **state)
+{
+    (void)state;
+    static const struct { long steps, want; } cases[] = {
+        {1, 64}, {100, 64}, {320, 64}, {400, 80}, {2500, 500}, {5000, 1000},
+        {7000, 1000}, {1000000000000L, 1000}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dln_params a, b;
+        char ha[DLN_HASH_HEX], hb[DLN_HASH_HEX];
+        dln_params_defaults(&a);
+        a.steps = cases[i].steps;
+        b = a;
+        b.lyapunov_steps = (int)cases[i].want;
+        assert_int_equal(dln_params_lyapunov_steps(&a), cases[i].want);
+        assert_int_equal(dln_params_lyapunov_steps(&b), cases[i].want);
+        dln_params_cell_hash(&a, ha);
+        dln_params_cell_hash(&b, hb);
+        assert_string_equal(ha, hb);
+        b.lyapunov_steps = (int)cases[i].want + 1;
+        dln_params_cell_hash(&b, hb);
+        assert_string_not_equal(ha, hb);
+    }
+    dln_params p;
+    dln_params_defaults(&p);
+    p.lyapunov_steps = 0;   /* off stays off */
+    assert_int_equal(dln_params_lyapunov_steps(&p), 0);
 }
 
 /* Each scalar row writes its own field and nothing else. */
@@ -299,6 +331,7 @@ int main(void)
         cmocka_unit_test(rows_are_consistent),
         cmocka_unit_test(axes_expand_in_documented_order),
         cmocka_unit_test(defaults_are_in_range_and_documented),
+        cmocka_unit_test(auto_lyapunov_length_scales_and_hashes_resolved),
         cmocka_unit_test(accessors_touch_one_field),
         cmocka_unit_test(text_reads_back),
         cmocka_unit_test(parse_refuses),

@@ -63,6 +63,11 @@ typedef enum dln_param_section {
 #define DLN_PARAM_DESCENDING 0x40 /* lists: values in descending order      */
 #define DLN_PARAM_FAMILIES 0x80   /* lists: job files may also write one as
                                      a spectrum family ({geometric: ...})  */
+#define DLN_PARAM_NEG_IS_AUTO 0x100 /* -1 means auto, a value derived from
+                                      other rows (dln_params_lyapunov_steps);
+                                      hashed and stored as the resolved
+                                      value, so an auto value that equals
+                                      an explicit one is the same cell     */
 
 typedef struct dln_param_def {
     const char *name;          /* key = runs column; option with dashes     */
@@ -113,7 +118,8 @@ const dln_param_def *dln_param_axis(int k);
 int dln_param_is_scalar(const dln_param_def *d);
 
 /* The value of row d in p as a double (bool 0/1, init its kind; NAN for
- * a list or a file); _resolved applies 0-means-width. Pure. */
+ * a list or a file); _resolved applies 0-means-width and -1-means-auto.
+ * Pure. */
 double dln_param_get(const dln_params *p, const dln_param_def *d);
 double dln_param_resolved(const dln_params *p, const dln_param_def *d);
 /* Set row d of p to v (scalar rows only; integers truncate). Pure. */

@@ -59,7 +59,8 @@ typedef struct dln_params {
     double period_tol;       /* relative tolerance of the period test       */
     double diverge_bound;    /* loss above this (or non-finite) = divergent */
     int lyapunov_steps;      /* end-of-run dynamics: settle steps and least
-                                measured tangent steps (run.h); 0 = off    */
+                                measured tangent steps (run.h); 0 = off,
+                                -1 auto (dln_params_lyapunov_steps)       */
     int full_spectrum;       /* 1: full Hessian spectrum at the end (dense) */
     long transient_window;   /* steps of the slow-transient fit (stability.h);
                                 -1 auto = min(steps/4, 4096), 0 off       */
@@ -123,6 +124,16 @@ long dln_params_diag_count(const dln_params *p);
 
 /* Number of weights, sum_l d_l d_{l-1} (what an init file must hold). Pure. */
 long dln_params_nweights(const dln_params *p);
+
+/* The auto length of the end-of-run dynamics (lyapunov_steps -1): a fifth
+ * of the run's steps, at least DLN_LYAP_AUTO_FLOOR (eight batches of
+ * eight) and at most DLN_LYAP_AUTO_CAP (the fixed default it replaces, so
+ * runs of 5000 steps or more keep their cells and results). */
+#define DLN_LYAP_AUTO_FLOOR 64
+#define DLN_LYAP_AUTO_CAP 1000
+#define DLN_LYAP_AUTO_DIV 5
+/* p's lyapunov_steps with -1 (auto) resolved: >= 0. Pure. */
+long dln_params_lyapunov_steps(const dln_params *p);
 
 /* Comma list "10,9.5,9" of the spectrum into buf (pure; truncates safely). */
 void dln_params_spectrum_text(const dln_params *p, char *buf, size_t len);

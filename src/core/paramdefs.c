@@ -70,11 +70,12 @@ static const dln_param_def defs[] = {
     {"diverge_bound", DLN_PT_REAL, FIELD(diverge_bound), 0, INFINITY,
      DLN_PARAM_LO_OPEN, 1e12, NULL, DIAG, "div",
      "a loss above this (or not finite) is divergence", NOLIST},
-    {"lyapunov_steps", DLN_PT_INT, FIELD(lyapunov_steps), 0, 1e9, 0, 1000,
-     NULL, DIAG, "lyap", "end-of-run dynamics: GD steps that settle the "
-     "orbit before its period is read, and the least measured steps of the "
-     "Lyapunov exponents (after a warm-up of a quarter of it); 0 = off",
-     NOLIST},
+    {"lyapunov_steps", DLN_PT_INT, FIELD(lyapunov_steps), -1, 1e9,
+     DLN_PARAM_NEG_IS_AUTO, -1, NULL, DIAG, "lyap", "end-of-run dynamics: "
+     "GD steps that settle the orbit before its period is read, and the "
+     "least measured steps of the Lyapunov exponents (after a warm-up of a "
+     "quarter of it); -1 = auto (min(1000, max(64, steps/5)), hashed as that "
+     "value), 0 = off", NOLIST},
     {"full_spectrum", DLN_PT_BOOL, FIELD(full_spectrum), 0, 1,
      DLN_PARAM_HASH_IF_SET, 0, NULL, DIAG, "fs",
      "dense Hessian spectrum at the end (small models only)", NOLIST},
@@ -195,6 +196,8 @@ double dln_param_resolved(const dln_params *p, const dln_param_def *d)
     double v = dln_param_get(p, d);
     if ((d->flags & DLN_PARAM_ZERO_IS_WIDTH) && v == 0.0)
         return (double)p->width;
+    if ((d->flags & DLN_PARAM_NEG_IS_AUTO) && v < 0.0)
+        return (double)dln_params_lyapunov_steps(p);
     return v;
 }
 

@@ -159,6 +159,16 @@ long dln_params_nweights(const dln_params *p)
     return n;
 }
 
+long dln_params_lyapunov_steps(const dln_params *p)
+{
+    long n = p->steps / DLN_LYAP_AUTO_DIV;
+    if (p->lyapunov_steps >= 0)
+        return p->lyapunov_steps;
+    if (n < DLN_LYAP_AUTO_FLOOR)
+        n = DLN_LYAP_AUTO_FLOOR;
+    return n < DLN_LYAP_AUTO_CAP ? n : DLN_LYAP_AUTO_CAP;
+}
+
 double dln_params_cost(const dln_params *p)
 {
     double d = (double)p->width;
@@ -170,5 +180,5 @@ double dln_params_cost(const dln_params *p)
     /* The Lyapunov continuation: warm-up and the least measured stretch,
      * a gradient and k HVPs per step (run.h). */
     return (double)p->steps * 4.0 * per_step + sharp +
-           2.0 * p->lyapunov_steps * (4.0 + 6.0 * p->lyapunov_k) * per_step;
+           2.0 * (double)dln_params_lyapunov_steps(p) * (4.0 + 6.0 * p->lyapunov_k) * per_step;
 }

@@ -118,7 +118,7 @@ static int ws_create(prun_ws *w, const dln_params *p, const double *x0,
                          p->lanczos_iters, &w->ritz) ||
          (w->root && !(w->full = malloc(sizeof(double) * w->n)))))
         bad = 1;
-    if (p->lyapunov_steps > 0) {
+    if (dln_params_lyapunov_steps(p) > 0) {
         size_t nl = dln_pmodel_nlocal(w->m) + 1;
         w->tan = malloc(sizeof(double) * nl);
         w->htan = malloc(sizeof(double) * nl);

@@ -29,7 +29,8 @@ int dln_track_create(dln_run_track *k, const dln_params *p, int keep_ring)
     k->tr_from = steps - k->twin + 1;   /* first step of the fit window */
     if (k->twin > 0 && k->tr_from - 2L * p->max_period < k->fp_from)
         k->fp_from = k->tr_from - 2L * p->max_period;
-    k->lyap_from = steps - p->lyapunov_steps;
+    k->lyap_steps = dln_params_lyapunov_steps(p);
+    k->lyap_from = steps - k->lyap_steps;
     k->keep = keep_ring;
     if (keep_ring && dln_orbit_create(k->dim, p->max_period, &k->orbit))
         return 1;
@@ -205,7 +206,7 @@ static void push(dln_run_track *k, long t, double loss, dln_result *r)
 /* 1 if the tangent is propagated over step t -> t+1. Pure. */
 static int lyap_due(const dln_run_track *k, long t)
 {
-    return k->p->lyapunov_steps > 0 && t >= k->lyap_from && !k->lyap_bad;
+    return k->lyap_steps > 0 && t >= k->lyap_from && !k->lyap_bad;
 }
 
 /* Account the tangent norm after one propagation: returns 1 with *nrm

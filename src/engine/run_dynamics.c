@@ -42,24 +42,26 @@ static void dyn_free(dyn *d)
 
 /* Tangent-run settings of the run's parameters: k exponents, the period
  * (> 0 known, 0 detect) and block.  The run starts from the settled
- * state, so its warm-up only aligns the vectors: lyapunov_steps / 4.  The
+ * state, so its warm-up only aligns the vectors: a quarter of
+ * lyapunov_steps (resolved: params.h).  The
  * transverse block, which does not decide the label, is measured over
  * lyapunov_steps steps without extension. */
 static void lyap_settings(const dln_params *p, int k, int period,
                           dln_block block, dln_lyap_settings *s)
 {
+    long len = dln_params_lyapunov_steps(p);
     dln_lyap_defaults(s);
     s->k = k;
     s->period = period;
     s->max_period = p->max_period;
     s->period_tol = p->period_tol;
-    s->warmup = p->lyapunov_steps / 4;
-    s->batch = p->lyapunov_steps / 8 > 0 ? p->lyapunov_steps / 8 : 1;
+    s->warmup = len / 4;
+    s->batch = len / 8 > 0 ? len / 8 : 1;
     s->min_batches = 8;
-    s->max_steps = p->lyapunov_max_steps > p->lyapunov_steps &&
+    s->max_steps = p->lyapunov_max_steps > len &&
                            block != DLN_BLOCK_TRANSVERSE
                        ? p->lyapunov_max_steps
-                       : p->lyapunov_steps;
+                       : len;
     s->tol_abs = p->lyapunov_tol;
     s->tol_rel = DLN_RUN_LYAP_REL_TOL;
     s->tol_count = 1;
@@ -77,7 +79,8 @@ static void lyap_settings(const dln_params *p, int k, int period,
  * diverge_bound. *loss: the last state's. */
 static int settle(dyn *d, double *loss)
 {
-    long need = 2L * d->p->max_period + 1, len = d->p->lyapunov_steps;
+    long need = 2L * d->p->max_period + 1;
+    long len = dln_params_lyapunov_steps(d->p);
     if (len < need)
         len = need;
     for (long t = 1; t <= len; t++) {
@@ -422,7 +425,7 @@ int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
              NULL, NULL, NULL, NULL};
     double loss = NAN;
     int rc = 1;
-    if (p->lyapunov_steps <= 0)
+    if (dln_params_lyapunov_steps(p) <= 0)
         return 0;
     d.x_steps = malloc(sizeof(double) * d.n);
     d.x_far = malloc(sizeof(double) * d.n);

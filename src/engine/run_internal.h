@@ -44,6 +44,7 @@ typedef struct dln_run_track {
     double *mode_now;          /* ... at the current state                */
     int prev_ok;               /* mode_prev holds state t-1               */
     long fp_from, tail_from;   /* first fingerprinted / tail state        */
+    long lyap_steps;           /* lyapunov_steps resolved (params.h)     */
     long tr_from, lyap_from;   /* first transient-window / tangent step   */
     double lyap_sum;           /* sum of log tangent growths              */
     long lyap_n;

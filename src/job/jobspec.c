@@ -654,11 +654,33 @@ static int canonical_excludes(const dln_jobspec *j, dln_strbuf *b)
     return rc;
 }
 
+/* Canonical text of diagnostics row d (DLN_PARAM_NEG_IS_AUTO) at auto:
+ * the value it resolves to when that is the same for every value of the
+ * steps axis (the one row it derives from), so a job whose cells are
+ * those of an explicit value keeps that value's hash; else "-1". */
+static void auto_text(const dln_jobspec *j, const dln_param_def *d,
+                      char *buf, size_t len)
+{
+    const js_axis *a = &j->ax[DLN_PARAM_OF(steps)->axis];
+    dln_params p = j->base;
+    double first = 0.0;
+    for (long k = 0; k < a->n; k++) {
+        p.steps = (long)a->v[k];
+        double v = dln_param_resolved(&p, d);
+        if (k > 0 && v != first) {
+            dln_param_format_value(d, -1.0, DLN_TEXT_SHORT, buf, len);
+            return;
+        }
+        first = v;
+    }
+    dln_param_format_value(d, first, DLN_TEXT_SHORT, buf, len);
+}
+
 /* The canonical text: seeds, the eta unit when eta is times_edge, every
  * axis (a zip group as one set of tuples) in expansion order, the exclude:
  * conditions (sorted), then the diagnostics settings in table order (a
  * DLN_PARAM_SPEC_IF_SET one only when not default, so old job hashes
- * hold), then refine:.  A job without zip, exclude and times_edge has the
+ * hold; an auto one as auto_text), then refine:.  A job without zip, exclude and times_edge has the
  * text it always had. */
 static int build_canonical(dln_jobspec *j)
 {
@@ -686,7 +708,10 @@ static int build_canonical(dln_jobspec *j)
         if (d->section != DLN_PS_DIAG ||
             ((d->flags & DLN_PARAM_SPEC_IF_SET) && dln_param_is_default(p, d)))
             continue;
-        dln_param_format(p, d, DLN_TEXT_SHORT, x, sizeof x);
+        if ((d->flags & DLN_PARAM_NEG_IS_AUTO) && dln_param_get(p, d) < 0)
+            auto_text(j, d, x, sizeof x);
+        else
+            dln_param_format(p, d, DLN_TEXT_SHORT, x, sizeof x);
         snprintf(line, sizeof line, "%s=%s\n", d->name, x);
         dln_strbuf_append(&b, line);
     }

@@ -12,7 +12,7 @@
 
 double dln_task_steps(const dln_params *p)
 {
-    return (double)p->steps + (double)p->lyapunov_steps + 1.0;
+    return (double)p->steps + (double)dln_params_lyapunov_steps(p) + 1.0;
 }
 
 /* Least squares wall = a*x1 + b*x2 without intercept, a, b >= 0: the full
