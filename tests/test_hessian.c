@@ -253,6 +253,77 @@ static void lanczos_matches_dense_eigenvalues(void **state)
     }
 }
 
+/* A bounded basis (thick restart) with fewer vectors than steps: the top 4
+ * still equal dsyev's on the dense Hessian (random points, and balanced
+ * minima whose top eigenvalues repeat: 20, 19.5, 19.5, 19 at L = 2), the
+ * run is deterministic, and a bound at or above the steps is bit-identical
+ * to the unbounded workspace. */
+static void bounded_lanczos_matches_dense_eigenvalues(void **state)
+{
+    (void)state;
+    static const struct {
+        int L, din, d, dout; const char *s; int rot, bal, iters, basis;
+    } c[] = {
+        {3, 6, 6, 6, "10,9.5,9", 1, 0, 200, 12},  /* n = 108 */
+        {4, 5, 7, 4, "5,2", 0, 0, 240, 10},       /* n = 118 */
+        {3, 8, 8, 8, "10,9.5,9", 1, 0, 300, 6},   /* n = 192, k + 2 */
+        {2, 3, 3, 3, "10,9.5,9", 0, 1, 120, 8},   /* balanced, repeated */
+        {3, 3, 3, 3, "10,9.5,9", 1, 1, 120, 8}};
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
+        dln_params p = engine_params(c[k].L, c[k].din, c[k].d, c[k].dout,
+                                     c[k].s, c[k].rot, DLN_INIT_GAUSSIAN);
+        p.alpha = 1.5;
+        dln_model *m = engine_model(&p);
+        size_t n = dln_model_nparams(m);
+        double *x = malloc(n * sizeof *x), *h = malloc(n * n * sizeof *h);
+        double *ev = malloc(n * sizeof *ev), top[4], again[4];
+        dln_lanczos *l = NULL;
+        if (c[k].bal)
+            engine_set_balanced_min(m, &p, x);
+        assert_int_equal(dln_lanczos_create_bounded(n, c[k].iters,
+                                                    c[k].basis, &l), 0);
+        assert_int_equal(dln_lanczos_run(l, m, c[k].iters, 4, 42 + k, top),
+                         0);
+        assert_int_equal(dln_lanczos_run(l, m, c[k].iters, 4, 42 + k,
+                                         again), 0);
+        assert_memory_equal(top, again, sizeof top);
+        assert_int_equal(dln_model_hessian(m, h), 0);
+        engine_eigvals(h, (int)n, ev);
+        double scale = fabs(ev[n - 1]) > fabs(ev[0]) ? fabs(ev[n - 1])
+                                                     : fabs(ev[0]);
+        for (int i = 0; i < 4; i++)
+            assert_float_equal(top[i], ev[n - 1 - i], 1e-9 * scale);
+        if (c[k].bal && c[k].L == 2) {
+            assert_float_equal(top[1], 19.5, 1e-9 * 20);
+            assert_float_equal(top[2], 19.5, 1e-9 * 20);
+            assert_float_equal(top[3], 19.0, 1e-9 * 20);
+        }
+        dln_lanczos_destroy(&l);
+        /* a bound that does not bind: the unbounded bits */
+        assert_int_equal(dln_lanczos_create_bounded(n, 30, 30, &l), 0);
+        assert_int_equal(dln_lanczos_run(l, m, 30, 4, 5, top), 0);
+        assert_int_equal(dln_lanczos_top(m, 30, 4, 5, again), 0);
+        assert_memory_equal(top, again, sizeof top);
+        assert_int_equal(dln_lanczos_run(l, m, 30, 4, 5, again), 0);
+        dln_lanczos_destroy(&l);
+        free(x); free(h); free(ev);
+        dln_model_destroy(&m);
+    }
+    /* too small a basis for k, and bad bounds */
+    dln_params p = engine_params(3, 6, 6, 6, "10,9.5,9", 1,
+                                 DLN_INIT_GAUSSIAN);
+    dln_model *m = engine_model(&p);
+    dln_lanczos *l = NULL;
+    double top[4];
+    assert_int_equal(dln_lanczos_create_bounded(108, 40, 5, &l), 0);
+    assert_int_equal(dln_lanczos_run(l, m, 40, 4, 1, top), 2);
+    assert_int_equal(dln_lanczos_run(l, m, 40, 3, 1, top), 0);
+    dln_lanczos_destroy(&l);
+    assert_int_equal(dln_lanczos_create_bounded(108, 40, 2, &l), 2);
+    assert_int_equal(dln_lanczos_create_bounded(108, 40, -1, &l), 2);
+    dln_model_destroy(&m);
+}
+
 /* iters > nparams, k > nparams, breakdown at the first step (H = I), bad
  * arguments, determinism and NaN parameters. */
 static void lanczos_edge_cases(void **state)
@@ -352,6 +423,7 @@ int main(void)
         cmocka_unit_test(full_spectrum_at_balanced_minimum),
         cmocka_unit_test(sharpness_at_balanced_minimum),
         cmocka_unit_test(lanczos_matches_dense_eigenvalues),
+        cmocka_unit_test(bounded_lanczos_matches_dense_eigenvalues),
         cmocka_unit_test(lanczos_edge_cases),
         cmocka_unit_test(lanczos_workspace),
     };

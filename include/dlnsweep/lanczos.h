@@ -27,12 +27,24 @@ int dln_lanczos_top(dln_model *m, int iters, int k, uint64_t seed,
 typedef struct dln_lanczos dln_lanczos;
 int dln_lanczos_create(size_t nparams, int iters, dln_lanczos **out);
 
+/* As dln_lanczos_create with the basis bounded to `basis` vectors (0: no
+ * bound; at least DLN_LANCZOS_MIN_BASIS otherwise): a run of more steps
+ * than that is thick-restarted Lanczos on the same number of HVPs (its
+ * top k Ritz values converge to H's, k + 2 <= basis; lanczos.c), fewer
+ * steps are bit-identical to the unbounded workspace.  Memory: basis + 2
+ * parameter vectors.  Returns 0, 1 on allocation failure, 2 on bad args.
+ * Not collective; caller owns *out. */
+#define DLN_LANCZOS_MIN_BASIS 3
+int dln_lanczos_create_bounded(size_t nparams, int iters, int basis,
+                               dln_lanczos **out);
+
 /* Free l and set *l = NULL; accepts NULL. */
 void dln_lanczos_destroy(dln_lanczos **l);
 
 /* dln_lanczos_top in l's workspace, bit-identical to it; m must have l's
  * nparams and iters be at most l's.  Allocates nothing.  Returns as
- * dln_lanczos_top (2 also for a model or iters that do not fit l). */
+ * dln_lanczos_top (2 also for a model or iters that do not fit l, or a
+ * bounded basis below k + 2 vectors). */
 int dln_lanczos_run(dln_lanczos *l, dln_model *m, int iters, int k,
                     uint64_t seed, double *top);
 

@@ -10,7 +10,17 @@
  * orthogonal to Q with a zero coupling in T; that is what lets repeated
  * eigenvalues show up with their multiplicity.  At most min(iters, nparams)
  * steps are taken; with iters >= nparams T is the full Hessian in the basis
- * Q and its eigenvalues are exactly H's. */
+ * Q and its eigenvalues are exactly H's.
+ *
+ * A workspace with a bounded basis (dln_lanczos_create_bounded: cols <
+ * min(iters, nparams) vectors) runs thick-restart Lanczos (Wu and Simon,
+ * SIAM J. Matrix Anal. Appl. 22, 2000) on the same HVP budget: the
+ * projected matrix T = Q^T H Q is kept dense (its columns are the CGS2
+ * coefficients), and when Q is full its top `keep` Ritz vectors replace it
+ * (Q <- Q Y in place, row block by row block) and the residual continues
+ * the space.  Everything is seeded and serial BLAS, so it is as
+ * deterministic as the unbounded run (ARPACK is not used: its restarts
+ * draw from a process-wide seed). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +59,16 @@ static void orthogonalise(const double *q, int n, int j, double *w,
     }
 }
 
+/* Rows of Q updated at once by a thick restart (Q <- Q Y). */
+#define DLN_LANCZOS_ROW_BLOCK 256
+
 struct dln_lanczos {
     int n;                    /* parameters                                */
     int steps;                /* Krylov steps it has room for              */
+    int cols;                 /* basis vectors held (< steps: restarted)   */
     double *q, *w, *alpha, *beta, *coef, *tmp;
+    double *t, *y, *theta;    /* restarted: T, its eigenvectors, values    */
+    double *blk, *work;       /* restarted: a row block of Q Y, dsyev's    */
     double *start;            /* the seeded normals of restart 0 ...       */
     uint64_t start_seed;      /* ... for this seed                         */
     int have_start;
@@ -88,16 +104,35 @@ static int fresh_direction(dln_lanczos *l, int j, uint64_t seed, int restart)
 
 int dln_lanczos_create(size_t nparams, int iters, dln_lanczos **out)
 {
+    return dln_lanczos_create_bounded(nparams, iters, 0, out);
+}
+
+int dln_lanczos_create_bounded(size_t nparams, int iters, int basis,
+                               dln_lanczos **out)
+{
     dln_lanczos *l = NULL;
     *out = NULL;
-    if (nparams < 1 || nparams > (size_t)INT32_MAX || iters < 1)
+    if (nparams < 1 || nparams > (size_t)INT32_MAX || iters < 1 ||
+        basis < 0 || (basis > 0 && basis < DLN_LANCZOS_MIN_BASIS))
         return 2;
     if (!(l = calloc(1, sizeof *l)))
         return 1;
     l->n = (int)nparams;
     l->steps = iters < l->n ? iters : l->n;
-    size_t n = nparams, st = (size_t)l->steps;
-    l->q = malloc(sizeof(double) * n * st);
+    l->cols = basis > 0 && basis < l->steps ? basis : l->steps;
+    size_t n = nparams, st = (size_t)l->steps, mb = (size_t)l->cols;
+    if (l->cols < l->steps) {
+        l->t = malloc(sizeof(double) * mb * mb);
+        l->y = malloc(sizeof(double) * mb * mb);
+        l->theta = malloc(sizeof(double) * mb);
+        l->blk = malloc(sizeof(double) * DLN_LANCZOS_ROW_BLOCK * mb);
+        l->work = malloc(sizeof(double) * 3 * mb);
+        if (!l->t || !l->y || !l->theta || !l->blk || !l->work) {
+            dln_lanczos_destroy(&l);
+            return 1;
+        }
+    }
+    l->q = malloc(sizeof(double) * n * mb);
     l->w = malloc(sizeof(double) * n);
     l->start = malloc(sizeof(double) * n);
     l->alpha = malloc(sizeof(double) * st);
@@ -125,8 +160,95 @@ void dln_lanczos_destroy(dln_lanczos **lp)
     free(l->beta);
     free(l->coef);
     free(l->tmp);
+    free(l->t);
+    free(l->y);
+    free(l->theta);
+    free(l->blk);
+    free(l->work);
     free(l);
     *lp = NULL;
+}
+
+/* Eigenvalues (ascending into l->theta) and, when vectors, eigenvectors
+ * (into l->y) of the leading dim x dim block of l->t. Returns 0 or 1. */
+static int projected_eig(dln_lanczos *l, int dim, int vectors)
+{
+    int mb = l->cols;
+    for (int j = 0; j < dim; j++)
+        memcpy(l->y + (size_t)j * dim, l->t + (size_t)j * mb,
+               sizeof(double) * (size_t)dim);
+    return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, vectors ? 'V' : 'N', 'U',
+                              dim, l->y, dim, l->theta, l->work,
+                              3 * mb) != 0;
+}
+
+/* Thick restart of a full basis: Q[:, 0..keep) <- Q Y_top (the top keep
+ * Ritz vectors, ascending), T <- diag of their Ritz values. */
+static void compress(dln_lanczos *l, int keep)
+{
+    int n = l->n, mb = l->cols;
+    const double *ysel = l->y + (size_t)(mb - keep) * mb;
+    for (int r0 = 0; r0 < n; r0 += DLN_LANCZOS_ROW_BLOCK) {
+        int rows = n - r0 < DLN_LANCZOS_ROW_BLOCK ? n - r0
+                                                  : DLN_LANCZOS_ROW_BLOCK;
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rows, keep,
+                    mb, 1.0, l->q + r0, n, ysel, mb, 0.0, l->blk, rows);
+        for (int j = 0; j < keep; j++)
+            memcpy(l->q + r0 + (size_t)j * n, l->blk + (size_t)j * rows,
+                   sizeof(double) * (size_t)rows);
+    }
+    memset(l->t, 0, sizeof(double) * (size_t)mb * mb);
+    for (int j = 0; j < keep; j++)
+        l->t[j + (size_t)j * mb] = l->theta[mb - keep + j];
+}
+
+/* dln_lanczos_run on a bounded basis (l->cols < steps): thick restart. */
+static int run_restarted(dln_lanczos *l, dln_model *m, int steps, int k,
+                         uint64_t seed, double *top)
+{
+    int n = l->n, mb = l->cols, restart = 0, cur = 1, done = 0;
+    int keep = (mb + k) / 2;
+    double *q = l->q, *w = l->w, hnorm = 0.0;
+    if (k + 2 > mb)
+        return 2;
+    if (keep > mb - 1)
+        keep = mb - 1;
+    memset(l->t, 0, sizeof(double) * (size_t)mb * mb);
+    fresh_direction(l, 0, seed, restart);
+    for (int hv = 0; hv < steps; hv++) {
+        int j = cur - 1;
+        dln_model_hvp(m, q + (size_t)j * n, w);
+        double hq = norm2(n, w);
+        if (!isfinite(hq))
+            return 0;
+        if (hq > hnorm)
+            hnorm = hq;
+        orthogonalise(q, n, cur, w, l->coef, l->tmp);
+        for (int i = 0; i <= j; i++)
+            l->t[i + (size_t)j * mb] = l->t[j + (size_t)i * mb] = l->coef[i];
+        done = cur;
+        if (hv + 1 == steps)
+            break;
+        double b = norm2(n, w);
+        if (cur == mb) {
+            if (projected_eig(l, mb, 1))
+                return 1;
+            compress(l, keep);
+            cur = done = keep;
+        }
+        if (b > DLN_LANCZOS_BREAKDOWN * hnorm) {
+            double inv = 1.0 / b, *next = q + (size_t)cur * n;
+            for (int i = 0; i < n; i++)
+                next[i] = w[i] * inv;
+        } else if (fresh_direction(l, cur, seed, ++restart))
+            break;
+        cur++;
+    }
+    if (projected_eig(l, done, 0))
+        return 1;
+    for (int i = 0; i < k && i < done; i++)
+        top[i] = l->theta[done - 1 - i];
+    return 0;
 }
 
 int dln_lanczos_run(dln_lanczos *l, dln_model *m, int iters, int k,
@@ -139,6 +261,11 @@ int dln_lanczos_run(dln_lanczos *l, dln_model *m, int iters, int k,
     int steps = iters < n ? iters : n;
     if (steps > l->steps)
         return 2;
+    if (l->cols < steps) {
+        for (int i = 0; i < k; i++)
+            top[i] = NAN;
+        return run_restarted(l, m, steps, k, seed, top);
+    }
     double *q = l->q, *w = l->w, *alpha = l->alpha, *beta = l->beta;
     for (int i = 0; i < k; i++)
         top[i] = NAN;
