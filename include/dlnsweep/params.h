@@ -68,6 +68,7 @@ typedef struct dln_params {
     double lyapunov_tol;     /* standard error at which the tangent stops   */
     long lyapunov_max_steps; /* cap on the measured tangent steps           */
     long transverse_max;     /* most parameters for the transverse split    */
+    int lanczos_basis;       /* Lanczos basis vectors at most; 0 = no cap   */
     /* explicit initialisations */
     int n_alpha_layers;      /* 0, or depth per-layer factors of alpha      */
     double alpha_layers[DLN_MAX_ALPHA_LAYERS];

@@ -21,7 +21,7 @@
 #include "dlnsweep/params.h"
 #include "dlnsweep/result.h"
 
-#define DLN_STORE_SCHEMA_VERSION 8
+#define DLN_STORE_SCHEMA_VERSION 9
 #define DLN_STORE_APP_ID 0x444c4e53   /* "DLNS" in the SQLite header */
 /* A lease whose heartbeat is this old is taken over by any writer. */
 #define DLN_STORE_LEASE_STALE_S 600.0

@@ -121,6 +121,11 @@ static const dln_param_def defs[] = {
      DLN_PARAM_NEW, 0, NULL, DIAG, "rdet", "trajectory points also carry "
      "the late orbit's per-step values: target modes, singular values, "
      "layers, every balancing gap, Hessian (orbit_hessian)", NOLIST},
+    {"lanczos_basis", DLN_PT_INT, FIELD(lanczos_basis), 0, 10000,
+     DLN_PARAM_NEW, 0, NULL, DIAG, "lzb", "most parameter-sized vectors in "
+     "the sharpness's Lanczos basis (a memory cap): below "
+     "min(lanczos_iters, parameters), Lanczos restarts thickly on the same "
+     "lanczos_iters HVPs; at least top_k + 2; 0 = no cap", NOLIST},
 };
 
 #define NDEFS ((int)(sizeof defs / sizeof defs[0]))
@@ -726,6 +731,13 @@ int dln_params_check(const dln_params *p, dln_param_problem *out)
                 DLN_PARAM_OF(d_in), DLN_PARAM_OF(d_out));
         snprintf(out->reason, sizeof out->reason, "%d singular values exceed "
                  "min(d_in, d_out) = %d", p->rank, dmin);
+        return 2;
+    }
+    if (p->lanczos_basis > 0 && p->lanczos_basis < p->top_k + 2) {
+        problem(out, DLN_PARAM_OF(lanczos_basis), DLN_PARAM_OF(top_k), NULL,
+                NULL);
+        snprintf(out->reason, sizeof out->reason, "must be 0 or at least "
+                 "top_k + 2 = %d (got %d)", p->top_k + 2, p->lanczos_basis);
         return 2;
     }
     if (p->top_k > p->lanczos_iters) {

@@ -85,7 +85,8 @@ static int ws_create(run_ws *w, const dln_params *p, const double *x0)
     memcpy(w->x0, dln_model_params(w->m), sizeof(double) * w->n);
     w->proj_terms = dln_run_projections(p, w->n, w->proj_idx, w->proj_w);
     int k, iters = dln_run_lanczos_size(p, w->n, &k);
-    if (iters >= 1 && dln_lanczos_create(w->n, iters, &w->lz))
+    if (iters >= 1 &&
+        dln_lanczos_create_bounded(w->n, iters, p->lanczos_basis, &w->lz))
         return 1;
     if (!(w->svl = malloc(sizeof(double) * (size_t)p->depth * DLN_MAX_SV)))
         return 1;

@@ -115,6 +115,7 @@ const char dln_store_schema_sql[] =
     " n_collapsed INTEGER, mode_regimes TEXT,"
     " alpha_layers TEXT, init_diag TEXT, init_file TEXT,"
     " orbit_hessian INTEGER, record_from INTEGER, record_detail INTEGER,"
+    " lanczos_basis INTEGER,"
     " UNIQUE(cell_hash, seed_index));"
     "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);"
     "CREATE INDEX IF NOT EXISTS runs_eta ON runs(eta);"
@@ -233,6 +234,8 @@ static const struct migration {
     {8, ORPHANS_SQL
         "DELETE FROM point_details WHERE run_id NOT IN (SELECT id FROM runs);"
         RUN_DELETES_SQL, NULL, NULL, NULL, NULL},
+    /* 9: the Lanczos basis cap (NULL in older rows: no cap) */
+    {9, NULL, NULL, "runs", "lanczos_basis", "INTEGER"},
 };
 
 int dln_store_has_column(dln_store *s, const char *table,
