@@ -353,6 +353,52 @@ static void sharpness_matches_serial_lanczos(void **state)
     assert_true(err < 1e-9);
 }
 
+/* A bounded basis (lanczos_basis 8 < 120 steps: thick restart) gives the
+ * serial bounded Lanczos's top 4 and the dense Hessian's, the same bits on
+ * a second run. */
+static void bounded_sharpness_matches_serial(void **state)
+{
+    (void)state;
+    dln_params p = wide_cell();
+    dln_pmodel *pm = NULL;
+    dln_model *sm = NULL;
+    dln_lanczos *l = NULL;
+    double top[4], again[4], ts[4], err = 0.0, err_dense = 0.0;
+    p.lanczos_iters = 120;
+    p.lanczos_basis = 8;
+    assert_int_equal(dln_pmodel_create(&p, MPI_COMM_WORLD, 6, &pm), 0);
+    for (int t = 0; t < 100; t++)
+        dln_pmodel_step(pm);
+    assert_int_equal(dln_pmodel_lanczos_top(pm, 120, 4, p.seed + 7, top), 0);
+    assert_int_equal(dln_pmodel_lanczos_top(pm, 120, 4, p.seed + 7, again),
+                     0);
+    assert_memory_equal(top, again, sizeof top);
+    if (world_rank == 0) {
+        assert_int_equal(dln_model_create(&p, &sm), 0);
+        for (int t = 0; t < 100; t++)
+            dln_model_step(sm, NULL);
+        size_t n = dln_model_nparams(sm);
+        assert_int_equal(dln_lanczos_create_bounded(n, 120, 8, &l), 0);
+        assert_int_equal(dln_lanczos_run(l, sm, 120, 4, p.seed + 7, ts), 0);
+        double *h = malloc(n * n * sizeof *h), *ev = malloc(n * sizeof *ev);
+        assert_int_equal(dln_model_hessian(sm, h), 0);
+        engine_eigvals(h, (int)n, ev);
+        for (int i = 0; i < 4; i++) {
+            err = fmax(err, fabs(top[i] - ts[i]) / ts[0]);
+            err_dense = fmax(err_dense, fabs(top[i] - ev[n - 1 - i]) / ts[0]);
+        }
+        free(h);
+        free(ev);
+        dln_lanczos_destroy(&l);
+        dln_model_destroy(&sm);
+    }
+    err = shared(err);
+    err_dense = shared(err_dense);
+    dln_pmodel_destroy(&pm);
+    assert_true(err < 1e-9);
+    assert_true(err_dense < 1e-8);
+}
+
 /* Bad parameters are refused with 2 on every rank before any collective. */
 static void invalid_params_refused(void **state)
 {
@@ -374,6 +420,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(balanced_minimum_spectrum),
         cmocka_unit_test(diagnostics_match_serial),
         cmocka_unit_test(sharpness_matches_serial_lanczos),
+        cmocka_unit_test(bounded_sharpness_matches_serial),
         cmocka_unit_test(invalid_params_refused),
     };
     return dln_mpi_run_tests(argc, argv, tests, &world_rank,

@@ -285,7 +285,21 @@ static int allocate(dln_pmodel *m, size_t nprefix, size_t nback,
     m->modes = calloc((size_t)r, sizeof(double));
     m->svd_a = malloc(sizeof(double) * nsvd);
     m->svd_s = malloc(sizeof(double) * (size_t)dmax);
-    m->krylov = malloc(sizeof(double) * nl * (size_t)m->kmax);
+    m->kcols = m->p.lanczos_basis > 0 && m->p.lanczos_basis < m->kmax
+                   ? m->p.lanczos_basis
+                   : m->kmax;
+    if (m->kcols < m->kmax) {
+        size_t mb = (size_t)m->kcols;
+        m->lz_t = malloc(sizeof(double) * mb * mb);
+        m->lz_y = malloc(sizeof(double) * mb * mb);
+        m->lz_theta = malloc(sizeof(double) * mb);
+        m->lz_blk = malloc(sizeof(double) * DLN_PLANCZOS_ROW_BLOCK * mb);
+        m->lz_work = malloc(sizeof(double) * 3 * mb);
+        if (!m->lz_t || !m->lz_y || !m->lz_theta || !m->lz_blk ||
+            !m->lz_work)
+            return 1;
+    }
+    m->krylov = malloc(sizeof(double) * nl * (size_t)m->kcols);
     m->lz_w = malloc(sizeof(double) * nl);
     m->lz_coef = malloc(sizeof(double) * 2 * (size_t)(m->kmax + 1));
     m->lz_tri = malloc(sizeof(double) * 2 * (size_t)(m->kmax + 1));
@@ -420,6 +434,11 @@ void dln_pmodel_destroy(dln_pmodel **pm)
     free(m->lz_coef);
     free(m->lz_tri);
     free(m->lz_start);
+    free(m->lz_t);
+    free(m->lz_y);
+    free(m->lz_theta);
+    free(m->lz_blk);
+    free(m->lz_work);
     free(m->full);
     if (m->ctxt_root >= 0)
         Cblacs_gridexit(m->ctxt_root);

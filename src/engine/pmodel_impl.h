@@ -49,6 +49,11 @@ struct dln_pmodel {
     uint64_t lz_start_seed; /* ... drawn from this seed                   */
     int lz_have_start;
     int kmax;
+#define DLN_PLANCZOS_ROW_BLOCK 256   /* rows of Q updated at once (Q Y) */
+    int kcols;              /* basis vectors held (< kmax: thick restart)  */
+    double *lz_t, *lz_y;    /* kcols^2: T = Q^T H Q, its eigenvectors      */
+    double *lz_theta, *lz_blk, *lz_work; /* Ritz values, a row block of
+                                            Q Y, dsyev's workspace        */
     double *full;           /* rank 0: nparams doubles (scatter staging)  */
     double loss;
     int fresh;              /* prefix/resid match x                      */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
+#include <lapacke.h>
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/pmodel.h"
@@ -79,6 +80,93 @@ static int fresh_direction(dln_pmodel *m, int j, uint64_t seed, int restart,
     return 0;
 }
 
+/* Eigenvalues (ascending into lz_theta) and, when vectors, eigenvectors
+ * (into lz_y) of the leading dim x dim block of the replicated T: the same
+ * on every rank.  Returns 0 or 1.  Not collective. */
+static int projected_eig(dln_pmodel *m, int dim, int vectors)
+{
+    int mb = m->kcols;
+    for (int j = 0; j < dim; j++)
+        memcpy(m->lz_y + (size_t)j * dim, m->lz_t + (size_t)j * mb,
+               sizeof(double) * (size_t)dim);
+    return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, vectors ? 'V' : 'N', 'U',
+                              dim, m->lz_y, dim, m->lz_theta, m->lz_work,
+                              3 * mb) != 0;
+}
+
+/* Thick restart of a full basis (lanczos.c's compress on the local rows):
+ * Q[:, 0..keep) <- Q Y_top, T <- diag of their Ritz values. */
+static void compress(dln_pmodel *m, int keep)
+{
+    int nl = (int)m->nloc, mb = m->kcols;
+    const double *ysel = m->lz_y + (size_t)(mb - keep) * mb;
+    for (int r0 = 0; r0 < nl; r0 += DLN_PLANCZOS_ROW_BLOCK) {
+        int rows = nl - r0 < DLN_PLANCZOS_ROW_BLOCK ? nl - r0
+                                                    : DLN_PLANCZOS_ROW_BLOCK;
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rows, keep,
+                    mb, 1.0, m->krylov + r0, nl, ysel, mb, 0.0, m->lz_blk,
+                    rows);
+        for (int j = 0; j < keep; j++)
+            memcpy(m->krylov + r0 + (size_t)j * nl,
+                   m->lz_blk + (size_t)j * rows,
+                   sizeof(double) * (size_t)rows);
+    }
+    memset(m->lz_t, 0, sizeof(double) * (size_t)mb * mb);
+    for (int j = 0; j < keep; j++)
+        m->lz_t[j + (size_t)j * mb] = m->lz_theta[mb - keep + j];
+}
+
+/* dln_pmodel_lanczos_top on a bounded basis (kcols < steps): thick
+ * restart as lanczos.c's run_restarted.  Collective. */
+static int lanczos_restarted(dln_pmodel *m, int steps, int k, uint64_t seed,
+                             double *top)
+{
+    size_t nl = m->nloc;
+    int mb = m->kcols, restart = 0, cur = 1, done = 0, keep = (mb + k) / 2;
+    double *coef = m->lz_coef + m->kmax + 1, *w = m->lz_w, hnorm = 0.0;
+    if (k + 2 > mb)
+        return 2;
+    if (keep > mb - 1)
+        keep = mb - 1;
+    memset(m->lz_t, 0, sizeof(double) * (size_t)mb * mb);
+    fresh_direction(m, 0, seed, restart, coef);
+    for (int hv = 0; hv < steps; hv++) {
+        int j = cur - 1;
+        dln_pmodel_hvp(m, m->krylov + (size_t)j * nl, w);
+        double hq = norm(m, w);
+        if (!isfinite(hq))
+            return 0;
+        if (hq > hnorm)
+            hnorm = hq;
+        orthogonalise(m, cur, w, coef);
+        for (int i = 0; i <= j; i++)
+            m->lz_t[i + (size_t)j * mb] = m->lz_t[j + (size_t)i * mb] =
+                coef[i];
+        done = cur;
+        if (hv + 1 == steps)
+            break;
+        double b = norm(m, w);
+        if (cur == mb) {
+            if (projected_eig(m, mb, 1))
+                return 1;
+            compress(m, keep);
+            cur = done = keep;
+        }
+        if (b > PLANCZOS_BREAKDOWN * hnorm) {
+            double *next = m->krylov + (size_t)cur * nl;
+            for (size_t i = 0; i < nl; i++)
+                next[i] = w[i] / b;
+        } else if (fresh_direction(m, cur, seed, ++restart, coef))
+            break;
+        cur++;
+    }
+    if (projected_eig(m, done, 0))
+        return 1;
+    for (int i = 0; i < k && i < done; i++)
+        top[i] = m->lz_theta[done - 1 - i];
+    return 0;
+}
+
 int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
                            double *top)
 {
@@ -86,6 +174,11 @@ int dln_pmodel_lanczos_top(dln_pmodel *m, int iters, int k, uint64_t seed,
         return 2;
     size_t nl = m->nloc;
     int steps = iters < m->kmax ? iters : m->kmax;
+    if (m->kcols < steps) {
+        for (int i = 0; i < k; i++)
+            top[i] = NAN;
+        return lanczos_restarted(m, steps, k, seed, top);
+    }
     double *alpha = m->lz_tri, *beta = m->lz_tri + m->kmax + 1;
     double *coef = m->lz_coef + m->kmax + 1, *w = m->lz_w;
     for (int i = 0; i < k; i++)
