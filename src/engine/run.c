@@ -34,8 +34,10 @@ struct dln_run_cell {
     size_t proj_idx[DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
     double proj_w[DLN_RUN_NPROJ * DLN_RUN_PROJ_TERMS];
     int proj_terms;
-    double *x0, *grad;        /* the initial state; gradient scratch     */
-    dln_lanczos *lz;          /* the sharpness's Lanczos workspace       */
+    double *x0;               /* the initial state                       */
+    dln_lanczos *lz;          /* the sharpness's Lanczos workspace: made
+                                 at its first use, freed after the last
+                                 (the final sharpness)                   */
     dln_ritz *ritz;           /* per-step Hessian tracker (orbit_hessian) */
     double *svl;              /* depth x DLN_MAX_SV layer singular values */
     dln_run_ops ops;          /* the numerics below, on this cell        */
@@ -52,7 +54,6 @@ static void ws_free(run_ws *w)
     free(w->svl);
     free(w->pv);
     free(w->x0);
-    free(w->grad);
     memset(w, 0, sizeof *w);
 }
 
@@ -79,15 +80,10 @@ static int ws_create(run_ws *w, const dln_params *p, const double *x0)
     if (!w->pv)
         return 1;
     w->x0 = malloc(sizeof(double) * w->n);
-    w->grad = malloc(sizeof(double) * w->n);
-    if (!w->x0 || !w->grad)
+    if (!w->x0)
         return 1;
     memcpy(w->x0, dln_model_params(w->m), sizeof(double) * w->n);
     w->proj_terms = dln_run_projections(p, w->n, w->proj_idx, w->proj_w);
-    int k, iters = dln_run_lanczos_size(p, w->n, &k);
-    if (iters >= 1 &&
-        dln_lanczos_create_bounded(w->n, iters, p->lanczos_basis, &w->lz))
-        return 1;
     if (!(w->svl = malloc(sizeof(double) * (size_t)p->depth * DLN_MAX_SV)))
         return 1;
     if (p->orbit_hessian &&
@@ -150,6 +146,9 @@ static void fingerprint(run_ws *w, double loss)
 static int hessian_top(run_ws *w, uint64_t seed, double *top)
 {
     int k, iters = dln_run_lanczos_size(w->p, w->n, &k);
+    if (!w->lz && dln_lanczos_create_bounded(w->n, iters,
+                                             w->p->lanczos_basis, &w->lz))
+        return 0;
     if (dln_lanczos_run(w->lz, w->m, iters, k, seed, top) != 0)
         return 0;
     return k;
@@ -235,8 +234,12 @@ static int moved(run_ws *w)
     }
     if (!(sqrt(dx) <= 4.0 * DBL_EPSILON * sqrt(nx)))
         return 1;
-    double loss = dln_model_gradient(w->m, w->grad);
-    double g = cblas_dnrm2((int)w->n, w->grad, 1);
+    double *grad = malloc(sizeof(double) * w->n);
+    if (!grad)
+        return 1;   /* out of memory: treated as moved */
+    double loss = dln_model_gradient(w->m, grad);
+    double g = cblas_dnrm2((int)w->n, grad, 1);
+    free(grad);
     return !(g > DLN_RUN_STILL_GRAD * (1.0 + sqrt(2.0 * loss)));
 }
 
@@ -262,6 +265,7 @@ static int finish(run_ws *w, dln_result *r, const dln_run_ops *ops)
     r->balance_gap = dln_diag_balance_gap(w->diag, w->m, r->balance_gaps);
     r->offdiag_mass = dln_diag_offdiag_mass(w->diag, w->m);
     r->n_hessian_top = hessian_top(w, p->seed, top);
+    dln_lanczos_destroy(&w->lz);   /* its last use: not held by what follows */
     memcpy(r->hessian_top, top, sizeof(double) * (size_t)r->n_hessian_top);
     r->sharpness = r->n_hessian_top > 0 ? top[0] : NAN;
     if (full_spectrum(w, r))
