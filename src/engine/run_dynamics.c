@@ -21,7 +21,7 @@ typedef struct dyn {
     size_t n;
     dln_svs *svs;
     dln_lyap *lw;
-    dln_floquet *fw;
+    dln_floquet *fw;          /* made when multipliers are first computed */
     dln_orbit *ring, *early;  /* last and first states of the settle      */
     double *x_steps;       /* x_steps, restored on return                 */
     double *x_far;         /* the furthest state reached (analyses start) */
@@ -194,6 +194,8 @@ static int multipliers(dyn *d, int period, dln_block b,
     fs.block = b;
     fs.quotient = b == DLN_BLOCK_TRANSVERSE;
     fs.seed = d->p->seed;
+    if (!d->fw && dln_floquet_create(d->m, &d->fw))
+        return 1;
     dln_model_set_params(d->m, d->x_far);
     return dln_floquet_run(d->fw, d->m, d->p->eta, period,
                            b == DLN_BLOCK_FULL ? NULL : d->svs, &fs, fr);
@@ -431,7 +433,6 @@ int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
     d.x_far = malloc(sizeof(double) * d.n);
     if (!d.x_steps || !d.x_far || dln_svs_create(m, &d.svs) ||
         dln_lyap_create(m, p->lyapunov_k, &d.lw) ||
-        dln_floquet_create(m, &d.fw) ||
         dln_orbit_create(k->dim, p->max_period, &d.ring) ||
         dln_orbit_create(k->rank, p->max_period, &d.early) ||
         !(d.modes = malloc(sizeof(double) * (size_t)k->rank)))
