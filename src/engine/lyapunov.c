@@ -14,8 +14,9 @@
 struct dln_lyap {
     size_t n;
     int kmax;
-    double *x, *x0, *g;     /* continuation state, the caller's, gradient  */
-    double *q, *hv;         /* tangent basis n x kmax, HVP scratch         */
+    double *x, *x0;         /* continuation state, the caller's            */
+    double *q, *hv;         /* tangent basis n x kmax; HVP scratch, which
+                               then takes the step's gradient            */
     double *tau, *work;     /* QR                                          */
     lapack_int lwork;
     double *proj;           /* LYAP_NPROJ x n fingerprint projections      */
@@ -49,7 +50,6 @@ void dln_lyap_destroy(dln_lyap **pw)
     dln_lyap *w = *pw;
     free(w->x);
     free(w->x0);
-    free(w->g);
     free(w->q);
     free(w->hv);
     free(w->tau);
@@ -74,12 +74,11 @@ int dln_lyap_create(const dln_model *m, int kmax, dln_lyap **out)
     size_t n = w->n;
     w->x = malloc(sizeof(double) * n);
     w->x0 = malloc(sizeof(double) * n);
-    w->g = malloc(sizeof(double) * n);
     w->q = malloc(sizeof(double) * n * (size_t)kmax);
     w->hv = malloc(sizeof(double) * n);
     w->tau = malloc(sizeof(double) * (size_t)kmax);
     w->proj = malloc(sizeof(double) * n * LYAP_NPROJ);
-    if (!w->x || !w->x0 || !w->g || !w->q || !w->hv || !w->tau || !w->proj)
+    if (!w->x || !w->x0 || !w->q || !w->hv || !w->tau || !w->proj)
         goto cleanup;
     double q1, q2;
     lapack_int nn = (lapack_int)n, kk = kmax < (int)n ? kmax : (lapack_int)n;
@@ -154,10 +153,11 @@ static int tangent_step(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
         dln_model_hvp(m, v, w->hv);
         cblas_daxpy((int)n, -eta, w->hv, 1, v, 1);
     }
-    *loss = dln_model_gradient(m, w->g);   /* same forward pass as the HVPs */
+    /* same forward pass as the HVPs; hv is free again */
+    *loss = dln_model_gradient(m, w->hv);
     if (!(*loss <= s->diverge_bound))
         return 4;
-    cblas_daxpy((int)n, -eta, w->g, 1, w->x, 1);
+    cblas_daxpy((int)n, -eta, w->hv, 1, w->x, 1);
     if (restrict_block(w, svs, s, k, quotient))
         return 1;
     return orthonormalise(w, k, lg);
