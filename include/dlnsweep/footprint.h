@@ -29,7 +29,9 @@ typedef struct dln_footprint {
     double hessian;      /* dense Hessian and eigensolver (full_spectrum)    */
     double trajectory;   /* recorded points and the late orbit               */
     double newton;       /* a continuation's Newton-Krylov (GMRES) workspace */
-    double total;        /* the sum: the peak of one run                     */
+    double total;        /* the peak of one run: the sum, but a serial run
+                            holds only the largest of lanczos, tangent and
+                            hessian at a time (each made and freed in turn) */
 } dln_footprint;
 
 /* Predicted peak bytes of one run of p on one rank (group <= 1), or on

@@ -45,19 +45,27 @@ double dln_footprint_estimate(const dln_params *p, int group,
                      3 * din * rows + 2 * dmax * din) +
               8.0 * (maxmat + dmax * dmax + 3 * mn + dmax2(mx, 7 * mn) +
                      (mx + mn) * SVD_BLOCK) + 40.0 * dmax;
-    /* lanczos.c: the basis of min(iters, n) vectors, w and the start. */
-    f.lanczos = p->lanczos_iters > 0
-                    ? 8.0 * n * (dmin2(p->lanczos_iters, n) + 2) : 0;
+    /* run.c: the initial state x_0 (held to the end). */
+    if (g <= 1)
+        f.model += 8.0 * n;
+    /* lanczos.c: the basis of min(iters, n) vectors (at most
+     * lanczos_basis), w and the start. */
+    double basis = dmin2(p->lanczos_iters, n);
+    if (p->lanczos_basis > 0)
+        basis = dmin2(basis, p->lanczos_basis);
+    f.lanczos = p->lanczos_iters > 0 ? 8.0 * n * (basis + 2) : 0;
     /* run_dynamics.c, the end-of-run dynamics of a serial run: two saved
-     * states; lyapunov.c: state, gradient, HVP, lyapunov_k tangents, two
-     * projections, QR workspace; floquet.c: three vectors, Arnoldi (basis,
+     * states; lyapunov.c: state, the caller's, HVP (and gradient),
+     * lyapunov_k tangents, two projections, QR workspace; floquet.c: three vectors, Arnoldi (basis,
      * workspace, Ritz vectors: 81 vectors) on at most transverse-size
      * blocks, dense monodromies up to 512; svs.c: block indexes, rotation,
      * the pair tables (d^2/2 pairs, 2L entries of L+1 generators each). */
     double k = p->lyapunov_k > 0 ? p->lyapunov_k : 1;
+    int dynamics = dln_params_lyapunov_steps(p) > 0;
     double d = dmax2(w, dmax2(din, dout));
-    f.tangent = g > 1 ? 8.0 * 2 * n
-                      : 8.0 * (n * (2 + 5 + k + 2 + 3 + 3) + k * SVD_BLOCK +
+    f.tangent = !dynamics ? 0.0
+              : g > 1 ? 8.0 * 2 * n
+                      : 8.0 * (n * (2 + 4 + k + 2 + 3 + 3) + k * SVD_BLOCK +
                                81 * dmin2(n, TRANSVERSE_BLOCK) +
                                2 * DENSE_MONODROMY * DENSE_MONODROMY +
                                d * d * (L * (L + 2.5) + 2));
@@ -91,8 +99,14 @@ double dln_footprint_estimate(const dln_params *p, int group,
         f.hessian = 8.0 * (n * n + (EIG_WORK + 2) * n);
     }
     f.base = BASE_BYTES;
-    f.total = f.base + f.model + f.lanczos + f.tangent + f.hessian +
-              f.trajectory;
+    /* A serial run holds the Lanczos workspace only while it computes the
+     * sharpness (the last time before the dense spectrum and the
+     * dynamics, each of which frees its memory when done); a group holds
+     * every workspace from the start. */
+    f.total = g > 1 ? f.base + f.model + f.lanczos + f.tangent + f.hessian +
+                          f.trajectory
+                    : f.base + f.model + f.trajectory +
+                          dmax2(f.lanczos, dmax2(f.tangent, f.hessian));
     if (out)
         *out = f;
     return f.total;
