@@ -55,6 +55,13 @@ typedef struct dln_svs dln_svs;
  * *out. Not collective. */
 int dln_svs_create(const dln_model *m, dln_svs **out);
 
+/* As dln_svs_create without the pair tables (~5.5 parameter vectors at
+ * depth 3: d^2/2 pairs x 2L coordinates x L + 1 generators): no neutral
+ * directions are ever found (dln_svs_set_point returns 0) and quotient
+ * projections remove none, so it serves only runs that measure no
+ * transverse block.  Returns as dln_svs_create. */
+int dln_svs_create_lean(const dln_model *m, dln_svs **out);
+
 /* Free s and set *s = NULL; accepts NULL and *s == NULL. */
 void dln_svs_destroy(dln_svs **s);
 

@@ -56,10 +56,12 @@ double dln_footprint_estimate(const dln_params *p, int group,
     f.lanczos = p->lanczos_iters > 0 ? 8.0 * n * (basis + 2) : 0;
     /* run_dynamics.c, the end-of-run dynamics of a serial run: two saved
      * states; lyapunov.c: state, the caller's, HVP (and gradient),
-     * lyapunov_k tangents, two projections, QR workspace; floquet.c: three vectors, Arnoldi (basis,
-     * workspace, Ritz vectors: 81 vectors) on at most transverse-size
+     * lyapunov_k tangents, two projections, QR workspace; floquet.c:
+     * three vectors, Arnoldi (basis, workspace, Ritz vectors: 81 vectors)
+     * on at most transverse-size
      * blocks, dense monodromies up to 512; svs.c: block indexes, rotation,
-     * the pair tables (d^2/2 pairs, 2L entries of L+1 generators each). */
+     * the pair tables (d^2/2 pairs, 2L entries of L+1 generators each;
+     * only when the transverse block is measured: n <= transverse_max). */
     double k = p->lyapunov_k > 0 ? p->lyapunov_k : 1;
     int dynamics = dln_params_lyapunov_steps(p) > 0;
     double d = dmax2(w, dmax2(din, dout));
@@ -68,7 +70,8 @@ double dln_footprint_estimate(const dln_params *p, int group,
                       : 8.0 * (n * (2 + 4 + k + 2 + 3 + 3) + k * SVD_BLOCK +
                                81 * dmin2(n, TRANSVERSE_BLOCK) +
                                2 * DENSE_MONODROMY * DENSE_MONODROMY +
-                               d * d * (L * (L + 2.5) + 2));
+                               (n <= (double)p->transverse_max
+                                    ? d * d * (L * (L + 2.5) + 2) : 0));
     /* orbit.c ring (2 max_period + 1 fingerprints), the slow-transient
      * window, the trajectory (result.h: dln_traj_point and, with
      * record_detail, a detail row each; three times on a worker as it

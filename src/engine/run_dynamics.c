@@ -431,7 +431,10 @@ int dln_run_dynamics(dln_run_track *k, const dln_run_ops *ops, dln_model *m,
         return 0;
     d.x_steps = malloc(sizeof(double) * d.n);
     d.x_far = malloc(sizeof(double) * d.n);
-    if (!d.x_steps || !d.x_far || dln_svs_create(m, &d.svs) ||
+    /* the pair tables serve only the transverse block (analyse) */
+    if (!d.x_steps || !d.x_far ||
+        (d.n <= (size_t)p->transverse_max ? dln_svs_create(m, &d.svs)
+                                          : dln_svs_create_lean(m, &d.svs)) ||
         dln_lyap_create(m, p->lyapunov_k, &d.lw) ||
         dln_orbit_create(k->dim, p->max_period, &d.ring) ||
         dln_orbit_create(k->rank, p->max_period, &d.early) ||

@@ -143,7 +143,8 @@ static int pair_tables(dln_svs *s)
     return 0;
 }
 
-int dln_svs_create(const dln_model *m, dln_svs **out)
+/* dln_svs_create, with the pair tables when pairs. */
+static int svs_create(const dln_model *m, int pairs, dln_svs **out)
 {
     int rc = 1;
     dln_svs *s = calloc(1, sizeof *s);
@@ -191,7 +192,7 @@ int dln_svs_create(const dln_model *m, dln_svs **out)
         !s->gen || !s->gs || !s->gu || !s->rot || !s->tmp)
         goto cleanup;
     block_tables(s);
-    if (pair_tables(s))
+    if (pairs && pair_tables(s))
         goto cleanup;
     /* SVD workspace for the largest pair (2L coordinates x gmax). */
     double q;
@@ -215,6 +216,16 @@ int dln_svs_create(const dln_model *m, dln_svs **out)
 cleanup:
     dln_svs_destroy(&s);
     return rc;
+}
+
+int dln_svs_create(const dln_model *m, dln_svs **out)
+{
+    return svs_create(m, 1, out);
+}
+
+int dln_svs_create_lean(const dln_model *m, dln_svs **out)
+{
+    return svs_create(m, 0, out);
 }
 
 int dln_svs_identity_bases(const dln_svs *s) { return s->identity; }
