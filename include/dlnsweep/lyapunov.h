@@ -59,6 +59,9 @@ typedef struct dln_lyap_settings {
     int tol_count;         /* leading exponents held to the tolerance; 0 all */
     double diverge_bound;  /* loss above this (or non-finite): diverged      */
     uint64_t seed;         /* start vectors                                  */
+    int leave_params;      /* 1: m's parameters are left at a state of the
+                              continuation (no restore copy: one parameter
+                              vector less); 0 (default): restored         */
 } dln_lyap_settings;
 
 typedef enum dln_lyap_status {
@@ -99,8 +102,8 @@ int dln_lyap_create(const dln_model *m, int kmax, dln_lyap **out);
 void dln_lyap_destroy(dln_lyap **w);
 
 /* Exponents of the GD map with step eta along a continuation of m's
- * current state (m's parameters are unchanged on return; its cached
- * products are not). svs: NULL for the full block, else a workspace fitted
+ * current state (m's parameters are unchanged on return unless
+ * s->leave_params; its cached products are not). svs: NULL for the full block, else a workspace fitted
  * to the state (dln_svs_fit) for the in-set/transverse blocks. A diverging
  * continuation is a result (status), not a failure. Returns 0, 1 on a
  * LAPACK or allocation failure, 2 on bad settings (k > kmax, a block

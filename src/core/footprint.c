@@ -55,7 +55,7 @@ double dln_footprint_estimate(const dln_params *p, int group,
         basis = dmin2(basis, p->lanczos_basis);
     f.lanczos = p->lanczos_iters > 0 ? 8.0 * n * (basis + 2) : 0;
     /* run_dynamics.c, the end-of-run dynamics of a serial run: two saved
-     * states; lyapunov.c: state, the caller's, HVP (and gradient),
+     * states; lyapunov.c: state, HVP (and gradient), a spare,
      * lyapunov_k tangents, two projections, QR workspace; floquet.c:
      * three vectors, Arnoldi (basis, workspace, Ritz vectors: 81 vectors)
      * on at most transverse-size
@@ -67,7 +67,7 @@ double dln_footprint_estimate(const dln_params *p, int group,
     double d = dmax2(w, dmax2(din, dout));
     f.tangent = !dynamics ? 0.0
               : g > 1 ? 8.0 * 2 * n
-                      : 8.0 * (n * (2 + 4 + k + 2 + 3 + 3) + k * SVD_BLOCK +
+                      : 8.0 * (n * (2 + 3 + k + 2 + 3 + 3) + k * SVD_BLOCK +
                                81 * dmin2(n, TRANSVERSE_BLOCK) +
                                2 * DENSE_MONODROMY * DENSE_MONODROMY +
                                (n <= (double)p->transverse_max

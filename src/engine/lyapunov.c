@@ -14,7 +14,8 @@
 struct dln_lyap {
     size_t n;
     int kmax;
-    double *x, *x0;         /* continuation state, the caller's            */
+    double *x, *x0;         /* continuation state; the caller's (made at the
+                               first run that restores it)               */
     double *q, *hv;         /* tangent basis n x kmax; HVP scratch, which
                                then takes the step's gradient            */
     double *tau, *work;     /* QR                                          */
@@ -73,12 +74,11 @@ int dln_lyap_create(const dln_model *m, int kmax, dln_lyap **out)
     w->kmax = kmax;
     size_t n = w->n;
     w->x = malloc(sizeof(double) * n);
-    w->x0 = malloc(sizeof(double) * n);
     w->q = malloc(sizeof(double) * n * (size_t)kmax);
     w->hv = malloc(sizeof(double) * n);
     w->tau = malloc(sizeof(double) * (size_t)kmax);
     w->proj = malloc(sizeof(double) * n * LYAP_NPROJ);
-    if (!w->x || !w->x0 || !w->q || !w->hv || !w->tau || !w->proj)
+    if (!w->x || !w->q || !w->hv || !w->tau || !w->proj)
         goto cleanup;
     double q1, q2;
     lapack_int nn = (lapack_int)n, kk = kmax < (int)n ? kmax : (lapack_int)n;
@@ -326,8 +326,12 @@ int dln_lyap_run(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
         out->exponent[i] = out->error[i] = NAN;
     if ((rc = check_settings(w, m, svs, s)) != 0)
         return rc;
-    memcpy(w->x0, dln_model_params(m), sizeof(double) * n);
-    memcpy(w->x, w->x0, sizeof(double) * n);
+    if (!s->leave_params && !w->x0 &&
+        !(w->x0 = malloc(sizeof(double) * n)))
+        return 1;
+    if (!s->leave_params)
+        memcpy(w->x0, dln_model_params(m), sizeof(double) * n);
+    memcpy(w->x, dln_model_params(m), sizeof(double) * n);
     if (svs && s->quotient && (neutral = dln_svs_set_point(svs, w->x)) < 0)
         return 1;
     dim = svs ? dln_svs_block_dim(svs, s->block) : n;
@@ -356,7 +360,8 @@ int dln_lyap_run(dln_lyap *w, dln_model *m, double eta, dln_svs *svs,
 done:
     if (svs && rc == 0)
         out->set_defect = dln_svs_defect(svs, w->x);
-    dln_model_set_params(m, w->x0);
+    if (!s->leave_params)
+        dln_model_set_params(m, w->x0);
     return rc;
 }
 

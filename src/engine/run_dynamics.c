@@ -70,6 +70,7 @@ static void lyap_settings(const dln_params *p, int k, int period,
     s->quotient_every = DLN_RUN_QUOTIENT_EVERY;
     s->diverge_bound = p->diverge_bound;
     s->seed = p->seed;
+    s->leave_params = 1;   /* every analysis sets the state it starts from */
 }
 
 /* GD from x_steps for max(lyapunov_steps, 2 max_period + 1) steps, the
