@@ -264,6 +264,11 @@ static int finish(run_ws *w, dln_result *r, const dln_run_ops *ops)
     }
     r->balance_gap = dln_diag_balance_gap(w->diag, w->m, r->balance_gaps);
     r->offdiag_mass = dln_diag_offdiag_mass(w->diag, w->m);
+    int k, iters = dln_run_lanczos_size(p, w->n, &k);
+    if (iters >= 1 && !w->lz &&
+        dln_lanczos_create_bounded(w->n, iters, p->lanczos_basis, &w->lz))
+        return 1;   /* out of memory fails the run, as before the lazy
+                       workspace: never a silently missing sharpness */
     r->n_hessian_top = hessian_top(w, p->seed, top);
     dln_lanczos_destroy(&w->lz);   /* its last use: not held by what follows */
     memcpy(r->hessian_top, top, sizeof(double) * (size_t)r->n_hessian_top);
