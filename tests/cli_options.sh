@@ -6,17 +6,11 @@
 # byte-identical.
 set -u
 D=$1 F=$2 W=$3
+LIB=$(cd "$(dirname "$0")" && pwd)/cli_testlib.sh
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 export OPENBLAS_NUM_THREADS=1
 
-fail() { echo "FAIL: $*"; echo "--- stdout"; cat out.txt; echo "--- stderr"; cat err.txt; exit 1; }
-# expect CODE CMD...: run CMD, require exit CODE.
-expect() {
-    want=$1; shift
-    "$@" >out.txt 2>err.txt
-    got=$?
-    [ "$got" -eq "$want" ] || fail "exit $got, want $want: $*"
-}
+. "$LIB"
 "$F" shard a.db grid abc 0.01 0.02 0.03 || fail "fixture"
 cp a.db a.orig
 printf 'name: x\ngrid:\n  eta: 0.1\n' > job.yaml

@@ -4,18 +4,10 @@
 # leave foreign files byte-identical and status during an open write batch.
 set -u
 D=$1 F=$2 W=$3
+LIB=$(cd "$(dirname "$0")" && pwd)/cli_testlib.sh
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 
-fail() { echo "FAIL: $*"; echo "--- stdout"; cat out.txt; echo "--- stderr"; cat err.txt; exit 1; }
-# expect CODE CMD...: run CMD, require exit CODE.
-expect() {
-    want=$1; shift
-    "$@" >out.txt 2>err.txt
-    got=$?
-    [ "$got" -eq "$want" ] || fail "exit $got, want $want: $*"
-}
-has() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2'"; }
-one_line() { [ "$(wc -l < err.txt)" -eq 1 ] || fail "want a one-line error"; }
+. "$LIB"
 
 printf 'eta,regime\n0.1,converged\n' > notes.txt
 cp notes.txt notes.orig
