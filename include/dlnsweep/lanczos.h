@@ -56,4 +56,25 @@ int dln_lanczos_run(dln_lanczos *l, dln_model *m, int iters, int k,
 int dln_lanczos_ritz_top(int done, double *alpha, double *beta, int k,
                          double *top);
 
+/* Rows of Q updated at once by a thick restart (Q <- Q Y): the size of the
+ * restart's block scratch, DLN_LANCZOS_ROW_BLOCK x basis doubles. */
+#define DLN_LANCZOS_ROW_BLOCK 256
+
+/* Eigenvalues (ascending into theta[dim]) and, when vectors, eigenvectors
+ * (into y, dim x dim) of the leading dim x dim block of the projected
+ * matrix t (leading dimension ldt; work holds 3 ldt doubles) by LAPACK
+ * dsyev.  Returns 0, or 1 if dsyev fails.  Not collective (the
+ * distributed Lanczos calls it on every rank with the same t). */
+int dln_lanczos_projected_eig(const double *t, int ldt, int dim, int vectors,
+                              double *y, double *theta, double *work);
+
+/* Thick restart of a full basis q (rows x ldt, leading dimension rows:
+ * all of it, or one rank's rows): q[:, 0..keep) <- q y_top (the top keep
+ * eigenvectors of dln_lanczos_projected_eig(..., ldt, 1, ...)), and t
+ * (ldt x ldt) <- diag of their eigenvalues.  blk: DLN_LANCZOS_ROW_BLOCK x
+ * ldt scratch.  Not collective. */
+void dln_lanczos_compress(double *q, int rows, int ldt, int keep,
+                          const double *y, const double *theta, double *t,
+                          double *blk);
+
 #endif

@@ -59,9 +59,6 @@ static void orthogonalise(const double *q, int n, int j, double *w,
     }
 }
 
-/* Rows of Q updated at once by a thick restart (Q <- Q Y). */
-#define DLN_LANCZOS_ROW_BLOCK 256
-
 struct dln_lanczos {
     int n;                    /* parameters                                */
     int steps;                /* Krylov steps it has room for              */
@@ -169,37 +166,33 @@ void dln_lanczos_destroy(dln_lanczos **lp)
     *lp = NULL;
 }
 
-/* Eigenvalues (ascending into l->theta) and, when vectors, eigenvectors
- * (into l->y) of the leading dim x dim block of l->t. Returns 0 or 1. */
-static int projected_eig(dln_lanczos *l, int dim, int vectors)
+int dln_lanczos_projected_eig(const double *t, int ldt, int dim, int vectors,
+                              double *y, double *theta, double *work)
 {
-    int mb = l->cols;
     for (int j = 0; j < dim; j++)
-        memcpy(l->y + (size_t)j * dim, l->t + (size_t)j * mb,
+        memcpy(y + (size_t)j * dim, t + (size_t)j * ldt,
                sizeof(double) * (size_t)dim);
     return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, vectors ? 'V' : 'N', 'U',
-                              dim, l->y, dim, l->theta, l->work,
-                              3 * mb) != 0;
+                              dim, y, dim, theta, work, 3 * ldt) != 0;
 }
 
-/* Thick restart of a full basis: Q[:, 0..keep) <- Q Y_top (the top keep
- * Ritz vectors, ascending), T <- diag of their Ritz values. */
-static void compress(dln_lanczos *l, int keep)
+void dln_lanczos_compress(double *q, int rows, int ldt, int keep,
+                          const double *y, const double *theta, double *t,
+                          double *blk)
 {
-    int n = l->n, mb = l->cols;
-    const double *ysel = l->y + (size_t)(mb - keep) * mb;
-    for (int r0 = 0; r0 < n; r0 += DLN_LANCZOS_ROW_BLOCK) {
-        int rows = n - r0 < DLN_LANCZOS_ROW_BLOCK ? n - r0
-                                                  : DLN_LANCZOS_ROW_BLOCK;
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rows, keep,
-                    mb, 1.0, l->q + r0, n, ysel, mb, 0.0, l->blk, rows);
+    const double *ysel = y + (size_t)(ldt - keep) * ldt;
+    for (int r0 = 0; r0 < rows; r0 += DLN_LANCZOS_ROW_BLOCK) {
+        int nr = rows - r0 < DLN_LANCZOS_ROW_BLOCK ? rows - r0
+                                                   : DLN_LANCZOS_ROW_BLOCK;
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nr, keep,
+                    ldt, 1.0, q + r0, rows, ysel, ldt, 0.0, blk, nr);
         for (int j = 0; j < keep; j++)
-            memcpy(l->q + r0 + (size_t)j * n, l->blk + (size_t)j * rows,
-                   sizeof(double) * (size_t)rows);
+            memcpy(q + r0 + (size_t)j * rows, blk + (size_t)j * nr,
+                   sizeof(double) * (size_t)nr);
     }
-    memset(l->t, 0, sizeof(double) * (size_t)mb * mb);
+    memset(t, 0, sizeof(double) * (size_t)ldt * ldt);
     for (int j = 0; j < keep; j++)
-        l->t[j + (size_t)j * mb] = l->theta[mb - keep + j];
+        t[j + (size_t)j * ldt] = theta[ldt - keep + j];
 }
 
 /* dln_lanczos_run on a bounded basis (l->cols < steps): thick restart. */
@@ -231,9 +224,11 @@ static int run_restarted(dln_lanczos *l, dln_model *m, int steps, int k,
             break;
         double b = norm2(n, w);
         if (cur == mb) {
-            if (projected_eig(l, mb, 1))
+            if (dln_lanczos_projected_eig(l->t, mb, mb, 1, l->y, l->theta,
+                                          l->work))
                 return 1;
-            compress(l, keep);
+            dln_lanczos_compress(l->q, n, mb, keep, l->y, l->theta, l->t,
+                                 l->blk);
             cur = done = keep;
         }
         if (b > DLN_LANCZOS_BREAKDOWN * hnorm) {
@@ -244,7 +239,8 @@ static int run_restarted(dln_lanczos *l, dln_model *m, int steps, int k,
             break;
         cur++;
     }
-    if (projected_eig(l, done, 0))
+    if (dln_lanczos_projected_eig(l->t, mb, done, 0, l->y, l->theta,
+                                  l->work))
         return 1;
     for (int i = 0; i < k && i < done; i++)
         top[i] = l->theta[done - 1 - i];

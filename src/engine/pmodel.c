@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
+#include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/pmodel.h"
 #include "pmodel_impl.h"
@@ -293,7 +294,7 @@ static int allocate(dln_pmodel *m, size_t nprefix, size_t nback,
         m->lz_t = malloc(sizeof(double) * mb * mb);
         m->lz_y = malloc(sizeof(double) * mb * mb);
         m->lz_theta = malloc(sizeof(double) * mb);
-        m->lz_blk = malloc(sizeof(double) * DLN_PLANCZOS_ROW_BLOCK * mb);
+        m->lz_blk = malloc(sizeof(double) * DLN_LANCZOS_ROW_BLOCK * mb);
         m->lz_work = malloc(sizeof(double) * 3 * mb);
         if (!m->lz_t || !m->lz_y || !m->lz_theta || !m->lz_blk ||
             !m->lz_work)

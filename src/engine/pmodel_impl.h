@@ -49,7 +49,6 @@ struct dln_pmodel {
     uint64_t lz_start_seed; /* ... drawn from this seed                   */
     int lz_have_start;
     int kmax;
-#define DLN_PLANCZOS_ROW_BLOCK 256   /* rows of Q updated at once (Q Y) */
     int kcols;              /* basis vectors held (< kmax: thick restart)  */
     double *lz_t, *lz_y;    /* kcols^2: T = Q^T H Q, its eigenvectors      */
     double *lz_theta, *lz_blk, *lz_work; /* Ritz values, a row block of

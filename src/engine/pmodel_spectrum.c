@@ -80,42 +80,6 @@ static int fresh_direction(dln_pmodel *m, int j, uint64_t seed, int restart,
     return 0;
 }
 
-/* Eigenvalues (ascending into lz_theta) and, when vectors, eigenvectors
- * (into lz_y) of the leading dim x dim block of the replicated T: the same
- * on every rank.  Returns 0 or 1.  Not collective. */
-static int projected_eig(dln_pmodel *m, int dim, int vectors)
-{
-    int mb = m->kcols;
-    for (int j = 0; j < dim; j++)
-        memcpy(m->lz_y + (size_t)j * dim, m->lz_t + (size_t)j * mb,
-               sizeof(double) * (size_t)dim);
-    return LAPACKE_dsyev_work(LAPACK_COL_MAJOR, vectors ? 'V' : 'N', 'U',
-                              dim, m->lz_y, dim, m->lz_theta, m->lz_work,
-                              3 * mb) != 0;
-}
-
-/* Thick restart of a full basis (lanczos.c's compress on the local rows):
- * Q[:, 0..keep) <- Q Y_top, T <- diag of their Ritz values. */
-static void compress(dln_pmodel *m, int keep)
-{
-    int nl = (int)m->nloc, mb = m->kcols;
-    const double *ysel = m->lz_y + (size_t)(mb - keep) * mb;
-    for (int r0 = 0; r0 < nl; r0 += DLN_PLANCZOS_ROW_BLOCK) {
-        int rows = nl - r0 < DLN_PLANCZOS_ROW_BLOCK ? nl - r0
-                                                    : DLN_PLANCZOS_ROW_BLOCK;
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rows, keep,
-                    mb, 1.0, m->krylov + r0, nl, ysel, mb, 0.0, m->lz_blk,
-                    rows);
-        for (int j = 0; j < keep; j++)
-            memcpy(m->krylov + r0 + (size_t)j * nl,
-                   m->lz_blk + (size_t)j * rows,
-                   sizeof(double) * (size_t)rows);
-    }
-    memset(m->lz_t, 0, sizeof(double) * (size_t)mb * mb);
-    for (int j = 0; j < keep; j++)
-        m->lz_t[j + (size_t)j * mb] = m->lz_theta[mb - keep + j];
-}
-
 /* dln_pmodel_lanczos_top on a bounded basis (kcols < steps): thick
  * restart as lanczos.c's run_restarted.  Collective. */
 static int lanczos_restarted(dln_pmodel *m, int steps, int k, uint64_t seed,
@@ -147,9 +111,11 @@ static int lanczos_restarted(dln_pmodel *m, int steps, int k, uint64_t seed,
             break;
         double b = norm(m, w);
         if (cur == mb) {
-            if (projected_eig(m, mb, 1))
+            if (dln_lanczos_projected_eig(m->lz_t, mb, mb, 1, m->lz_y,
+                                          m->lz_theta, m->lz_work))
                 return 1;
-            compress(m, keep);
+            dln_lanczos_compress(m->krylov, (int)nl, mb, keep, m->lz_y,
+                                 m->lz_theta, m->lz_t, m->lz_blk);
             cur = done = keep;
         }
         if (b > PLANCZOS_BREAKDOWN * hnorm) {
@@ -160,7 +126,8 @@ static int lanczos_restarted(dln_pmodel *m, int steps, int k, uint64_t seed,
             break;
         cur++;
     }
-    if (projected_eig(m, done, 0))
+    if (dln_lanczos_projected_eig(m->lz_t, mb, done, 0, m->lz_y,
+                                  m->lz_theta, m->lz_work))
         return 1;
     for (int i = 0; i < k && i < done; i++)
         top[i] = m->lz_theta[done - 1 - i];
