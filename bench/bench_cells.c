@@ -15,18 +15,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/json.h"
 #include "dlnsweep/run.h"
 
 #define BATCH 256
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void dense_params(dln_params *p, int i, int n, long steps)
 {
@@ -62,7 +55,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++)
         dense_params(&p[i], i, n, steps);
     for (int t = 0; t < trials; t++) {
-        double t0 = cpu_now();
+        double t0 = dln_clock_cpu();
         sum = 0.0;
         for (int k = 0; k < n; k += BATCH) {
             int m = n - k < BATCH ? n - k : BATCH;
@@ -77,7 +70,7 @@ int main(int argc, char **argv)
                 dln_result_clear(&r[q]);
             }
         }
-        double s = cpu_now() - t0;
+        double s = dln_clock_cpu() - t0;
         if (best < 0 || s < best)
             best = s;
     }

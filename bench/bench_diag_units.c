@@ -11,32 +11,25 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/diagnostics.h"
 #include "dlnsweep/json.h"
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/params.h"
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* CPU seconds of 20 Lanczos steps (top 2) with a basis of BASIS (0: all). */
 static double lanczos_time(dln_model *m, size_t n, int basis)
 {
     dln_lanczos *l = NULL;
-    double top[2], t0 = cpu_now();
+    double top[2], t0 = dln_clock_cpu();
     if (dln_lanczos_create_bounded(n, 20, basis, &l) ||
         dln_lanczos_run(l, m, 20, 2, 1, top)) {
         dln_lanczos_destroy(&l);
         return -1.0;
     }
     dln_lanczos_destroy(&l);
-    return cpu_now() - t0;
+    return dln_clock_cpu() - t0;
 }
 
 /* Measure one width; 0 on success, 1 on an allocation failure. */
@@ -64,26 +57,26 @@ static int measure(int width, int reps)
         goto cleanup;
     for (size_t i = 0; i < n; i++)
         v[i] = 1.0 / (double)(1 + i % 7);
-    double t0 = cpu_now();
+    double t0 = dln_clock_cpu();
     for (int r = 0; r < reps; r++)
         dln_model_gradient(m, g);
-    double t_grad = (cpu_now() - t0) / reps;
-    t0 = cpu_now();
+    double t_grad = (dln_clock_cpu() - t0) / reps;
+    t0 = dln_clock_cpu();
     for (int r = 0; r < reps; r++)
         dln_model_hvp(m, v, hv);
-    double t_hvp = (cpu_now() - t0) / reps;
+    double t_hvp = (dln_clock_cpu() - t0) / reps;
     double t_full = lanczos_time(m, n, 0), t_capped = lanczos_time(m, n, 6);
-    t0 = cpu_now();
+    t0 = dln_clock_cpu();
     for (int r = 0; r < reps; r++)
         dln_model_step(m, NULL);
-    double t_step = (cpu_now() - t0) / reps;
+    double t_step = (dln_clock_cpu() - t0) / reps;
     dln_traj_point pt;
-    t0 = cpu_now();
+    t0 = dln_clock_cpu();
     for (int r = 0; r < reps; r++) {
         dln_model_step(m, NULL);
         dln_diag_point(d, m, r, &pt);
     }
-    double t_point = (cpu_now() - t0) / reps;
+    double t_point = (dln_clock_cpu() - t0) / reps;
     if (!(o = json_object_new_object()))
         goto cleanup;
     json_object_object_add(o, "width", json_object_new_int(width));

@@ -13,17 +13,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/floquet.h"
 #include "dlnsweep/model.h"
 #include "dlnsweep/svs.h"
-
-static double cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Best-of-3 CPU seconds of one Floquet run into *secs; the result in r. */
 static int timed(dln_floquet *fw, dln_model *m, dln_svs *svs,
@@ -32,10 +25,10 @@ static int timed(dln_floquet *fw, dln_model *m, dln_svs *svs,
 {
     *secs = INFINITY;
     for (int k = 0; k < 3; k++) {
-        double t0 = cpu_now();
+        double t0 = dln_clock_cpu();
         if (dln_floquet_run(fw, m, 0.032, 2, svs, s, r))
             return 1;
-        *secs = fmin(*secs, cpu_now() - t0);
+        *secs = fmin(*secs, dln_clock_cpu() - t0);
     }
     return 0;
 }

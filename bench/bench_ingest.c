@@ -24,20 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "dlnsweep/clock.h"
 #include "dlnsweep/store.h"
 
 #define BENCH_TRIALS 3
-
-/* CPU seconds of the process (the wall clock is dln_clock_now). */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 enum { SUMMARY, FULL, ORBIT, CHAOS, DETAIL, NPAYLOADS };
 static const char *const payload_names[] = {"summary", "full", "orbit",
@@ -152,7 +143,7 @@ static int ingest(const char *path, int payload, long nruns, int batch,
     prov.sweep_id = id;
     memset(&t, 0, sizeof t);
     dln_params_defaults(&t.params);
-    double c0 = cpu_s();
+    double c0 = dln_clock_cpu();
     double w0 = dln_clock_now();
     for (long k = 0; k < nruns; k++) {
         if (k % batch == 0 && batch > 1 && dln_store_begin(s))
@@ -168,7 +159,7 @@ static int ingest(const char *path, int payload, long nruns, int batch,
     }
     if (dln_store_commit(s))
         goto cleanup;
-    *cpu = cpu_s() - c0;
+    *cpu = dln_clock_cpu() - c0;
     *wall = dln_clock_now() - w0;
     rc = 0;
 cleanup:

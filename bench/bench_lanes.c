@@ -17,20 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/batch.h"
 #include "dlnsweep/json.h"
 #include "dlnsweep/lanes.h"
 #include "dlnsweep/model.h"
 
 #define TRIALS 3
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Flops of one lane step of lanes_kernel.h, square width d, depth L:
  * forward, B's and G's (L-1 products each, d^2 entries of d products and
@@ -82,12 +75,12 @@ static double peak(void)
     __builtin_cpu_init();
     for (int trial = 0; trial < 5; trial++) {
         long reps = 20000000;
-        double t0 = cpu_now(), fl = 0.0;
+        double t0 = dln_clock_cpu(), fl = 0.0;
         if (__builtin_cpu_supports("avx512f"))
             fl = peak512(reps, &sink);
         else if (__builtin_cpu_supports("avx2"))
             fl = peak256(reps, &sink);
-        double t = cpu_now() - t0;
+        double t = dln_clock_cpu() - t0;
         if (fl > 0.0 && fl / t > best)
             best = fl / t;
     }
@@ -133,9 +126,9 @@ static double batch_seconds(int d, int L, int b, long steps, int *active)
     for (int i = 0; i < b; i++)
         p[i] = lane_params(d, L, 0.3 + 0.58 * (b > 1 ? (double)i / (b - 1) : 0));
     if (dln_batch_create(p, b, &bt) == 0) {
-        double t0 = cpu_now();
+        double t0 = dln_clock_cpu();
         dln_batch_step(bt, steps);
-        t = cpu_now() - t0;
+        t = dln_clock_cpu() - t0;
         *active = dln_batch_nactive(bt);
         dln_batch_destroy(&bt);
     }
@@ -198,10 +191,10 @@ static double model_step_seconds(int d)
     long reps = 1;
     double best = 1e300;
     for (int trial = 0; trial < 2 * TRIALS; trial++) {
-        double t0 = cpu_now();
+        double t0 = dln_clock_cpu();
         for (long r = 0; r < reps; r++)
             dln_model_step(m, NULL);
-        double t = cpu_now() - t0;
+        double t = dln_clock_cpu() - t0;
         if (t / (double)reps < best)
             best = t / (double)reps;
         if (t < 0.05)

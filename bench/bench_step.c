@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cblas.h>
+#include "dlnsweep/clock.h"
 #include "dlnsweep/json.h"
 #include "dlnsweep/lanczos.h"
 #include "dlnsweep/model.h"
@@ -28,13 +28,6 @@
 #define BENCH_BUDGET_S 1.0       /* CPU seconds spent per measurement   */
 #define BENCH_MIN_TRIALS 3
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Best seconds per call of fn(ctx): trials of >= BENCH_TRIAL_S (the call
  * count per trial is calibrated on the first), at least BENCH_MIN_TRIALS and
  * until BENCH_BUDGET_S is spent; the minimum over trials is reported. */
@@ -45,10 +38,10 @@ static double best_per_call(void (*fn)(void *), void *ctx)
     double best = 1e300, spent = 0.0;
     for (int trial = 0; trial < BENCH_MIN_TRIALS || spent < BENCH_BUDGET_S;
          trial++) {
-        double t0 = cpu_now();
+        double t0 = dln_clock_cpu();
         for (long r = 0; r < reps; r++)
             fn(ctx);
-        double t = cpu_now() - t0;
+        double t = dln_clock_cpu() - t0;
         spent += t;
         if (t / (double)reps < best)
             best = t / (double)reps;
@@ -203,7 +196,7 @@ static int train(const dln_params *p, long steps, int every, double *losses,
         dln_lanczos_create(dln_model_nparams(m), BENCH_LANCZOS_ITERS, &lz))
         goto cleanup;
     rc = 0;
-    double t0 = cpu_now();
+    double t0 = dln_clock_cpu();
     for (long t = 0; t < steps && !rc; t++) {
         sharp[t] = 0.0;
         if (every > 0 && t % every == 0)
@@ -211,7 +204,7 @@ static int train(const dln_params *p, long steps, int every, double *losses,
                                  BENCH_LANCZOS_SEED, &sharp[t]);
         losses[t] = dln_model_step(m, NULL);
     }
-    *seconds = cpu_now() - t0;
+    *seconds = dln_clock_cpu() - t0;
 cleanup:
     dln_lanczos_destroy(&lz);
     dln_model_destroy(&m);
